@@ -102,4 +102,88 @@ describe("parallel sentences", () => {
       ],
     );
   });
+
+  test("two row-aligned csv files (stsb-multi-mt style): CRLF, quoted fields across lines, one column from each", async () => {
+    const files = await writeFiles({
+      "stsb-en.csv": 'A plane is taking off.,An air plane is taking off.,5.0\r\n"A man said ""hi"",\r\nthen left.",A man left.,2.5\r\n',
+      "stsb-de.csv": 'Ein Flugzeug hebt ab.,Ein Flugzeug startet.,5.0\r\n"Ein Mann sagte ""hallo""\r\nund ging.",Ein Mann ging.,2.5\r\n',
+    });
+    const read = (column: number) =>
+      openDataSource({ kind: "parallel", format: "csv", files: { source: files["stsb-en.csv"]!, target: files["stsb-de.csv"]! }, columns: { source: column, target: column } }).toArray();
+    assert.deepEqual(
+      (await read(0)).map((row) => [row.file, row.line, row.source, row.target]),
+      [
+        [files["stsb-en.csv"], 1, "A plane is taking off.", "Ein Flugzeug hebt ab."],
+        [files["stsb-en.csv"], 2, 'A man said "hi",\r\nthen left.', 'Ein Mann sagte "hallo"\r\nund ging.'],
+      ],
+    );
+    assert.deepEqual(
+      (await read(1)).map((row) => [row.source, row.target]),
+      [
+        ["An air plane is taking off.", "Ein Flugzeug startet."],
+        ["A man left.", "Ein Mann ging."],
+      ],
+    );
+  });
+
+  test("row-aligned files: the default column is each file's first, and header names work per file", async () => {
+    const files = await writeFiles({ "en.tsv": "en\tid\nHello.\t1\n", "de.tsv": "id\tde\n1\tHallo.\n" });
+    const plain = await openDataSource({ kind: "parallel", format: "tsv", files: { source: files["en.tsv"]!, target: files["de.tsv"]! } }).toArray();
+    assert.deepEqual(
+      plain.map((row) => [row.source, row.target]),
+      [
+        ["en", "id"],
+        ["Hello.", "1"],
+      ],
+    );
+    const named = await openDataSource({
+      kind: "parallel",
+      format: "tsv",
+      header: true,
+      files: { source: files["en.tsv"]!, target: files["de.tsv"]! },
+      columns: { source: "en", target: "de" },
+    }).toArray();
+    assert.deepEqual(
+      named.map((row) => [row.source, row.target]),
+      [["Hello.", "Hallo."]],
+    );
+  });
+
+  test("row-aligned files with different row counts fail before any pair, naming both files and counts", async () => {
+    const files = await writeFiles({ "en.csv": 'a,b\n"c\nd",e\n', "de.csv": "x,y\nz,w\nv,u\n" });
+    const reader = openDataSource({ kind: "parallel", format: "csv", files: { source: files["en.csv"]!, target: files["de.csv"]! } });
+    const seen: unknown[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const row of reader) seen.push(row);
+      })(),
+      (error: unknown) =>
+        error instanceof BabelbedError &&
+        error.message.startsWith(`row-aligned files differ in length: ${files["en.csv"]} has 2 rows but ${files["de.csv"]} has 3`),
+    );
+    assert.deepEqual(seen, []);
+  });
+
+  test("row-aligned files: a bad row or a blank in one file only is named by that file and line", async () => {
+    const files = await writeFiles({ "en.csv": "one,1\n\nthree,3\nfour,4\n", "de.csv": "eins,1\nzwei,2\ndrei,\n\n" });
+    const reader = openDataSource({
+      kind: "parallel",
+      format: "csv",
+      files: { source: files["en.csv"]!, target: files["de.csv"]! },
+      columns: { source: 0, target: 1 },
+      onBadRows: "skip",
+    });
+    assert.deepEqual(
+      (await reader.toArray()).map((row) => [row.source, row.target]),
+      [["one", "1"]],
+    );
+    assert.deepEqual(
+      reader.report.listedBadRows.map((bad) => [bad.file, bad.line, bad.field, bad.reason]),
+      [
+        [files["en.csv"], 2, "source", "empty line; the other file has a row here"],
+        [files["en.csv"], 3, "target", "empty"],
+        [files["de.csv"], 4, "target", "empty line; the other file has a row here"],
+      ],
+    );
+  });
 });

@@ -9,6 +9,22 @@ const data = (...parts: string[]) => path.join(sharedData, ...parts);
 const skip = skipWithoutSharedData;
 
 describe("the shared public data sets", () => {
+  test("stsb-multi-mt en + de train files read as 2 × 5,749 aligned translation pairs", { skip }, async () => {
+    const pairs = async (column: number) =>
+      openDataSource({
+        kind: "parallel",
+        format: "csv",
+        files: { source: data("stsb-multi-mt", "stsb-en-train.csv"), target: data("stsb-multi-mt", "stsb-de-train.csv") },
+        columns: { source: column, target: column },
+      }).toArray();
+    const [first, second] = [await pairs(0), await pairs(1)];
+    assert.deepEqual([first.length, second.length], [5749, 5749]);
+    assert.deepEqual([first[0]!.source, first[0]!.target], ["A plane is taking off.", "Ein Flugzeug hebt gerade ab."]);
+    assert.deepEqual([second[5748]!.line, second[5748]!.target], [5749, "Das Neueste zum Thema Schlechtwetter: 1 Tote in Texas nach Tornado"]);
+    // No side may carry a CR from the CRLF endings.
+    assert.ok([...first, ...second].every((pair) => !pair.source.endsWith("\r") && !pair.target.endsWith("\r")));
+  });
+
   test("STS Benchmark sts-dev.csv: tab-separated, bare quotes kept, 1,500 rows", { skip }, async () => {
     const reader = openDataSource({
       kind: "scored-pairs",

@@ -1,5 +1,5 @@
 import { BabelbedError } from "../util/files.js";
-import { readAlignedLines } from "./parallel.js";
+import { readAligned } from "./parallel.js";
 import { describeJson, readRecords, type RecordEvent } from "./records.js";
 import {
   nliLabels,
@@ -126,7 +126,7 @@ export class DataReader<R extends RowOrigin> implements AsyncIterable<R> {
     this.latest = report;
     if (source.limit <= 0) return;
     const maxListed = this.options.maxListedBadRows ?? 1000;
-    const events = source.files.length === 2 ? readAlignedLines(source) : readRecords(source, source.files[0]!);
+    const events = source.files.length === 2 ? readAligned(source) : readRecords(source, source.files[0]!);
     for await (const event of events) {
       if (event.type === "blank") {
         if (source.blankLines === "fail") {

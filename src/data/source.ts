@@ -93,7 +93,10 @@ const parallel = z
       .object({ source: z.string().min(1), target: z.string().min(1) })
       .strict()
       .optional()
-      .describe("two line-aligned text files (format lines), e.g. tatoeba.jpn-eng.jpn and tatoeba.jpn-eng.eng"),
+      .describe(
+        "two row-aligned files: text lines (tatoeba.jpn-eng.jpn + tatoeba.jpn-eng.eng), or csv/tsv/jsonl files whose " +
+          "row i is the translation of row i (stsb-en-train.csv + stsb-de-train.csv); columns then name the column in each file",
+      ),
     columns: columnsOf("parallel"),
   })
   .strict();
@@ -110,7 +113,6 @@ export const dataSourceSchema = z
     if (!twoFiles && source.file === undefined) {
       problem("file", source.kind === "parallel" ? "give file (one csv/tsv/jsonl file) or files: {source, target}" : "required");
     }
-    if (twoFiles && source.format !== "lines") problem("format", "files: {source, target} are line-aligned text: use format lines");
     if (!twoFiles && source.format === "lines" && source.kind !== "sentences") {
       problem(
         "format",
@@ -195,9 +197,11 @@ export function resolveSource(source: DataSource, baseDirectory = process.cwd())
   const header = source.header ?? false;
   const given = (source.columns ?? {}) as Record<string, Column | undefined>;
   const columns = new Map<string, Column>();
+  // Two aligned files each hold one side, so by default each side is its file's first column.
+  const oneSidePerFile = files.length === 2;
   fieldsOfKind[source.kind].forEach((field, index) => {
     const named = source.format === "jsonl" || header;
-    columns.set(field, given[field] ?? (named ? field : index));
+    columns.set(field, given[field] ?? (named ? field : oneSidePerFile ? 0 : index));
   });
   const quote = source.quote ?? (source.format === "csv" ? '"' : "none");
   return {
