@@ -1,23 +1,25 @@
 import * as tf from "@tensorflow/tfjs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { Trainer, TrainerState } from "../train/trainer.js";
+import type { Resumable } from "../train/resumable.js";
 import { BabelbedError, exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
 import { readSafetensors, writeSafetensors, type WritableTensor } from "./safetensors.js";
 
 /**
  * A resumable training checkpoint: every trainable tensor (encoder, row-sparse tables and
- * heads) under its name, the AdamW moments, and the trainer's step and dropout generator.
+ * heads) under its name, the AdamW moments, and the loop's own state (step, generators)
+ * with `extra` beside it in `trainer.json`. Works for any `Resumable` loop: the Siamese and
+ * distillation trainer, LaBSE's pre-training and its dual encoder.
  * Written beside the target and renamed into place, so a crash mid-write keeps the last one.
  */
-export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, extra: Record<string, unknown> = {}): Promise<void> {
+export async function saveTrainingCheckpoint<State extends object>(dir: string, trainer: Resumable<State>, extra: Record<string, unknown> = {}): Promise<void> {
   const target = path.resolve(dir);
   const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
   await fs.mkdir(staging, { recursive: true });
   try {
     const parameters = new Map<string, tf.Tensor>();
     for (const [name, variable] of trainer.parameters()) parameters.set(name, variable.clone());
-    for (const table of trainer.model.sparseTables()) parameters.set(table.name, table.toTensor());
+    for (const table of trainer.sparseTables()) parameters.set(table.name, table.toTensor());
     await writeSafetensors(path.join(staging, "parameters.safetensors"), await release(parameters));
     await writeSafetensors(path.join(staging, "optimizer.safetensors"), await release(trainer.optimizer.stateTensors()));
     await writeJsonAtomic(path.join(staging, "trainer.json"), { ...trainer.state(), totalSteps: trainer.totalSteps, ...extra });
@@ -32,14 +34,24 @@ export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, extr
   }
 }
 
-/** Restore a checkpoint written by `saveTrainingCheckpoint` into a trainer built the same way. */
-export async function loadTrainingCheckpoint(dir: string, trainer: Trainer): Promise<Record<string, unknown>> {
+/** True when `dir` holds a checkpoint that `loadTrainingCheckpoint` can read. */
+export async function hasTrainingCheckpoint(dir: string): Promise<boolean> {
+  return exists(path.join(dir, "trainer.json"));
+}
+
+/**
+ * Restore a checkpoint written by `saveTrainingCheckpoint` into a loop built the same way:
+ * its JSON state first (the loop may reshape itself for it), then every tensor, then AdamW.
+ * Returns the JSON, `extra` included.
+ */
+export async function loadTrainingCheckpoint<State extends object>(dir: string, trainer: Resumable<State>): Promise<State & Record<string, unknown>> {
   const stateFile = path.join(dir, "trainer.json");
   if (!(await exists(stateFile))) throw new BabelbedError(`${dir}: not a training checkpoint (no trainer.json)`);
-  const state = await readJsonFile<TrainerState & Record<string, unknown>>(stateFile);
+  const state = await readJsonFile<State & Record<string, unknown>>(stateFile);
+  trainer.restore(state);
   const stored = (await readSafetensors(path.join(dir, "parameters.safetensors"))).tensors;
   const parameters = trainer.parameters();
-  const tables = new Map(trainer.model.sparseTables().map((table) => [table.name, table]));
+  const tables = new Map(trainer.sparseTables().map((table) => [table.name, table]));
   for (const name of [...parameters.keys(), ...tables.keys()]) {
     if (!stored.has(name)) throw new BabelbedError(`${dir}/parameters.safetensors: tensor "${name}" is missing; was the checkpoint written by a different recipe?`);
   }
@@ -59,9 +71,8 @@ export async function loadTrainingCheckpoint(dir: string, trainer: Trainer): Pro
   for (const [name, data] of (await readSafetensors(path.join(dir, "optimizer.safetensors"))).tensors) {
     optimizerState.set(name, name === "step" ? tf.scalar(Number((data.data as Int32Array)[0]), "int32") : tf.tensor(data.data as Float32Array, data.shape));
   }
-  trainer.optimizer.loadState(optimizerState, trainer.model.sparseTables());
+  trainer.optimizer.loadState(optimizerState, trainer.sparseTables());
   tf.dispose([...optimizerState.values()]);
-  trainer.restore(state);
   return state;
 }
 

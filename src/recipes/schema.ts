@@ -112,6 +112,7 @@ const pretrainingSchema = z
     weightDecay: z.number().min(0).default(0.01),
     maxGradNorm: z.number().positive().default(1),
     maskProbability: z.number().gt(0).max(1).default(0.15).describe("share of the tokens to predict (BERT: 0.15)"),
+    checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
   })
   .strict();
 
@@ -142,6 +143,8 @@ const dualEncoderTraining = z
     warmupRatio: z.number().min(0).max(1).default(0.1),
     weightDecay: z.number().min(0).default(0.01),
     maxGradNorm: z.number().positive().default(1),
+    evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
+    checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
   })
   .strict();
 

@@ -1,10 +1,13 @@
+import type * as tf from "@tensorflow/tfjs";
+import type { EmbeddingTable } from "../model/embedding.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { additiveMarginLoss, type AdditiveMarginOptions } from "../objectives/additive-margin.js";
 import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
-import { learningRateAt } from "./schedule.js";
+import { hashSeed, trainLoop, type LoopHooks, type LoopSchedule, type Resumable } from "./resumable.js";
+import { learningRateAt, type ScheduleOptions } from "./schedule.js";
 
 export interface DualEncoderOptions {
   /** Pairs per step: every sentence sees the other side of all of them as negatives. */
@@ -31,15 +34,20 @@ export interface DualEncoderRecord {
   seconds: number;
 }
 
-export interface DualEncoderCallbacks {
-  onStep?: (record: DualEncoderRecord, totalSteps: number) => void | Promise<void>;
-  /** Checked before each step; true ends training early. */
-  shouldStop?: () => boolean;
+
+export interface DualEncoderState {
+  step: number;
+  dropout: number[];
 }
 
-/** Optimizer steps for `pairs` pairs: whole epochs of batches (the last one may be short), or `maxSteps`. */
+/** Batches of one epoch: whole batches and a short last one, unless it holds one pair (no negative, a constant loss). */
+export function dualEncoderBatchesPerEpoch(pairs: number, batchSize: number): number {
+  return Math.floor(pairs / batchSize) + (pairs % batchSize >= 2 ? 1 : 0);
+}
+
+/** Optimizer steps for `pairs` pairs: whole epochs of batches, or `maxSteps`. */
 export function dualEncoderSteps(pairs: number, options: Pick<DualEncoderOptions, "batchSize" | "epochs" | "maxSteps">): number {
-  return options.maxSteps ?? Math.ceil(options.epochs * Math.ceil(pairs / options.batchSize));
+  return options.maxSteps ?? Math.ceil(options.epochs * dualEncoderBatchesPerEpoch(pairs, options.batchSize));
 }
 
 /**
@@ -48,45 +56,97 @@ export function dualEncoderSteps(pairs: number, options: Pick<DualEncoderOptions
  * ranks each sentence's translation above the batch's other sentences. The batch is cut
  * into chunks for memory, with gradient caching keeping every in-batch negative.
  * AdamW with linear warm-up and decay, gradients clipped to `maxGradNorm`.
- * Returns "interrupted" when `shouldStop` ended it early.
+ *
+ * The pair order of an epoch is a pure function of (seed, epoch), and the dropout
+ * generator is checkpointed with the weights, so a resumed run repeats an uninterrupted one.
  */
+export class DualEncoderTrainer implements Resumable<DualEncoderState> {
+  readonly optimizer: AdamW;
+  readonly batchesPerEpoch: number;
+  readonly totalSteps: number;
+  step = 0;
+  private readonly dropout: Random;
+  private readonly schedule: ScheduleOptions;
+  private permutation = { epoch: -1, order: [] as number[] };
+
+  constructor(
+    readonly encoder: SentenceEncoder,
+    readonly pairs: { source: string; target: string }[],
+    readonly options: DualEncoderOptions,
+  ) {
+    if (pairs.length < 2 || options.batchSize < 2) throw new Error("dual-encoder training needs batches of at least two pairs (one and its negative)");
+    this.batchesPerEpoch = dualEncoderBatchesPerEpoch(pairs.length, options.batchSize);
+    this.totalSteps = dualEncoderSteps(pairs.length, options);
+    this.dropout = new Random(hashSeed(options.seed, 0x64726f70));
+    this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
+    this.schedule = { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: Math.round(this.totalSteps * options.warmupRatio), totalSteps: this.totalSteps };
+  }
+
+  /** The pairs of step `step` (0-based) and its 1-based epoch. */
+  batchAt(step: number): { indices: number[]; epoch: number } {
+    const epoch = Math.floor(step / this.batchesPerEpoch);
+    const batch = step % this.batchesPerEpoch;
+    if (this.permutation.epoch !== epoch) {
+      const order = new Random(hashSeed(this.options.seed, epoch)).shuffle(this.pairs.map((_, index) => index));
+      this.permutation = { epoch, order };
+    }
+    const indices = this.permutation.order.slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
+    return { indices, epoch: epoch + 1 };
+  }
+
+  trainStep(): DualEncoderRecord {
+    const started = performance.now();
+    const { indices, epoch } = this.batchAt(this.step);
+    const batch = indices.map((index) => this.pairs[index]!);
+    const sources = splitBatch(this.encoder.batch(batch.map((pair) => pair.source)), this.options.chunkSize);
+    const targets = splitBatch(this.encoder.batch(batch.map((pair) => pair.target)), this.options.chunkSize);
+    const learningRate = learningRateAt(this.schedule, this.step);
+    const loss = (left: Parameters<typeof additiveMarginLoss>[0], right: Parameters<typeof additiveMarginLoss>[1]) => additiveMarginLoss(left, right, this.options.loss);
+    const gradients = cachedContrastiveGradients(this.encoder, sources, targets, loss, { training: true, random: this.dropout });
+    const { loss: value, gradientNorm } = optimizerStep(this.optimizer, this.parameters(), gradients, learningRate, this.options.maxGradNorm);
+    this.step += 1;
+    if (!Number.isFinite(value)) throw new Error(`the additive-margin loss became ${value} at step ${this.step}; lower the learning rate`);
+    return { step: this.step, epoch, loss: value, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Train to `totalSteps` from wherever `step` stands; "interrupted" when `shouldStop` ended it. */
+  train(schedule: LoopSchedule = {}, hooks: LoopHooks<DualEncoderRecord> = {}): Promise<"finished" | "interrupted"> {
+    return trainLoop(this, schedule, hooks);
+  }
+
+  parameters(): Map<string, tf.Variable> {
+    return this.encoder.trainableParameters();
+  }
+
+  sparseTables(): EmbeddingTable[] {
+    return this.encoder.sparseTables();
+  }
+
+  state(): DualEncoderState {
+    return { step: this.step, dropout: this.dropout.saveState() };
+  }
+
+  restore(state: DualEncoderState): void {
+    this.step = state.step;
+    this.dropout.restoreState(state.dropout);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Train a dual encoder from scratch to the end (see `DualEncoderTrainer`). */
 export async function trainDualEncoder(
   encoder: SentenceEncoder,
   pairs: { source: string; target: string }[],
   options: DualEncoderOptions,
-  callbacks: DualEncoderCallbacks = {},
+  hooks: LoopHooks<DualEncoderRecord> = {},
 ): Promise<"finished" | "interrupted"> {
-  if (pairs.length < 2 || options.batchSize < 2) throw new Error("dual-encoder training needs batches of at least two pairs (one and its negative)");
-  const totalSteps = dualEncoderSteps(pairs.length, options);
-  const random = new Random(options.seed);
-  const shuffling = random.fork();
-  const dropout = random.fork();
-  const optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
-  const schedule = { name: "warmup-linear" as const, learningRate: options.learningRate, warmupSteps: Math.round(totalSteps * options.warmupRatio), totalSteps };
-  const loss = (sources: Parameters<typeof additiveMarginLoss>[0], targets: Parameters<typeof additiveMarginLoss>[1]) => additiveMarginLoss(sources, targets, options.loss);
-  let step = 0;
-  let epoch = 0;
+  const trainer = new DualEncoderTrainer(encoder, pairs, options);
   try {
-    while (step < totalSteps) {
-      epoch += 1;
-      const order = shuffling.shuffle(pairs.map((_, index) => index));
-      for (let start = 0; start < order.length && step < totalSteps; start += options.batchSize) {
-        // A one-pair batch has no negative: its loss is constant, so it is left out.
-        if (order.length - start < 2) break;
-        if (callbacks.shouldStop?.()) return "interrupted";
-        const started = performance.now();
-        const batch = order.slice(start, start + options.batchSize).map((index) => pairs[index]!);
-        const sources = splitBatch(encoder.batch(batch.map((pair) => pair.source)), options.chunkSize);
-        const targets = splitBatch(encoder.batch(batch.map((pair) => pair.target)), options.chunkSize);
-        const learningRate = learningRateAt(schedule, step);
-        const gradients = cachedContrastiveGradients(encoder, sources, targets, loss, { training: true, random: dropout });
-        const { loss: value, gradientNorm } = optimizerStep(optimizer, encoder.trainableParameters(), gradients, learningRate, options.maxGradNorm);
-        step += 1;
-        await callbacks.onStep?.({ step, epoch, loss: value, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 }, totalSteps);
-      }
-    }
-    return "finished";
+    return await trainer.train({}, hooks);
   } finally {
-    optimizer.dispose();
+    trainer.dispose();
   }
 }

@@ -1,4 +1,6 @@
+import type * as tf from "@tensorflow/tfjs";
 import type { TransformerConfig } from "../model/config.js";
+import type { EmbeddingTable } from "../model/embedding.js";
 import { growTransformer } from "../model/stacking.js";
 import { Transformer } from "../model/transformer.js";
 import { MaskedLanguageModelHead } from "../objectives/masked-language-model.js";
@@ -7,6 +9,7 @@ import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { MaskedLanguageModel } from "./masked-language-model.js";
 import { maskSentences, maskTranslationPairs, type MaskedBatch, type SpecialTokenIds } from "./masking.js";
+import { hashSeed, trainLoop, type LoopHooks, type LoopSchedule, type Resumable } from "./resumable.js";
 import { learningRateAt } from "./schedule.js";
 
 /** Word-piece ids without special tokens: single sentences for MLM, translation pairs for TLM. */
@@ -49,27 +52,24 @@ export interface PretrainingRecord {
   seconds: number;
 }
 
-export interface PretrainingCallbacks {
-  onStep?: (record: PretrainingRecord, totalSteps: number) => void | Promise<void>;
-  /** Checked before each step; true ends pre-training early with `undefined`. */
-  shouldStop?: () => boolean;
-}
 
-/** Endless shuffled passes over `items`, a batch at a time, reshuffled each pass. */
+/**
+ * Endless shuffled passes over `items`, a batch at a time. The order of pass p is a pure
+ * function of (seed, p), so batch i can be found from i alone: nothing to checkpoint.
+ */
 class BatchCycle<T> {
-  private order: number[] = [];
-  private position = 0;
+  private pass = { index: -1, order: [] as number[] };
 
-  constructor(private readonly items: T[], private readonly random: Random) {}
+  constructor(private readonly items: T[], private readonly seed: number) {}
 
-  next(size: number): T[] {
+  /** The `index`-th batch (0-based) of `size` items, or of all items when there are fewer. */
+  batch(index: number, size: number): T[] {
+    const count = Math.min(size, this.items.length);
     const batch: T[] = [];
-    while (batch.length < Math.min(size, this.items.length)) {
-      if (this.position >= this.order.length) {
-        this.order = this.random.shuffle(this.items.map((_, index) => index));
-        this.position = 0;
-      }
-      batch.push(this.items[this.order[this.position++]!]!);
+    for (let position = index * count; position < (index + 1) * count; position++) {
+      const pass = Math.floor(position / this.items.length);
+      if (this.pass.index !== pass) this.pass = { index: pass, order: new Random(hashSeed(this.seed, pass)).shuffle(this.items.map((_, item) => item)) };
+      batch.push(this.items[this.pass.order[position % this.items.length]!]!);
     }
     return batch;
   }
@@ -83,64 +83,154 @@ export function validateStages(stages: PretrainingStage[], totalLayers: number):
   if (stages.at(-1)!.layers !== totalLayers) throw new Error(`the last pre-training stage has ${stages.at(-1)!.layers} layers, the model ${totalLayers}`);
 }
 
+export interface PretrainingState {
+  step: number;
+  masking: number[];
+  dropout: number[];
+}
+
 /**
  * LaBSE's pre-training (Feng et al. 2020, §3.2): MLM on single sentences and TLM on
  * translation pairs, one batch of each in turn, with progressive stacking (Gong et al.
  * 2019): each stage trains a deeper copy of the last, grown with `growTransformer`, under
  * a fresh AdamW (the grown parameters are new) and its own warm-up/linear-decay schedule.
- * The MLM head carries over, its shapes do not depend on depth. Returns the final encoder
- * (the caller disposes it), or `undefined` when stopped.
+ * The MLM head carries over, its shapes do not depend on depth.
+ *
+ * Everything but the weights, the optimizer and two generators follows from the step, so
+ * a checkpoint restores the encoder at the depth of the stage it was taken in.
  */
-export async function pretrain(data: PretrainingData, options: PretrainingOptions, callbacks: PretrainingCallbacks = {}): Promise<Transformer | undefined> {
-  validateStages(options.stages, options.config.numHiddenLayers);
-  if (data.sentences.length === 0 && data.pairs.length === 0) throw new Error("pre-training has no data");
-  const random = new Random(options.seed);
-  const sentences = new BatchCycle(data.sentences, random.fork());
-  const pairs = new BatchCycle(data.pairs, random.fork());
-  const masking = random.fork();
-  const dropout = random.fork();
-  const maskingOptions = { vocabSize: options.config.vocabSize, special: options.special, maskProbability: options.maskProbability };
-  const tasks: ("mlm" | "tlm")[] = [...(data.sentences.length > 0 ? ["mlm" as const] : []), ...(data.pairs.length > 0 ? ["tlm" as const] : [])];
-  const totalSteps = options.stages.reduce((sum, stage) => sum + stage.steps, 0);
+export class Pretrainer implements Resumable<PretrainingState> {
+  step = 0;
+  readonly totalSteps: number;
+  readonly tasks: ("mlm" | "tlm")[];
+  private stageIndex = 0;
+  private transformer: Transformer;
+  private readonly head: MaskedLanguageModelHead;
+  private model: MaskedLanguageModel;
+  private stageOptimizer: AdamW;
+  private readonly sentences: BatchCycle<number[]>;
+  private readonly pairs: BatchCycle<[number[], number[]]>;
+  private readonly masking: Random;
+  private readonly dropout: Random;
+  private handedOver = false;
 
-  const head = MaskedLanguageModelHead.initialize(options.config, options.seed + 1);
-  let transformer = Transformer.initialize({ ...options.config, numHiddenLayers: options.stages[0]!.layers }, options.seed);
-  let step = 0;
-  let finished: Transformer | undefined;
-  try {
-    for (const [index, stage] of options.stages.entries()) {
-      if (index > 0) {
-        const grown = growTransformer(transformer, stage.layers);
-        transformer.dispose();
-        transformer = grown;
-      }
-      const model = new MaskedLanguageModel(transformer, head);
-      const optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
-      const schedule = { name: "warmup-linear" as const, learningRate: options.learningRate, warmupSteps: Math.round(stage.steps * options.warmupRatio), totalSteps: stage.steps };
-      try {
-        for (let stageStep = 0; stageStep < stage.steps; stageStep++) {
-          if (callbacks.shouldStop?.()) return undefined;
-          const started = performance.now();
-          const task = tasks[step % tasks.length]!;
-          const masked: MaskedBatch =
-            task === "mlm" ? maskSentences(sentences.next(options.batchSize), maskingOptions, masking) : maskTranslationPairs(pairs.next(options.batchSize), maskingOptions, masking);
-          // A step's learning rate is the schedule's at its 0-based index, as HF's schedulers give it.
-          const learningRate = learningRateAt(schedule, stageStep);
-          const gradients = model.gradients(masked.batch, masked.labels, { training: true, random: dropout.fork() });
-          const { loss, gradientNorm } = optimizerStep(optimizer, model.trainableParameters(), gradients, learningRate, options.maxGradNorm);
-          step += 1;
-          const record = { stage: index + 1, layers: stage.layers, step, stageStep: stageStep + 1, task, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
-          await callbacks.onStep?.(record, totalSteps);
-        }
-      } finally {
-        optimizer.dispose();
-      }
+  constructor(readonly data: PretrainingData, readonly options: PretrainingOptions) {
+    validateStages(options.stages, options.config.numHiddenLayers);
+    if (data.sentences.length === 0 && data.pairs.length === 0) throw new Error("pre-training has no data");
+    this.tasks = [...(data.sentences.length > 0 ? ["mlm" as const] : []), ...(data.pairs.length > 0 ? ["tlm" as const] : [])];
+    this.totalSteps = options.stages.reduce((sum, stage) => sum + stage.steps, 0);
+    this.sentences = new BatchCycle(data.sentences, hashSeed(options.seed, 1));
+    this.pairs = new BatchCycle(data.pairs, hashSeed(options.seed, 2));
+    this.masking = new Random(hashSeed(options.seed, 3));
+    this.dropout = new Random(hashSeed(options.seed, 4));
+    this.head = MaskedLanguageModelHead.initialize(options.config, options.seed + 1);
+    this.transformer = Transformer.initialize({ ...options.config, numHiddenLayers: options.stages[0]!.layers }, options.seed);
+    this.model = new MaskedLanguageModel(this.transformer, this.head);
+    this.stageOptimizer = this.newOptimizer();
+  }
+
+  get optimizer(): AdamW {
+    return this.stageOptimizer;
+  }
+
+  /** The 0-based stage of a 0-based step, and the step's index within it. */
+  stageAt(step: number): { stage: number; stageStep: number } {
+    let first = 0;
+    for (const [stage, { steps }] of this.options.stages.entries()) {
+      if (step < first + steps) return { stage, stageStep: step - first };
+      first += steps;
     }
-    finished = transformer;
-    return finished;
+    throw new Error(`step ${step} is past the last pre-training stage`);
+  }
+
+  trainStep(): PretrainingRecord {
+    const started = performance.now();
+    const { stage, stageStep } = this.stageAt(this.step);
+    if (stage !== this.stageIndex) this.grow(stage);
+    const { layers, steps } = this.options.stages[stage]!;
+    const taskIndex = this.step % this.tasks.length;
+    const task = this.tasks[taskIndex]!;
+    // Batches of a task so far: its steps before this one, as tasks take turns.
+    const batchIndex = Math.floor(this.step / this.tasks.length);
+    const maskingOptions = { vocabSize: this.options.config.vocabSize, special: this.options.special, maskProbability: this.options.maskProbability };
+    const masked: MaskedBatch =
+      task === "mlm"
+        ? maskSentences(this.sentences.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking)
+        : maskTranslationPairs(this.pairs.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking);
+    const schedule = { name: "warmup-linear" as const, learningRate: this.options.learningRate, warmupSteps: Math.round(steps * this.options.warmupRatio), totalSteps: steps };
+    // A step's learning rate is the schedule's at its 0-based index, as HF's schedulers give it.
+    const learningRate = learningRateAt(schedule, stageStep);
+    const gradients = this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout });
+    const { loss, gradientNorm } = optimizerStep(this.stageOptimizer, this.parameters(), gradients, learningRate, this.options.maxGradNorm);
+    this.step += 1;
+    if (!Number.isFinite(loss)) throw new Error(`the ${task} loss became ${loss} at step ${this.step}; lower the learning rate`);
+    return { stage: stage + 1, layers, step: this.step, stageStep: stageStep + 1, task, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+  }
+
+  train(schedule: LoopSchedule = {}, hooks: LoopHooks<PretrainingRecord> = {}): Promise<"finished" | "interrupted"> {
+    return trainLoop(this, schedule, hooks);
+  }
+
+  parameters(): Map<string, tf.Variable> {
+    return this.model.trainableParameters();
+  }
+
+  sparseTables(): EmbeddingTable[] {
+    return this.model.sparseTables();
+  }
+
+  state(): PretrainingState {
+    return { step: this.step, masking: this.masking.saveState(), dropout: this.dropout.saveState() };
+  }
+
+  restore(state: PretrainingState): void {
+    this.step = state.step;
+    this.masking.restoreState(state.masking);
+    this.dropout.restoreState(state.dropout);
+    // The checkpoint holds the encoder of the stage of its last step; its weights load next.
+    const stage = state.step === 0 ? 0 : this.stageAt(state.step - 1).stage;
+    if (stage !== this.stageIndex) {
+      this.replaceTransformer(Transformer.initialize({ ...this.options.config, numHiddenLayers: this.options.stages[stage]!.layers }, this.options.seed));
+      this.stageIndex = stage;
+    }
+  }
+
+  /** The trained encoder, which the caller now owns and disposes. */
+  takeTransformer(): Transformer {
+    this.handedOver = true;
+    return this.transformer;
+  }
+
+  dispose(): void {
+    this.stageOptimizer.dispose();
+    this.head.dispose();
+    if (!this.handedOver) this.transformer.dispose();
+  }
+
+  private grow(stage: number): void {
+    this.replaceTransformer(growTransformer(this.transformer, this.options.stages[stage]!.layers));
+    this.stageIndex = stage;
+  }
+
+  private replaceTransformer(transformer: Transformer): void {
+    this.transformer.dispose();
+    this.transformer = transformer;
+    this.model = new MaskedLanguageModel(transformer, this.head);
+    this.stageOptimizer.dispose();
+    this.stageOptimizer = this.newOptimizer();
+  }
+
+  private newOptimizer(): AdamW {
+    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay });
+  }
+}
+
+/** Pre-train from scratch to the end (see `Pretrainer`); the final encoder, or `undefined` when stopped. */
+export async function pretrain(data: PretrainingData, options: PretrainingOptions, hooks: LoopHooks<PretrainingRecord> = {}): Promise<Transformer | undefined> {
+  const pretrainer = new Pretrainer(data, options);
+  try {
+    return (await pretrainer.train({}, hooks)) === "finished" ? pretrainer.takeTransformer() : undefined;
   } finally {
-    // The finished encoder goes to the caller; anything else was only this function's.
-    if (finished === undefined) transformer.dispose();
-    head.dispose();
+    pretrainer.dispose();
   }
 }

@@ -5,6 +5,7 @@ import { AdamW, type AdamWOptions } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { computeGradients, type Trainable } from "./gradients.js";
 import type { TrainingObjective } from "./objective.js";
+import { hashSeed, trainLoop, type Resumable } from "./resumable.js";
 import { learningRateAt, type ScheduleName } from "./schedule.js";
 
 export interface TrainerOptions {
@@ -57,7 +58,7 @@ export interface TrainerState {
  * (the dropout generator, the optimizer, the weights) is checkpointed, so an interrupted run
  * that resumes ends exactly where an uninterrupted one would.
  */
-export class Trainer {
+export class Trainer implements Resumable<TrainerState> {
   readonly optimizer: AdamW;
   readonly random: Random;
   step = 0;
@@ -139,22 +140,15 @@ export class Trainer {
 
   /** Train to `totalSteps`, from wherever `step` stands (0, or a restored checkpoint). */
   async train(hooks: TrainerHooks = {}): Promise<"finished" | "interrupted"> {
-    while (this.step < this.totalSteps) {
-      const record = this.trainStep();
-      hooks.onStep?.(record, this.totalSteps);
-      if (this.options.evaluateEvery && this.step % this.options.evaluateEvery === 0 && this.step < this.totalSteps) {
-        await hooks.evaluate?.(this.step);
-      }
-      if (hooks.shouldStop?.()) {
-        await hooks.saveCheckpoint?.(this, "interrupted");
-        return "interrupted";
-      }
-      if (this.options.checkpointEvery && this.step % this.options.checkpointEvery === 0 && this.step < this.totalSteps) {
-        await hooks.saveCheckpoint?.(this, "scheduled");
-      }
-    }
-    await hooks.saveCheckpoint?.(this, "final");
-    return "finished";
+    const { saveCheckpoint } = hooks;
+    return trainLoop(this, this.options, {
+      ...hooks,
+      saveCheckpoint: saveCheckpoint && ((reason) => saveCheckpoint(this, reason)),
+    });
+  }
+
+  sparseTables(): EmbeddingTable[] {
+    return this.model.sparseTables();
   }
 
   state(): TrainerState {
@@ -170,16 +164,4 @@ export class Trainer {
     this.optimizer.dispose();
     for (const objective of this.objectives) objective.dispose();
   }
-}
-
-/** A 32-bit seed from several integers (FNV-1a over their bytes). */
-function hashSeed(...values: number[]): number {
-  let hash = 0x811c9dc5;
-  for (const value of values) {
-    for (let shift = 0; shift < 32; shift += 8) {
-      hash ^= (value >>> shift) & 0xff;
-      hash = Math.imul(hash, 0x01000193) >>> 0;
-    }
-  }
-  return hash;
 }

@@ -1,14 +1,14 @@
 import { saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { SentenceEncoder } from "../../model/sentence-encoder.js";
 import type { Tokenizer } from "../../text/types.js";
-import { pretrain, validateStages, type PretrainingRecord } from "../../train/pretraining.js";
+import { Pretrainer, validateStages, type PretrainingRecord } from "../../train/pretraining.js";
 import { BabelbedError } from "../../util/files.js";
-import { RunInterrupted, type RunContext } from "../context.js";
+import type { RunContext } from "../context.js";
 import { readParallel, readRows } from "../data.js";
 import { buildEncoder } from "../models.js";
 import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
-import { formatDuration } from "./training.js";
+import { clearCheckpoint, runCheckpointed } from "./checkpointed.js";
 
 type PretrainStep = Extract<RecipeStep, { step: "pretrain" }>;
 
@@ -20,8 +20,8 @@ const window = 5;
  * the step's texts, learns MLM on single sentences and TLM on translation pairs while growing
  * by progressive stacking. It is saved with [CLS] pooling and L2 normalisation (unless the
  * model spec says otherwise), ready for the dual-encoder step.
- *
- * The step keeps no checkpoint: a run interrupted here starts the step again on --resume.
+ * It is checkpointed every N steps and on Ctrl-C, and `--resume` continues it at the depth of
+ * the stage it stopped in.
  */
 export async function pretrainStep(context: RunContext, step: PretrainStep, index: number): Promise<StepResult> {
   const started = performance.now();
@@ -62,30 +62,33 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
     };
     context.log(`${step.name}: ${data.sentences.length} sentences for MLM, ${data.pairs.length} translation pairs for TLM, stages ${step.stages.map((stage) => `${stage.layers}×${stage.steps}`).join(" → ")}`);
     const special = (template.tokenizer as Tokenizer).special;
-    const records: PretrainingRecord[] = [];
-    let recent: number[] = [];
-    const finalTransformer = await pretrain(
-      data,
-      {
-        config,
-        stages: step.stages,
-        special: { cls: special.cls, sep: special.sep, pad: special.pad, mask: special.mask, others: [special.unk] },
-        ...step.training,
-        seed: context.recipe.seed,
-      },
-      {
-        onStep: async (record, total) => {
-          records.push(record);
-          await context.run.log({ step: step.name, trainingStep: record.step, stage: record.stage, layers: record.layers, stageStep: record.stageStep, objective: record.task, loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm });
-          recent = [...recent.slice(-19), record.seconds];
-          const seconds = recent.reduce((sum, value) => sum + value, 0) / recent.length;
-          const eta = Math.round(seconds * (total - record.step));
-          context.progress(`${step.name}: step ${record.step}/${total} · stage ${record.stage} (${record.layers} layers) · ${record.task} loss ${record.loss.toFixed(4)} · ETA ${formatDuration(eta)}`, record.step === total);
+    const { checkpointEvery, ...training } = step.training;
+    const pretrainer = new Pretrainer(data, {
+      config,
+      stages: step.stages,
+      special: { cls: special.cls, sep: special.sep, pad: special.pad, mask: special.mask, others: [special.unk] },
+      ...training,
+      seed: context.recipe.seed,
+    });
+    // The summary's stage losses need every step's loss, so the checkpoint keeps them too.
+    let losses: StageLoss[] = [];
+    try {
+      await runCheckpointed(context, step.name, pretrainer, {
+        schedule: { checkpointEvery },
+        record: (record: PretrainingRecord) => {
+          losses.push({ stage: record.stage, task: record.task, loss: record.loss });
+          return { stage: record.stage, layers: record.layers, stageStep: record.stageStep, objective: record.task, loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm };
         },
-        shouldStop: context.shouldStop,
-      },
-    );
-    if (finalTransformer === undefined) throw new RunInterrupted(step.name);
+        describe: (record: PretrainingRecord) => `stage ${record.stage} (${record.layers} layers) · ${record.task} loss ${record.loss.toFixed(4)}`,
+        extra: () => ({ losses }),
+        restored: (extra) => (losses = (extra.losses as StageLoss[] | undefined) ?? []),
+      });
+    } catch (error) {
+      pretrainer.dispose();
+      throw error;
+    }
+    const finalTransformer = pretrainer.takeTransformer();
+    pretrainer.dispose();
     const encoder = new SentenceEncoder({
       tokenizer: template.tokenizer,
       transformer: finalTransformer,
@@ -99,7 +102,8 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
     } finally {
       encoder.dispose();
     }
-    return { step: step.name, kind: "pretraining", ...stageLosses(records), seconds: (performance.now() - started) / 1000 };
+    await clearCheckpoint(context, step.name);
+    return { step: step.name, kind: "pretraining", ...stageLosses(losses), seconds: (performance.now() - started) / 1000 };
   } finally {
     template.dispose();
   }
@@ -109,11 +113,17 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
  * Summary metrics: each task's mean loss over the first steps of the first stage (`before`)
  * and over the last steps of every stage (`after`, the final stage under the plain name).
  */
-function stageLosses(records: PretrainingRecord[]): { before: Record<string, number>; after: Record<string, number> } {
+interface StageLoss {
+  stage: number;
+  task: "mlm" | "tlm";
+  loss: number;
+}
+
+function stageLosses(records: StageLoss[]): { before: Record<string, number>; after: Record<string, number> } {
   const before: Record<string, number> = {};
   const after: Record<string, number> = {};
   // A stage of a step or two may hold no step of one task: such means are left out.
-  const put = (metrics: Record<string, number>, name: string, list: PretrainingRecord[]) => {
+  const put = (metrics: Record<string, number>, name: string, list: StageLoss[]) => {
     if (list.length > 0) metrics[name] = list.reduce((sum, record) => sum + record.loss, 0) / list.length;
   };
   const lastStage = Math.max(...records.map((record) => record.stage));
