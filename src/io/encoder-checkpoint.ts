@@ -124,7 +124,7 @@ async function tensorData(named: Map<string, tf.Tensor>): Promise<Map<string, Wr
 }
 
 /** Replace `target` by `staging` with renames only, keeping the old directory until the new one is in place. */
-async function swapDirectory(staging: string, target: string): Promise<void> {
+export async function swapDirectory(staging: string, target: string): Promise<void> {
   const previous = `${target}.old-${process.pid}-${Date.now()}`;
   const hadTarget = await fs.stat(target).then(() => true, () => false);
   if (hadTarget) await fs.rename(target, previous);

@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /**
  * The whole shape of a BERT-family encoder, as Hugging Face writes it to `config.json`.

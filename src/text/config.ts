@@ -1,19 +1,8 @@
 import * as path from "node:path";
 import { BabelbedError, exists, readJsonFile } from "../util/files.js";
-import type { SpecialTokenIds } from "./types.js";
+import { specialTokenNames, type SpecialTokenStrings } from "./special-tokens.js";
 
-export type SpecialTokenName = keyof SpecialTokenIds;
-export type SpecialTokenStrings = Record<SpecialTokenName, string>;
-
-export const specialTokenNames: readonly SpecialTokenName[] = ["cls", "sep", "pad", "mask", "unk"];
-
-export const bertSpecialTokens: SpecialTokenStrings = {
-  cls: "[CLS]",
-  sep: "[SEP]",
-  pad: "[PAD]",
-  mask: "[MASK]",
-  unk: "[UNK]",
-};
+export { bertSpecialTokens, specialTokenNames, type SpecialTokenName, type SpecialTokenStrings } from "./special-tokens.js";
 
 /** Where babelbed keeps its own settings inside tokenizer_config.json (Hugging Face ignores it). */
 export const babelbedConfigKey = "babelbed";

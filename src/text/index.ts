@@ -1,6 +1,7 @@
 export type { Encoding, EncodeOptions, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
 export { loadTokenizer, parseVocab, type LoadTokenizerOptions } from "./load.js";
 export { WordPieceTokenizer, type WordPieceTokenizerOptions } from "./wordpiece-tokenizer.js";
+export { WordPieceCore, type WordPieceSettings } from "./wordpiece-core.js";
 export { JsonTokenizer } from "./json-tokenizer.js";
 export { bertTokenizerJson, type TokenizerJson } from "./tokenizer-json.js";
 export { readTokenizerConfig, bertSpecialTokens, type TokenizerFileConfig, type SpecialTokenStrings } from "./config.js";

@@ -6,6 +6,7 @@ import { JsonTokenizer } from "./json-tokenizer.js";
 import { segmenterFor } from "./segmenter.js";
 import { plainBertPipeline, type TokenizerJson } from "./tokenizer-json.js";
 import type { Segmenter, Tokenizer } from "./types.js";
+import { parseVocab } from "./wordpiece-core.js";
 import { WordPieceTokenizer } from "./wordpiece-tokenizer.js";
 
 export interface LoadTokenizerOptions {
@@ -65,12 +66,7 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   });
 }
 
-/** One token per line; only the line break is removed, as transformers does. */
-export function parseVocab(text: string): string[] {
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines.map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
-}
+export { parseVocab };
 
 function wordPieceTokenizer(
   vocab: string[],

@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /**
  * How many tokens of each sequence `longest_first` keeps when the pair has `budget` tokens left

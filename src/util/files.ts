@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { BabelbedError } from "./errors.js";
 
 /**
  * Write a file so that readers only ever see the old or the new content:
@@ -22,13 +23,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** A user-facing error: the CLI prints its message without a stack trace. */
-export class BabelbedError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = "BabelbedError";
-  }
-}
+export { BabelbedError };
 
 export async function readJsonFile<T = unknown>(file: string): Promise<T> {
   let text: string;
