@@ -22,13 +22,14 @@ export function registerRun(program: Command): void {
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
     .addHelpText("after", "\nExample:\n  babelbed run recipes/quickstart.yaml\n  babelbed run recipes/quickstart.yaml --resume\n")
-    .action(async (file: string, flags: RunFlags) => run(file, flags));
+    .action(async (file: string, flags: RunFlags) => runRecipeFile(file, flags));
 }
 
-async function run(file: string, flags: RunFlags): Promise<void> {
+/** What `babelbed run FILE` does; the wizard's "Run it now?" calls it too. */
+export async function runRecipeFile(file: string, flags: RunFlags): Promise<void> {
   const loaded = await loadRecipe(file);
   const reporter = new Reporter();
-  await startDevice(flags.device ?? loaded.recipe.device);
+  const device = await startDevice(flags.device ?? loaded.recipe.device);
   let stopRequested = false;
   const onInterrupt = () => {
     if (stopRequested) process.exit(130);
@@ -44,6 +45,7 @@ async function run(file: string, flags: RunFlags): Promise<void> {
       log: (line) => reporter.log(line),
       progress: (line, done) => reporter.progress(line, done),
       shouldStop: () => stopRequested,
+      device,
     });
     reporter.finish();
     process.stdout.write(`\n${outcome.table}\n\nrun directory: ${outcome.directory}\n`);
