@@ -34,8 +34,9 @@ export { ClassificationObjective, RegressionObjective, TripletObjective } from "
 export { DistillationObjective, type DistillationExample } from "./train/distillation.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./train/masking.js";
 export { cachedContrastiveGradients, splitBatch } from "./train/gradient-cache.js";
-export { pretrain, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage } from "./train/pretraining.js";
-export { trainDualEncoder, type DualEncoderOptions } from "./train/dual-encoder.js";
+export { pretrain, Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./train/pretraining.js";
+export { trainDualEncoder, DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./train/dual-encoder.js";
+export { trainLoop, type Resumable, type LoopHooks, type LoopSchedule } from "./train/resumable.js";
 
 export { openDataSource, DataReader, normalizeScore, type ScoredPair, type LabelledPair, type Triplet, type ParallelPair } from "./data/rows.js";
 export { dataSourceSchema, type DataSource } from "./data/source.js";
@@ -52,13 +53,20 @@ export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetenso
 export { readSentenceTransformerLayout, writeSentenceTransformerLayout, type ModuleSpec } from "./io/sentence-transformers.js";
 export { inspectModelDirectory, readModelWeights } from "./io/model-directory.js";
 export { loadSentenceEncoder, saveSentenceEncoder } from "./io/encoder-checkpoint.js";
-export { saveTrainingCheckpoint, loadTrainingCheckpoint } from "./io/training-checkpoint.js";
+export { saveTfjsEncoder, type TfjsExportOptions, type TfjsExportSummary } from "./io/tfjs/layout.js";
+export { loadTfjsEncoder, type TfjsEncoder, type LoadTfjsOptions } from "./io/tfjs/browser-entry.js";
+export { bundleBrowserRuntime, type BrowserRuntime } from "./io/tfjs/bundle.js";
+export { checkModelJson, tfjsModelFormat, type TfjsModelJson, type BabelbedSection } from "./io/tfjs/manifest.js";
+export { saveTrainingCheckpoint, loadTrainingCheckpoint, hasTrainingCheckpoint } from "./io/training-checkpoint.js";
 export { TeacherCache, fingerprintDirectory } from "./io/teacher-cache.js";
 export { writeNpy, parseNpy } from "./io/npy.js";
 
 export { recipeSchema, type Recipe, type RecipeStep } from "./recipes/schema.js";
 export { loadRecipe, parseRecipe } from "./recipes/load.js";
 export { runRecipe, type RunOptions, type RunOutcome } from "./recipes/run.js";
+export { composeRecipe, type WizardAnswers, type ComposedRecipe } from "./recipes/compose.js";
+export { findLanguage, languages, parseLanguages, type Language } from "./recipes/languages.js";
+export { writeRunReport, writeComparisonReport, runReportHtml, comparisonReportHtml, loadRunData, type RunData } from "./report/index.js";
 
 export { Random } from "./util/random.js";
 export { BabelbedError } from "./util/files.js";

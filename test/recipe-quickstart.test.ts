@@ -74,6 +74,7 @@ test("the quickstart recipe (ci size) improves held-out retrieval and STS over t
   const logged = await metrics(output);
   assert.ok(logged.some((record) => record.step === "student" && typeof record.loss === "number"), "training losses are logged");
   assert.ok(existsSync(path.join(output, "recipe.resolved.yaml")));
+  assert.match(await readFile(path.join(output, "report.html"), "utf8"), /quickstart-ci <span class="status finished">/, "the run wrote its report");
   // The teacher is evaluated every 100 steps and after training; the model kept is the best of them.
   const teacher = (await summary(output)).results.find((entry) => entry.step === "teacher")!;
   const evaluated = logged.filter((record) => record.step === "teacher" && (record.phase === "during" || record.phase === "after"));

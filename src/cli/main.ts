@@ -3,8 +3,11 @@ import { BabelbedError } from "../util/files.js";
 import { packageVersion } from "../util/package.js";
 import { registerEncode } from "./commands/encode.js";
 import { registerEvaluate } from "./commands/evaluate.js";
+import { registerExport } from "./commands/export.js";
 import { registerInfo } from "./commands/info.js";
+import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
+import { registerWizard } from "./commands/wizard.js";
 
 /** Exit codes: 0 success, 1 a run that failed, 2 a usage or input error. */
 export const exitCodes = { success: 0, failed: 1, usage: 2 } as const;
@@ -18,7 +21,10 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerEncode(program);
   registerEvaluate(program);
+  registerExport(program);
   registerRun(program);
+  registerWizard(program);
+  registerReport(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

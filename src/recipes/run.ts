@@ -1,6 +1,9 @@
+import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
+import type { DeviceInfo } from "../device/index.js";
+import { writeRunReport } from "../report/index.js";
 import { writeJsonAtomic } from "../util/files.js";
-import { defaultCacheDirectory, type RunContext } from "./context.js";
+import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";
 import { modelResolver } from "./models.js";
 import { RunDirectory, type StepResult } from "./run-directory.js";
@@ -19,6 +22,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   progress?: (line: string, done: boolean) => void;
   shouldStop?: () => boolean;
+  /** The device selected for the run, recorded in metrics.jsonl for the report; default: the current tfjs backend. */
+  device?: DeviceInfo;
 }
 
 export interface RunOutcome {
@@ -47,6 +52,9 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     shouldStop: options.shouldStop ?? (() => false),
     evaluationRows: new Map(),
   };
+  const started = performance.now();
+  await run.log({ event: "run-start", recipe: recipe.name, resume: options.resume ?? false, device: options.device ?? { backend: tf.getBackend() } });
+  let ending: { status: string; error?: string } = { status: "failed" };
   try {
     for (const [index, step] of recipe.steps.entries()) {
       if (completed().has(step.name)) {
@@ -71,8 +79,23 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     }
     const table = summaryTable(state.completed);
     await writeJsonAtomic(path.join(root, "summary.json"), { recipe: recipe.name, results: state.completed });
+    ending = { status: "finished" };
     return { directory: root, results: state.completed, table };
+  } catch (error) {
+    ending = { status: error instanceof RunInterrupted ? "interrupted" : "failed", error: (error as Error).message ?? String(error) };
+    throw error;
   } finally {
+    await run.log({ event: "run-end", ...ending, seconds: (performance.now() - started) / 1000 });
     await run.close();
+    await writeReport(root, context.log);
+  }
+}
+
+/** The report shows the run, stopped or finished; not being able to write it never fails the run. */
+async function writeReport(root: string, log: (line: string) => void): Promise<void> {
+  try {
+    log(`report: ${await writeRunReport(root)}`);
+  } catch (error) {
+    log(`report.html not written: ${(error as Error).message ?? String(error)}`);
   }
 }

@@ -1,0 +1,115 @@
+import { palette, renderChart, wantsLogScale, type ChartLine } from "./charts.js";
+import { escapeHtml, figure, formatMetric } from "./html.js";
+import type { RunData } from "./run-data.js";
+import { depthChanges, isConstant, lossByObjective, metricsByTask, runningMean, thin, type Point } from "./series.js";
+
+/** A run as the charts show it: alone, or as A or B of a comparison (B dashed). */
+export interface RunView {
+  label: string;
+  data: RunData;
+}
+
+const wide = { width: 1080, height: 340 };
+const narrow = { width: 540, height: 300 };
+
+/**
+ * Colours: one per objective or metric for a single run; in a comparison A and B alternate, so
+ * that the same series of the two runs sit next to each other in the palette and never share a colour.
+ */
+function colour(seriesIndex: number, runIndex: number, runs: number): string {
+  return palette[(seriesIndex * runs + runIndex) % palette.length]!;
+}
+
+function seriesName(views: RunView[], view: RunView, name: string): string {
+  return views.length > 1 ? `${view.label}: ${name}` : name;
+}
+
+export function smoothingWindow(points: number): number {
+  return Math.max(5, Math.round(points / 25));
+}
+
+/** The loss of one training step: dots for every step, a line for their running mean, a colour per objective. */
+export function lossFigure(step: string, views: RunView[]): string | undefined {
+  const perRun = views.map((view) => ({ view, series: lossByObjective(view.data.training, step) }));
+  const objectives = [...new Set(perRun.flatMap(({ series }) => [...series.keys()]))];
+  if (objectives.length === 0) return undefined;
+  const lines: ChartLine[] = [];
+  const windows = new Set<number>();
+  for (const [runIndex, { view, series }] of perRun.entries()) {
+    for (const [objective, points] of series) {
+      const window = smoothingWindow(points.length);
+      windows.add(window);
+      lines.push({
+        name: seriesName(views, view, objective),
+        points: thin(runningMean(points, window)),
+        raw: thin(points),
+        color: colour(objectives.indexOf(objective), runIndex, views.length),
+        dashed: runIndex > 0,
+      });
+    }
+  }
+  const svg = renderChart({ ...wide, lines, yName: "loss", markers: depthMarkers(step, views), logarithmic: wantsLogScale(lines.map((line) => line.raw!)) });
+  const counts = perRun.map(({ view, series }) => `${views.length > 1 ? `${view.label}: ` : ""}${Math.max(0, ...[...series.values()].map((points) => points.at(-1)?.[0] ?? 0))} steps`);
+  const note = `Dots: the loss of each training step; lines: its running mean over ${[...windows].join(" / ")} steps. ${counts.join(", ")}.`;
+  return figure(`${step}: training loss`, svg, escapeHtml(note));
+}
+
+/** Where progressive stacking grew the encoder; two runs that grew alike at a step share one label. */
+function depthMarkers(step: string, views: RunView[]): { x: number; label: string }[] {
+  const byStep = new Map<number, { view: RunView; layers: number }[]>();
+  for (const view of views) {
+    for (const change of depthChanges(view.data.training, step)) {
+      byStep.set(change.trainingStep, [...(byStep.get(change.trainingStep) ?? []), { view, layers: change.layers }]);
+    }
+  }
+  const layers = (count: number) => `${count} layer${count === 1 ? "" : "s"}`;
+  return [...byStep].map(([x, changes]) => {
+    const same = changes.length === views.length && changes.every((change) => change.layers === changes[0]!.layers);
+    const label = same || views.length === 1 ? layers(changes[0]!.layers) : changes.map((change) => `${change.view.label}: ${layers(change.layers)}`).join(", ");
+    return { x, label };
+  });
+}
+
+/** Evaluation metrics of one step over training, a chart per task; constant metrics are listed, not drawn. */
+export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[] } {
+  const perRun = views.map((view) => ({ view, tasks: metricsByTask(view.data.evaluations, step) }));
+  // One evaluation (an evaluate step) has no course over time: the table shows it.
+  const drawable = perRun.some(({ tasks }) => [...tasks.values()].some((series) => [...series.values()].some((points) => points.length > 1)));
+  if (!drawable) return { figures: [], constants: [] };
+  const tasks = [...new Set(perRun.flatMap(({ tasks }) => [...tasks.keys()]))];
+  const figures: string[] = [];
+  const constants: string[] = [];
+  for (const task of tasks) {
+    const metrics = [...new Set(perRun.flatMap(({ tasks: byTask }) => [...(byTask.get(task)?.keys() ?? [])]))];
+    const lines: ChartLine[] = [];
+    for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
+      for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
+        if (points.length > 1 && isConstant(points)) {
+          constants.push(`${seriesName(views, view, metric)} = ${formatMetric(points[0]![1])}`);
+          continue;
+        }
+        const short = metric === task ? metric : metric.slice(task.length + 1);
+        lines.push({ name: seriesName(views, view, short), points, symbols: true, color: colour(metrics.indexOf(metric), runIndex, views.length), dashed: runIndex > 0 });
+      }
+    }
+    if (lines.length === 0) continue;
+    const svg = renderChart({ ...narrow, lines, yName: "", logarithmic: false });
+    figures.push(figure(`${step}: ${task}`, svg));
+  }
+  return { figures, constants };
+}
+
+/** All charts of the runs, step by step: the loss chart full width, then the evaluation charts two abreast. */
+export function chartSections(steps: string[], views: RunView[]): string {
+  const parts: string[] = [];
+  for (const step of steps) {
+    const loss = lossFigure(step, views);
+    const { figures, constants } = evaluationFigures(step, views);
+    if (loss === undefined && figures.length === 0) continue;
+    parts.push(`<h3 class="step-title">${escapeHtml(step)}</h3>`);
+    if (loss !== undefined) parts.push(loss);
+    if (figures.length > 0) parts.push(`<div class="charts">${figures.join("\n")}</div>`);
+    if (constants.length > 0) parts.push(`<p class="note">Unchanged through training: ${escapeHtml(constants.join(", "))}.</p>`);
+  }
+  return parts.length === 0 ? '<p class="note">No training or repeated evaluation was logged.</p>' : parts.join("\n");
+}

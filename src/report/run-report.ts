@@ -1,0 +1,114 @@
+import * as path from "node:path";
+import { writeFileAtomic } from "../util/files.js";
+import { chartSections } from "./figures.js";
+import { changeClass, escapeHtml, facts, formatChange, formatMetric, formatSeconds, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
+import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
+
+/** Rebuild `report.html` of a run directory (or write it to `output`) and return its path. */
+export async function writeRunReport(directory: string, output = path.join(directory, "report.html")): Promise<string> {
+  const data = await loadRunData(directory);
+  await writeFileAtomic(output, runReportHtml(data));
+  return path.resolve(output);
+}
+
+/** The report of one run: what ran where, the metrics before and after, the curves, the timings, the recipe. */
+export function runReportHtml(run: RunData): string {
+  const body = [
+    header(run),
+    section("Metrics", metricsTable(run.results)),
+    section("Training and evaluation", chartSections(run.steps, [{ label: "", data: run }])),
+    section("Timings", timingsTable(run)),
+    section("Device", deviceDetails(run)),
+    section("Recipe", run.recipeText === undefined ? '<p class="note">recipe.resolved.yaml is missing.</p>' : `<pre>${escapeHtml(run.recipeText)}</pre>`),
+  ];
+  return page(`${run.name} · babelbed run report`, body.join("\n"));
+}
+
+function header(run: RunData): string {
+  const first = run.segments[0];
+  const resumed = Math.max(0, run.segments.length - 1);
+  const entries: [string, string][] = [
+    ["device", escapeHtml(deviceLine(lastDevice(run)))],
+    ["wall time", escapeHtml(formatSeconds(wallSeconds(run)))],
+    ["started", escapeHtml(formatTime(first?.started ?? first?.firstRecord))],
+    ["invocations", escapeHtml(resumed === 0 ? "1" : `${run.segments.length} (resumed ${resumed}×)`)],
+    ["run directory", `<code>${escapeHtml(run.directory)}</code>`],
+  ];
+  const alerts: string[] = [];
+  if (run.error !== undefined) alerts.push(`<div class="alert">${escapeHtml(run.error)}</div>`);
+  if (run.status === "incomplete") {
+    alerts.push('<p class="note">The run left no final record: it was killed, or is still running. The report shows what it logged.</p>');
+  }
+  if (run.skippedLines > 0) {
+    alerts.push(`<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`);
+  }
+  return `<header><h1>${escapeHtml(run.name)} ${statusBadge(run.status)} <span class="subtitle">babelbed run report</span></h1>${facts(entries)}${alerts.join("")}</header>`;
+}
+
+export function lastDevice(run: RunData): DeviceRecord | undefined {
+  return [...run.segments].reverse().find((segment) => segment.device !== undefined)?.device;
+}
+
+export function deviceLine(device: DeviceRecord | undefined): string {
+  if (device === undefined || (device.device === undefined && device.backend === undefined)) return "not recorded";
+  const threads = typeof device.threads === "number" ? `, ${device.threads} thread${device.threads === 1 ? "" : "s"}` : "";
+  return `${device.device ?? "?"} (tfjs backend "${device.backend ?? "?"}"${threads})`;
+}
+
+/** Every metric of every step, before and after training, the change coloured by whether it helped. */
+export function metricsTable(results: StepSummary[]): string {
+  const rows: Cell[][] = [];
+  for (const result of results) {
+    const label = result.partial === undefined ? result.step : `${result.step} (unfinished)`;
+    for (const [index, [metric, after]] of Object.entries(result.after).entries()) {
+      const before = result.before?.[metric];
+      const change = before === undefined ? undefined : after - before;
+      rows.push([
+        // The step named once, on the first row of its group.
+        text(index === 0 ? label : "", index === 0 ? "step first" : "step"),
+        text(metric),
+        before === undefined ? text("", "missing") : text(formatMetric(before)),
+        text(formatMetric(after)),
+        change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change)),
+      ]);
+    }
+    if (Object.keys(result.after).length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text("")]);
+  }
+  if (rows.length === 0) return '<p class="note">No step finished or was evaluated.</p>';
+  const note = results.some((result) => result.partial !== undefined)
+    ? '<p class="note">An unfinished step shows the latest evaluation it logged as "after".</p>'
+    : "";
+  return table(["step", "metric", "before", "after", "change"], rows, 2) + note;
+}
+
+/** Wall time of each step and the pace of its training steps. */
+export function stepTimings(run: RunData, step: string): { kind: string; seconds?: number; steps: number; perStep?: number } {
+  const result = run.results.find((entry) => entry.step === step);
+  return { kind: result?.kind ?? "", seconds: result?.seconds, steps: trainingSteps(run.training, step), perStep: secondsPerTrainingStep(run.training, step) };
+}
+
+function timingsTable(run: RunData): string {
+  const rows = run.steps.map((step) => {
+    const timing = stepTimings(run, step);
+    return [
+      text(step, "step"),
+      text(timing.kind),
+      text(formatSeconds(timing.seconds)),
+      text(timing.steps === 0 ? "—" : String(timing.steps)),
+      text(timing.perStep === undefined ? "—" : `${timing.perStep.toFixed(3)} s`),
+      text(timing.perStep === undefined || timing.perStep === 0 ? "—" : (1 / timing.perStep).toFixed(2)),
+    ];
+  });
+  rows.push([text("total", "step"), text(""), text(formatSeconds(wallSeconds(run))), text(""), text(""), text("")]);
+  const note = '<p class="note">Seconds per training step: the median gap between consecutive steps, which leaves out pauses to evaluate and checkpoint.</p>';
+  return table(["step", "kind", "wall time", "training steps", "per training step", "steps / s"], rows, 2) + note;
+}
+
+export function deviceDetails(run: RunData): string {
+  const device = lastDevice(run);
+  if (device === undefined) return '<p class="note">Not recorded: the run predates the run-start record.</p>';
+  const versions = Object.entries(device.versions ?? {}).map(([name, version]) => `  ${name} ${version}`);
+  const lines = [deviceLine(device), ...(device.notes ?? []), ...(versions.length > 0 ? ["versions:", ...versions] : [])];
+  return `<pre>${escapeHtml(lines.join("\n"))}</pre>`;
+}
