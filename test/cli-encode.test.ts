@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { parseNpy } from "../src/io/npy.js";
 import { testBackends } from "./helpers/backends.js";
-import { fixturesRoot, loadExpected, maxAbsDifference, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
-
-const run = promisify(execFile);
-const cli = path.join(repositoryRoot, "bin", "babelbed.js");
-
-async function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
+import { fixturesRoot, loadExpected, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { babelbed } from "./helpers/cli.js";
 
 for (const backend of testBackends) {
   test(`babelbed encode reproduces sentence-transformers' vectors on ${backend}, in input order, empty lines included`, { skip: skipWithoutFixtures }, async () => {

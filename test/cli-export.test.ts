@@ -1,11 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { Command } from "commander";
 import { registerExport } from "../src/cli/commands/export.js";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
@@ -13,22 +11,10 @@ import { Dense } from "../src/model/dense.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { BabelbedError } from "../src/util/errors.js";
 import { launchChromium, skipWithoutChromium } from "./helpers/browser.js";
-import { fixturesRoot, maxAbsDifference, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { fixturesRoot, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
 import { serveDirectory } from "./helpers/static-server.js";
 import { tinyEncoder, tinySentences } from "./helpers/tiny-encoder.js";
-
-const run = promisify(execFile);
-const cli = path.join(repositoryRoot, "bin", "babelbed.js");
-
-async function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
+import { babelbed } from "./helpers/cli.js";
 
 /** Accented Latin, German, Chinese, Japanese and plain English: the page must tokenize them as Node does. */
 const sentences = ["Café déjà vu, a naïve façade.", "Die Straße ist schön.", "北京欢迎你。", "今日はとても良い天気です。", "the cat sits on the mat"];

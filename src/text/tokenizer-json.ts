@@ -1,4 +1,5 @@
 import { isRecord, specialTokenNames, type SpecialTokenStrings } from "./config.js";
+import type { WordPieceSettings } from "./wordpiece-core.js";
 
 /** The parts of a Hugging Face tokenizer.json that babelbed reads; the rest passes through. */
 export interface TokenizerJson {
@@ -22,15 +23,8 @@ export interface AddedTokenJson {
   special?: boolean;
 }
 
-export interface BertJsonOptions {
-  lowercase: boolean;
-  stripAccents: boolean | null;
-  handleChineseChars: boolean;
-  specialTokens: SpecialTokenStrings;
-  additionalSpecialTokens: string[];
-  continuingSubwordPrefix: string;
-  maxInputCharsPerWord: number;
-}
+/** The WordPiece settings a BERT `tokenizer.json` records (the length limit lives in tokenizer_config.json). */
+export type BertJsonOptions = Omit<WordPieceSettings, "modelMaxLength">;
 
 /** The tokenizer.json that transformers' converter writes for a BERT vocabulary. */
 export function bertTokenizerJson(vocab: readonly string[], options: BertJsonOptions): TokenizerJson {
