@@ -9,7 +9,7 @@ import type { DataSourceInput } from "../src/data/source.js";
 import { miningTask, retrievalTask, stsTask, type Metrics } from "../src/evaluate/encoder-tasks.js";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readParallel, readScoredPairs } from "../src/recipes/data.js";
-import { format } from "../src/recipes/summary.js";
+import { formatMetric as format } from "../src/util/format.js";
 import { useBackend } from "./helpers/backends.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 

@@ -1,3 +1,4 @@
+import { formatMetric as format } from "../util/format.js";
 import type { StepResult } from "./run-directory.js";
 
 /** The final table: every metric of every step, before and after training side by side. */
@@ -19,9 +20,4 @@ export function summaryTable(results: StepResult[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => row.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ");
   return [line(rows[0]!), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line)].join("\n");
-}
-
-/** A metric as the tables show it; `babelbed evaluate` prints the same. */
-export function format(value: number): string {
-  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(4);
 }

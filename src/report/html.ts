@@ -1,14 +1,7 @@
+import { escapeHtml, formatMetric } from "../util/format.js";
 import { fontFamily } from "./charts.js";
 
-/** Text from files made safe inside HTML elements and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-/** A metric as `babelbed run` and `evaluate` print it (src/recipes/summary.ts uses the same rule). */
-export function formatMetric(value: number): string {
-  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(4);
-}
+export { escapeHtml, formatMetric };
 
 export function formatChange(value: number): string {
   return `${value >= 0 ? "+" : "−"}${formatMetric(Math.abs(value))}`;

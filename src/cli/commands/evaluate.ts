@@ -7,7 +7,7 @@ import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encoder.js";
 import { readParallel, readScoredPairs } from "../../recipes/data.js";
 import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
-import { format as formatMetric } from "../../recipes/summary.js";
+import { formatMetric } from "../../util/format.js";
 import { BabelbedError, writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, type DeviceChoice } from "../options.js";

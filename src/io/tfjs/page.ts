@@ -1,3 +1,4 @@
+import { escapeHtml } from "../../util/format.js";
 import { runtimeFile } from "./manifest.js";
 
 /** Sentences the page starts with: the same meaning in three scripts, and one unrelated. */
@@ -108,8 +109,4 @@ try {
 </body>
 </html>
 `;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
