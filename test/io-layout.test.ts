@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import {
   defaultLibraryVersions,
@@ -12,36 +11,15 @@ import {
   writeSentenceTransformerLayout,
   type ModuleSpec,
 } from "../src/io/sentence-transformers.js";
-import { BabelbedError } from "../src/util/files.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { assertRejectsWith, scratchDirectories } from "./helpers/scratch.js";
 
 const fixtures = fixturesRoot;
 const needsFixtures = { skip: skipWithoutFixtures };
 
-const scratch = mkdtempSync(path.join(tmpdir(), "babelbed-layout-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let counter = 0;
-
-/** A fresh directory holding the given JSON files (paths relative to it). */
-function directory(files: Record<string, unknown> = {}): string {
-  const dir = path.join(scratch, `case-${++counter}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, value] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), typeof value === "string" ? value : JSON.stringify(value, null, 2));
-  }
-  return dir;
-}
+const directory = scratchDirectories("layout");
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, "utf8"));
-
-async function assertRejects(action: () => Promise<unknown>, ...fragments: string[]): Promise<void> {
-  await assert.rejects(action, (error: unknown) => {
-    assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
-    return true;
-  });
-}
 
 const bertConfig = (hidden: number, extra: Record<string, unknown> = {}) => ({ model_type: "bert", hidden_size: hidden, max_position_embeddings: 64, ...extra });
 const legacyType = (name: string) => `sentence_transformers.models.${name}`;
@@ -92,8 +70,8 @@ describe("plain Hugging Face directories", () => {
   });
 
   test("a directory that is neither layout is refused", async () => {
-    await assertRejects(() => readSentenceTransformerLayout(directory()), "neither modules.json nor config.json");
-    await assertRejects(() => readSentenceTransformerLayout(path.join(scratch, "nowhere")), "nowhere", "not a directory");
+    await assertRejectsWith(() => readSentenceTransformerLayout(directory()), "neither modules.json nor config.json");
+    await assertRejectsWith(() => readSentenceTransformerLayout(path.join(directory(), "nowhere")), "nowhere", "not a directory");
   });
 });
 
@@ -169,7 +147,7 @@ describe("write then read", () => {
 
   test("the writer refuses pipelines it could not read back", async () => {
     const [transformer, pooling, dense] = pipeline as [ModuleSpec, Extract<ModuleSpec, { kind: "pooling" }>, Extract<ModuleSpec, { kind: "dense" }>];
-    const refuse = (modules: ModuleSpec[], ...fragments: string[]) => assertRejects(() => writeSentenceTransformerLayout(directory(), modules), ...fragments);
+    const refuse = (modules: ModuleSpec[], ...fragments: string[]) => assertRejectsWith(() => writeSentenceTransformerLayout(directory(), modules), ...fragments);
     await refuse([pooling], "first module must be a Transformer");
     await refuse([transformer, { ...pooling, path: "" }], "needs its own folder");
     await refuse([transformer, pooling, { ...dense, path: "1_Pooling" }], "used twice");
@@ -229,25 +207,25 @@ describe("layout errors", () => {
   const standard = [entry(0, "", legacyType("Transformer")), entry(1, "1_Pooling", legacyType("Pooling"))];
 
   test("unknown module types and malformed modules.json name the file and entry", async () => {
-    await assertRejects(() => readSentenceTransformerLayout(base([...standard, entry(2, "2_LSTM", legacyType("LSTM"))])),
+    await assertRejectsWith(() => readSentenceTransformerLayout(base([...standard, entry(2, "2_LSTM", legacyType("LSTM"))])),
       "modules.json", "entry 2", "sentence_transformers.models.LSTM", "not supported");
-    await assertRejects(() => readSentenceTransformerLayout(base([...standard, entry(2, "2_Custom", "my_package.Normalize")])), "entry 2", "my_package.Normalize");
-    await assertRejects(() => readSentenceTransformerLayout(base({ modules: [] })), "modules.json", "non-empty list");
-    await assertRejects(() => readSentenceTransformerLayout(base([standard[0], { idx: 1, type: legacyType("Pooling") }])), "entry 1", '"path"');
-    await assertRejects(() => readSentenceTransformerLayout(base([standard[0], entry(1, "../1_Pooling", legacyType("Pooling"))])), "inside the model directory");
-    await assertRejects(() => readSentenceTransformerLayout(base([standard[1], standard[0]])), "first module must be a Transformer");
-    await assertRejects(() => readSentenceTransformerLayout(base("[not json")), "modules.json", "invalid JSON");
+    await assertRejectsWith(() => readSentenceTransformerLayout(base([...standard, entry(2, "2_Custom", "my_package.Normalize")])), "entry 2", "my_package.Normalize");
+    await assertRejectsWith(() => readSentenceTransformerLayout(base({ modules: [] })), "modules.json", "non-empty list");
+    await assertRejectsWith(() => readSentenceTransformerLayout(base([standard[0], { idx: 1, type: legacyType("Pooling") }])), "entry 1", '"path"');
+    await assertRejectsWith(() => readSentenceTransformerLayout(base([standard[0], entry(1, "../1_Pooling", legacyType("Pooling"))])), "inside the model directory");
+    await assertRejectsWith(() => readSentenceTransformerLayout(base([standard[1], standard[0]])), "first module must be a Transformer");
+    await assertRejectsWith(() => readSentenceTransformerLayout(base("[not json")), "modules.json", "invalid JSON");
   });
 
   test("pooling configs babelbed cannot run", async () => {
     const pooling = (config: unknown) => readSentenceTransformerLayout(base(standard, { "1_Pooling/config.json": config }));
     const file = path.join("1_Pooling", "config.json");
-    await assertRejects(() => pooling({ embedding_dimension: 4, pooling_mode: "lasttoken" }), file, '"lasttoken"');
-    await assertRejects(() => pooling({ word_embedding_dimension: 4, pooling_mode_weightedmean_tokens: true, pooling_mode_mean_tokens: false }), '"weightedmean"');
-    await assertRejects(() => pooling({ word_embedding_dimension: 4, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }), "cls + mean");
-    await assertRejects(() => pooling({ pooling_mode: "mean" }), file, '"word_embedding_dimension"');
-    await assertRejects(() => pooling({ embedding_dimension: 8, pooling_mode: "mean" }), "pooling dimension 8", '"hidden_size" 4');
-    await assertRejects(() => pooling({ embedding_dimension: 4, pooling_mode: "mean", include_prompt: "yes" }), '"include_prompt"');
+    await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "lasttoken" }), file, '"lasttoken"');
+    await assertRejectsWith(() => pooling({ word_embedding_dimension: 4, pooling_mode_weightedmean_tokens: true, pooling_mode_mean_tokens: false }), '"weightedmean"');
+    await assertRejectsWith(() => pooling({ word_embedding_dimension: 4, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }), "cls + mean");
+    await assertRejectsWith(() => pooling({ pooling_mode: "mean" }), file, '"word_embedding_dimension"');
+    await assertRejectsWith(() => pooling({ embedding_dimension: 8, pooling_mode: "mean" }), "pooling dimension 8", '"hidden_size" 4');
+    await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "mean", include_prompt: "yes" }), '"include_prompt"');
     assert.equal(((await pooling({ word_embedding_dimension: 4, pooling_mode_mean_tokens: false })) as ModuleSpec[])[1]!.kind, "pooling");
   });
 
@@ -255,18 +233,18 @@ describe("layout errors", () => {
     const modules = [...standard, entry(2, "2_Dense", legacyType("Dense"))];
     const dense = (files: Record<string, unknown>) => readSentenceTransformerLayout(base(modules, files));
     const config = { in_features: 4, out_features: 2, bias: false, activation_function: "torch.nn.modules.linear.Identity" };
-    await assertRejects(() => dense({ "2_Dense/config.json": config, "2_Dense/pytorch_model.bin": "pickle" }), "pytorch_model.bin", "SentenceTransformer(", ".save(");
-    await assertRejects(() => dense({ "2_Dense/config.json": config }), "model.safetensors", "missing");
-    await assertRejects(() => dense({ "2_Dense/config.json": { ...config, activation_function: "torch.nn.modules.activation.ReLU" } }), "ReLU");
-    await assertRejects(() => dense({ "2_Dense/config.json": { ...config, in_features: 0 } }), '"in_features"');
+    await assertRejectsWith(() => dense({ "2_Dense/config.json": config, "2_Dense/pytorch_model.bin": "pickle" }), "pytorch_model.bin", "SentenceTransformer(", ".save(");
+    await assertRejectsWith(() => dense({ "2_Dense/config.json": config }), "model.safetensors", "missing");
+    await assertRejectsWith(() => dense({ "2_Dense/config.json": { ...config, activation_function: "torch.nn.modules.activation.ReLU" } }), "ReLU");
+    await assertRejectsWith(() => dense({ "2_Dense/config.json": { ...config, in_features: 0 } }), '"in_features"');
     const dir = base(modules, { "2_Dense/config.json": config });
     await writeSafetensors(path.join(dir, "2_Dense", "model.safetensors"), new Map([["linear.weight", { shape: [4, 2], data: new Float32Array(8) }]]));
-    await assertRejects(() => readSentenceTransformerLayout(dir), 'tensor "linear.weight"', "[2,4]");
+    await assertRejectsWith(() => readSentenceTransformerLayout(dir), 'tensor "linear.weight"', "[2,4]");
   });
 
   test("a fixture copy without its pooling folder fails naming the missing config", needsFixtures, async () => {
     const copy = (name: string) => readFileSync(path.join(fixtures, "tiny-bert", name), "utf8");
     const dir = directory({ "modules.json": copy("modules.json"), "config.json": copy("config.json"), "sentence_bert_config.json": copy("sentence_bert_config.json") });
-    await assertRejects(() => readSentenceTransformerLayout(dir), path.join(dir, "1_Pooling", "config.json"), "cannot read");
+    await assertRejectsWith(() => readSentenceTransformerLayout(dir), path.join(dir, "1_Pooling", "config.json"), "cannot read");
   });
 });

@@ -1,43 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { inspectModelDirectory, readModelWeights } from "../src/io/model-directory.js";
 import { bertModelParameterNames, detectModelPrefix, stripModelPrefix, withBareNames } from "../src/io/names.js";
 import { writeSafetensors } from "../src/io/safetensors.js";
-import { BabelbedError } from "../src/util/files.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { assertRejectsWith, assertThrowsWith, scratchDirectories } from "./helpers/scratch.js";
 
 const fixtures = fixturesRoot;
 const needsFixtures = { skip: skipWithoutFixtures };
 
-const scratch = mkdtempSync(path.join(tmpdir(), "babelbed-model-dir-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let counter = 0;
-
-function directory(files: Record<string, unknown> = {}): string {
-  const dir = path.join(scratch, `case-${++counter}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, value] of Object.entries(files)) writeFileSync(path.join(dir, name), typeof value === "string" ? value : JSON.stringify(value));
-  return dir;
-}
-
-async function assertRejects(action: () => Promise<unknown>, ...fragments: string[]): Promise<void> {
-  await assert.rejects(action, (error: unknown) => {
-    assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
-    return true;
-  });
-}
-
-function assertFails(action: () => unknown, ...fragments: string[]): void {
-  assert.throws(action, (error: unknown) => {
-    assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
-    return true;
-  });
-}
+const directory = scratchDirectories("model-dir");
 
 const small = (...values: number[]) => ({ shape: [values.length], data: new Float32Array(values) });
 
@@ -74,42 +48,42 @@ describe("inspectModelDirectory", () => {
     assert.deepEqual([...(await readModelWeights(model, { select: (name) => name !== "b" })).keys()].sort(), ["a", "c"]);
 
     const wrongShard = { ...model, weightMap: new Map([...model.weightMap!, ["a", path.join(dir, "model-00002-of-00002.safetensors")]]) };
-    await assertRejects(() => readModelWeights(wrongShard), "model.safetensors.index.json", 'tensor "a"', "model-00002-of-00002.safetensors");
+    await assertRejectsWith(() => readModelWeights(wrongShard), "model.safetensors.index.json", 'tensor "a"', "model-00002-of-00002.safetensors");
     await writeSafetensors(path.join(dir, "model-00001-of-00002.safetensors"), new Map([["a", small(1)], ["b", small(5)]]));
-    await assertRejects(() => readModelWeights(model), 'tensor "b"', "also in");
+    await assertRejectsWith(() => readModelWeights(model), 'tensor "b"', "also in");
   });
 
   test("broken shard indexes", async () => {
     const indexed = (weightMap: unknown) =>
       inspectModelDirectory(directory({ "config.json": {}, "vocab.txt": "[PAD]\n", "model.safetensors.index.json": { weight_map: weightMap } }));
-    await assertRejects(() => indexed({ a: "model-00001-of-00001.safetensors" }), "model.safetensors.index.json", "model-00001-of-00001.safetensors is missing");
-    await assertRejects(() => indexed({ a: "../elsewhere.safetensors" }), 'tensor "a"', "same directory");
-    await assertRejects(() => indexed([]), '"weight_map"');
+    await assertRejectsWith(() => indexed({ a: "model-00001-of-00001.safetensors" }), "model.safetensors.index.json", "model-00001-of-00001.safetensors is missing");
+    await assertRejectsWith(() => indexed({ a: "../elsewhere.safetensors" }), 'tensor "a"', "same directory");
+    await assertRejectsWith(() => indexed([]), '"weight_map"');
   });
 
   test("checkpoints in other formats come with a one-line conversion", async () => {
     const withWeights = (file: string) => directory({ "config.json": {}, "vocab.txt": "[PAD]\n", [file]: "x" });
     let dir = withWeights("pytorch_model.bin");
-    await assertRejects(() => inspectModelDirectory(dir), "pytorch_model.bin",
+    await assertRejectsWith(() => inspectModelDirectory(dir), "pytorch_model.bin",
       `python -c "from transformers import AutoModel; AutoModel.from_pretrained('${dir}').save_pretrained('${dir}', safe_serialization=True)"`);
     dir = withWeights("tf_model.h5");
-    await assertRejects(() => inspectModelDirectory(dir), "tf_model.h5", `from_pretrained('${dir}', from_tf=True)`);
+    await assertRejectsWith(() => inspectModelDirectory(dir), "tf_model.h5", `from_pretrained('${dir}', from_tf=True)`);
     dir = withWeights("flax_model.msgpack");
-    await assertRejects(() => inspectModelDirectory(dir), "flax_model.msgpack", "from_flax=True");
-    await assertRejects(() => inspectModelDirectory(withWeights("pytorch_model.bin.index.json")), "sharded PyTorch pickle");
+    await assertRejectsWith(() => inspectModelDirectory(dir), "flax_model.msgpack", "from_flax=True");
+    await assertRejectsWith(() => inspectModelDirectory(withWeights("pytorch_model.bin.index.json")), "sharded PyTorch pickle");
   });
 
   test("missing pieces", async () => {
-    await assertRejects(() => inspectModelDirectory(path.join(scratch, "nowhere")), "nowhere", "not a directory");
-    await assertRejects(() => inspectModelDirectory(directory({ "vocab.txt": "" })), "no config.json");
-    await assertRejects(() => inspectModelDirectory(directory({ "config.json": {}, "vocab.txt": "" })), "no model weights");
-    await assertRejects(() => inspectModelDirectory(directory({ "config.json": "{oops", "vocab.txt": "" })), "config.json", "invalid JSON");
+    await assertRejectsWith(() => inspectModelDirectory(path.join(directory(), "nowhere")), "nowhere", "not a directory");
+    await assertRejectsWith(() => inspectModelDirectory(directory({ "vocab.txt": "" })), "no config.json");
+    await assertRejectsWith(() => inspectModelDirectory(directory({ "config.json": {}, "vocab.txt": "" })), "no model weights");
+    await assertRejectsWith(() => inspectModelDirectory(directory({ "config.json": "{oops", "vocab.txt": "" })), "config.json", "invalid JSON");
     const noTokenizer = directory({ "config.json": {} });
     await writeSafetensors(path.join(noTokenizer, "model.safetensors"), new Map([["a", small(1)]]));
-    await assertRejects(() => inspectModelDirectory(noTokenizer), "no tokenizer", "vocab.txt or tokenizer.json");
+    await assertRejectsWith(() => inspectModelDirectory(noTokenizer), "no tokenizer", "vocab.txt or tokenizer.json");
     assert.equal((await inspectModelDirectory(noTokenizer, { requireTokenizer: false })).vocabFile, undefined);
     writeFileSync(path.join(noTokenizer, "sentencepiece.bpe.model"), "spm");
-    await assertRejects(() => inspectModelDirectory(noTokenizer), "sentencepiece.bpe.model", "AutoTokenizer.from_pretrained(");
+    await assertRejectsWith(() => inspectModelDirectory(noTokenizer), "sentencepiece.bpe.model", "AutoTokenizer.from_pretrained(");
   });
 });
 
@@ -158,11 +132,11 @@ describe("stripModelPrefix", () => {
   });
 
   test("ambiguous checkpoints are refused, naming the source", () => {
-    assertFails(() => stripModelPrefix(["bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"], "ckpt.safetensors"),
+    assertThrowsWith(() => stripModelPrefix(["bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"], "ckpt.safetensors"),
       "ckpt.safetensors", "several prefixes");
-    assertFails(() => stripModelPrefix(["bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight", "pooler.dense.weight"], "ckpt.safetensors"),
+    assertThrowsWith(() => stripModelPrefix(["bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight", "pooler.dense.weight"], "ckpt.safetensors"),
       "ckpt.safetensors", '"bert.pooler.dense.weight" and "pooler.dense.weight"');
-    assertFails(() => stripModelPrefix(["bertembeddings.word_embeddings.weight"]), "dotted prefix");
+    assertThrowsWith(() => stripModelPrefix(["bertembeddings.word_embeddings.weight"]), "dotted prefix");
   });
 
   test("withBareNames re-keys a tensor map", () => {

@@ -12,8 +12,8 @@ import {
   writeSafetensors,
   type WritableTensor,
 } from "../src/io/safetensors.js";
-import { BabelbedError } from "../src/util/files.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { assertRejectsWith, assertThrowsWith } from "./helpers/scratch.js";
 
 const fixtures = fixturesRoot;
 const needsFixtures = { skip: skipWithoutFixtures };
@@ -34,22 +34,6 @@ function handBuilt(header: unknown, data: Uint8Array, pad = true): Uint8Array {
 
 function bytesOf(data: ArrayBufferView): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function assertFails(action: () => unknown, ...fragments: string[]): void {
-  assert.throws(action, (error: unknown) => {
-    assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
-    return true;
-  });
-}
-
-async function assertRejects(action: () => Promise<unknown>, ...fragments: string[]): Promise<void> {
-  await assert.rejects(action, (error: unknown) => {
-    assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
-    return true;
-  });
 }
 
 describe("reading the fixtures", needsFixtures, () => {
@@ -184,9 +168,9 @@ describe("writing", () => {
   });
 
   test("inconsistent input is refused with the tensor's name", () => {
-    assertFails(() => serializeSafetensors(new Map([["w", { shape: [2, 3], data: new Float32Array(5) }]])), 'tensor "w"', "6 elements");
-    assertFails(() => serializeSafetensors(new Map([["w", { shape: [-1], data: new Float32Array(1) }]])), 'tensor "w"');
-    assertFails(() => serializeSafetensors(new Map([["__metadata__", { shape: [1], data: new Float32Array(1) }]])), "__metadata__");
+    assertThrowsWith(() => serializeSafetensors(new Map([["w", { shape: [2, 3], data: new Float32Array(5) }]])), 'tensor "w"', "6 elements");
+    assertThrowsWith(() => serializeSafetensors(new Map([["w", { shape: [-1], data: new Float32Array(1) }]])), 'tensor "w"');
+    assertThrowsWith(() => serializeSafetensors(new Map([["__metadata__", { shape: [1], data: new Float32Array(1) }]])), "__metadata__");
   });
 });
 
@@ -236,50 +220,50 @@ describe("corrupt files", () => {
 
   test("short, truncated and oversized files", () => {
     parseSafetensors(good, "good.safetensors");
-    assertFails(() => parseSafetensors(new Uint8Array(5), "tiny.safetensors"), "tiny.safetensors", "too short");
-    assertFails(() => parseSafetensors(good.subarray(0, good.length - 4), "cut.safetensors"), "cut.safetensors", 'tensor "b"', "truncated");
-    assertFails(() => parseSafetensors(good.subarray(0, 20), "cut.safetensors"), "cut.safetensors", "runs past the end");
+    assertThrowsWith(() => parseSafetensors(new Uint8Array(5), "tiny.safetensors"), "tiny.safetensors", "too short");
+    assertThrowsWith(() => parseSafetensors(good.subarray(0, good.length - 4), "cut.safetensors"), "cut.safetensors", 'tensor "b"', "truncated");
+    assertThrowsWith(() => parseSafetensors(good.subarray(0, 20), "cut.safetensors"), "cut.safetensors", "runs past the end");
     const huge = good.slice();
     new DataView(huge.buffer).setBigUint64(0, 2n ** 40n, true);
-    assertFails(() => parseSafetensors(huge, "huge.safetensors"), "huge.safetensors", "exceeds");
-    assertFails(() => parseSafetensors(new Uint8Array([...good, 1, 2, 3]), "tail.safetensors"), "tail.safetensors", "trailing");
+    assertThrowsWith(() => parseSafetensors(huge, "huge.safetensors"), "huge.safetensors", "exceeds");
+    assertThrowsWith(() => parseSafetensors(new Uint8Array([...good, 1, 2, 3]), "tail.safetensors"), "tail.safetensors", "trailing");
   });
 
   test("bad header JSON", () => {
     const broken = good.slice();
     broken[8] = "[".charCodeAt(0);
-    assertFails(() => parseSafetensors(broken, "bad.safetensors"), "bad.safetensors", "not valid JSON");
-    assertFails(() => parseSafetensors(handBuilt([1, 2], new Uint8Array(0)), "list.safetensors"), "must be a JSON object");
+    assertThrowsWith(() => parseSafetensors(broken, "bad.safetensors"), "bad.safetensors", "not valid JSON");
+    assertThrowsWith(() => parseSafetensors(handBuilt([1, 2], new Uint8Array(0)), "list.safetensors"), "must be a JSON object");
     const invalidUtf8 = good.slice();
     invalidUtf8[10] = 0xff;
-    assertFails(() => parseSafetensors(invalidUtf8, "bytes.safetensors"), "bytes.safetensors", "UTF-8");
-    assertFails(() => parseSafetensors(handBuilt({ __metadata__: { n: 1 } }, new Uint8Array(0)), "meta.safetensors"), '"__metadata__" field "n"');
+    assertThrowsWith(() => parseSafetensors(invalidUtf8, "bytes.safetensors"), "bytes.safetensors", "UTF-8");
+    assertThrowsWith(() => parseSafetensors(handBuilt({ __metadata__: { n: 1 } }, new Uint8Array(0)), "meta.safetensors"), '"__metadata__" field "n"');
   });
 
   test("offsets out of range, overlapping or leaving gaps", () => {
     const build = (header: object, size: number) => handBuilt(header, new Uint8Array(size));
-    assertFails(() => parseSafetensors(build({ w: tensor("F32", [100], [0, 400]) }, 16), "range.safetensors"), "range.safetensors", 'tensor "w"', "[0, 400]");
-    assertFails(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [4, 12]) }, 12), "overlap.safetensors"), 'tensor "b"', "overlaps");
-    assertFails(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [12, 20]) }, 20), "gap.safetensors"), 'tensor "b"', "gap");
-    assertFails(() => parseSafetensors(build({ w: tensor("F32", [3], [0, 8]) }, 8), "size.safetensors"), 'tensor "w"', "needs 12 bytes");
-    assertFails(() => parseSafetensors(build({ w: tensor("F32", [2], [8, 0]) }, 8), "reversed.safetensors"), 'tensor "w"', "data_offsets");
-    assertFails(() => parseSafetensors(build({ w: tensor("F32", [2.5], [0, 8]) }, 8), "shape.safetensors"), 'tensor "w"', "shape");
+    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [100], [0, 400]) }, 16), "range.safetensors"), "range.safetensors", 'tensor "w"', "[0, 400]");
+    assertThrowsWith(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [4, 12]) }, 12), "overlap.safetensors"), 'tensor "b"', "overlaps");
+    assertThrowsWith(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [12, 20]) }, 20), "gap.safetensors"), 'tensor "b"', "gap");
+    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [3], [0, 8]) }, 8), "size.safetensors"), 'tensor "w"', "needs 12 bytes");
+    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [2], [8, 0]) }, 8), "reversed.safetensors"), 'tensor "w"', "data_offsets");
+    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [2.5], [0, 8]) }, 8), "shape.safetensors"), 'tensor "w"', "shape");
   });
 
   test("unknown and unsupported dtypes", () => {
-    assertFails(() => parseSafetensors(handBuilt({ q: tensor("Q7", [1], [0, 1]) }, new Uint8Array(1)), "q.safetensors"), 'tensor "q"', "unknown dtype");
+    assertThrowsWith(() => parseSafetensors(handBuilt({ q: tensor("Q7", [1], [0, 1]) }, new Uint8Array(1)), "q.safetensors"), 'tensor "q"', "unknown dtype");
     const double = handBuilt({ d: tensor("F64", [1], [0, 8]), f: tensor("F32", [1], [8, 12]) }, new Uint8Array(12));
-    assertFails(() => parseSafetensors(double, "f64.safetensors"), "f64.safetensors", 'tensor "d"', "F64 is not supported");
+    assertThrowsWith(() => parseSafetensors(double, "f64.safetensors"), "f64.safetensors", 'tensor "d"', "F64 is not supported");
     // Skipping the unsupported tensor reads the rest.
     assert.deepEqual([...parseSafetensors(double, "f64.safetensors", { select: (name) => name === "f" }).tensors.keys()], ["f"]);
   });
 
   test("errors from files on disk name the path", async () => {
     const missing = path.join(scratch, "missing.safetensors");
-    await assertRejects(() => readSafetensors(missing), missing, "ENOENT");
+    await assertRejectsWith(() => readSafetensors(missing), missing, "ENOENT");
     const cut = path.join(scratch, "cut.safetensors");
     writeFileSync(cut, good.subarray(0, good.length - 1));
-    await assertRejects(() => readSafetensors(cut), cut, 'tensor "b"');
-    await assertRejects(() => readSafetensorsHeader(cut), cut);
+    await assertRejectsWith(() => readSafetensors(cut), cut, 'tensor "b"');
+    await assertRejectsWith(() => readSafetensorsHeader(cut), cut);
   });
 });
