@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
+import { padBatch, type EncodedText } from "../model/batch.js";
 import type { EmbeddingTable } from "../model/embedding.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { additiveMarginLoss, type AdditiveMarginOptions } from "../objectives/additive-margin.js";
@@ -68,6 +69,7 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
   private readonly dropout: Random;
   private readonly schedule: ScheduleOptions;
   private permutation = { epoch: -1, order: [] as number[] };
+  private readonly encodings = new Map<number, [EncodedText, EncodedText]>();
 
   constructor(
     readonly encoder: SentenceEncoder,
@@ -97,9 +99,10 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
   trainStep(): DualEncoderRecord {
     const started = performance.now();
     const { indices, epoch } = this.batchAt(this.step);
-    const batch = indices.map((index) => this.pairs[index]!);
-    const sources = splitBatch(this.encoder.batch(batch.map((pair) => pair.source)), this.options.chunkSize);
-    const targets = splitBatch(this.encoder.batch(batch.map((pair) => pair.target)), this.options.chunkSize);
+    const encoded = indices.map((index) => this.encodedPair(index));
+    const pad = this.encoder.tokenizer.special.pad;
+    const sources = splitBatch(padBatch(encoded.map(([source]) => source), pad), this.options.chunkSize);
+    const targets = splitBatch(padBatch(encoded.map(([, target]) => target), pad), this.options.chunkSize);
     const learningRate = learningRateAt(this.schedule, this.step);
     const loss = (left: Parameters<typeof additiveMarginLoss>[0], right: Parameters<typeof additiveMarginLoss>[1]) => additiveMarginLoss(left, right, this.options.loss);
     const gradients = cachedContrastiveGradients(this.encoder, sources, targets, loss, { training: true, random: this.dropout });
@@ -107,6 +110,18 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
     this.step += 1;
     if (!Number.isFinite(value)) throw new Error(`the additive-margin loss became ${value} at step ${this.step}; lower the learning rate`);
     return { step: this.step, epoch, loss: value, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** A pair's word pieces, tokenized the first time a batch takes it (kuromoji is slow) and kept for later epochs. */
+  private encodedPair(index: number): [EncodedText, EncodedText] {
+    let encoded = this.encodings.get(index);
+    if (encoded === undefined) {
+      const pair = this.pairs[index]!;
+      const [source, target] = this.encoder.tokenize([pair.source, pair.target]);
+      encoded = [source!, target!];
+      this.encodings.set(index, encoded);
+    }
+    return encoded;
   }
 
   /** Train to `totalSteps` from wherever `step` stands; "interrupted" when `shouldStop` ended it. */
