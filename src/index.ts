@@ -34,8 +34,8 @@ export { ClassificationObjective, RegressionObjective, TripletObjective } from "
 export { DistillationObjective, type DistillationExample } from "./train/distillation.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./train/masking.js";
 export { cachedContrastiveGradients, splitBatch } from "./train/gradient-cache.js";
-export { pretrain, Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./train/pretraining.js";
-export { trainDualEncoder, DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./train/dual-encoder.js";
+export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./train/pretraining.js";
+export { DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./train/dual-encoder.js";
 export { trainLoop, type Resumable, type LoopHooks, type LoopSchedule } from "./train/resumable.js";
 
 export { openDataSource, DataReader, normalizeScore, type ScoredPair, type LabelledPair, type Triplet, type ParallelPair } from "./data/rows.js";

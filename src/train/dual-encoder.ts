@@ -7,7 +7,7 @@ import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
-import { hashSeed, trainLoop, type LoopHooks, type LoopSchedule, type Resumable } from "./resumable.js";
+import { hashSeed, type Resumable } from "./resumable.js";
 import { learningRateAt, type ScheduleOptions } from "./schedule.js";
 
 export interface DualEncoderOptions {
@@ -124,11 +124,6 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
     return encoded;
   }
 
-  /** Train to `totalSteps` from wherever `step` stands; "interrupted" when `shouldStop` ended it. */
-  train(schedule: LoopSchedule = {}, hooks: LoopHooks<DualEncoderRecord> = {}): Promise<"finished" | "interrupted"> {
-    return trainLoop(this, schedule, hooks);
-  }
-
   parameters(): Map<string, tf.Variable> {
     return this.encoder.trainableParameters();
   }
@@ -148,20 +143,5 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
 
   dispose(): void {
     this.optimizer.dispose();
-  }
-}
-
-/** Train a dual encoder from scratch to the end (see `DualEncoderTrainer`). */
-export async function trainDualEncoder(
-  encoder: SentenceEncoder,
-  pairs: { source: string; target: string }[],
-  options: DualEncoderOptions,
-  hooks: LoopHooks<DualEncoderRecord> = {},
-): Promise<"finished" | "interrupted"> {
-  const trainer = new DualEncoderTrainer(encoder, pairs, options);
-  try {
-    return await trainer.train({}, hooks);
-  } finally {
-    trainer.dispose();
   }
 }

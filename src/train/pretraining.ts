@@ -9,7 +9,7 @@ import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { MaskedLanguageModel } from "./masked-language-model.js";
 import { maskSentences, maskTranslationPairs, type MaskedBatch, type SpecialTokenIds } from "./masking.js";
-import { hashSeed, trainLoop, type LoopHooks, type LoopSchedule, type Resumable } from "./resumable.js";
+import { hashSeed, type Resumable } from "./resumable.js";
 import { learningRateAt } from "./schedule.js";
 
 /** Word-piece ids without special tokens: single sentences for MLM, translation pairs for TLM. */
@@ -167,10 +167,6 @@ export class Pretrainer implements Resumable<PretrainingState> {
     return { stage: stage + 1, layers, step: this.step, stageStep: stageStep + 1, task, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
   }
 
-  train(schedule: LoopSchedule = {}, hooks: LoopHooks<PretrainingRecord> = {}): Promise<"finished" | "interrupted"> {
-    return trainLoop(this, schedule, hooks);
-  }
-
   parameters(): Map<string, tf.Variable> {
     return this.model.trainableParameters();
   }
@@ -222,15 +218,5 @@ export class Pretrainer implements Resumable<PretrainingState> {
 
   private newOptimizer(): AdamW {
     return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay });
-  }
-}
-
-/** Pre-train from scratch to the end (see `Pretrainer`); the final encoder, or `undefined` when stopped. */
-export async function pretrain(data: PretrainingData, options: PretrainingOptions, hooks: LoopHooks<PretrainingRecord> = {}): Promise<Transformer | undefined> {
-  const pretrainer = new Pretrainer(data, options);
-  try {
-    return (await pretrainer.train({}, hooks)) === "finished" ? pretrainer.takeTransformer() : undefined;
-  } finally {
-    pretrainer.dispose();
   }
 }

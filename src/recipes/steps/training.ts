@@ -8,8 +8,6 @@ import type { TaskSpec, TrainingSpec } from "../schema.js";
 import { evaluateTasks, evaluateUntrained } from "../tasks.js";
 import { clearCheckpoint, runCheckpointed, type CheckpointedLoop, type CheckpointedOptions } from "./checkpointed.js";
 
-export { formatDuration } from "./checkpointed.js";
-
 /** The metric that decides which checkpoint is best: the first task's first metric (lower is better for MSE). */
 function score(metrics: Record<string, number>, tasks: TaskSpec[]): number {
   const first = Object.entries(metrics)[0];
