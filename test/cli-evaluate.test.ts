@@ -1,34 +1,20 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import type { DataSourceInput } from "../src/data/source.js";
 import { miningTask, retrievalTask, stsTask, type Metrics } from "../src/evaluate/encoder-tasks.js";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readParallel, readScoredPairs } from "../src/recipes/data.js";
 import { formatMetric as format } from "../src/util/format.js";
 import { useBackend } from "./helpers/backends.js";
+import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
-const run = promisify(execFile);
-// The sources through tsx, not bin/babelbed.js: that prefers dist/, which may predate this command.
-const cli = ["--import", "tsx", path.join(repositoryRoot, "src", "cli", "main.ts")];
 const model = path.join(fixturesRoot, "tiny-bert-uncased");
 const parallelFile = path.join(repositoryRoot, "datasets", "en-de", "test.tsv");
 const stsFile = path.join(repositoryRoot, "datasets", "en-sts", "test.tsv");
-
-async function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { cwd: repositoryRoot, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
 
 /** Run the CLI on js and return its JSON report, checking the table shows the same metrics. */
 async function evaluateWithCli(work: string, args: string[]): Promise<{ metrics: Metrics; [key: string]: unknown }> {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { loadRecipe } from "../src/recipes/load.js";
+import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
-const cli = path.join(repositoryRoot, "bin", "babelbed.js");
 let work: string;
 
 before(async () => {
@@ -18,24 +18,11 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** The CLI with stdin not a terminal, as in CI or a script. */
-function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: repositoryRoot,
-      env: { ...process.env, BABELBED_CACHE: path.join(work, "cache") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** The CLI with its teacher cache in this file's scratch folder. */
+const command = (args: string[]) => babelbed(args, { env: { BABELBED_CACHE: path.join(work, "cache") } });
 
 async function runsToSummary(recipe: string, output: string): Promise<void> {
-  const run = await babelbed(["run", recipe, "--output", output, "--device", "wasm"]);
+  const run = await command(["run", recipe, "--output", output, "--device", "wasm"]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /run directory: /);
   const summary = JSON.parse(await readFile(path.join(output, "summary.json"), "utf8")) as { results: { step: string }[] };
@@ -78,8 +65,8 @@ test(
         await new Promise((resolve) => setTimeout(resolve, 120));
       }
     };
-    const command = `cd ${JSON.stringify(repositoryRoot)} && node bin/babelbed.js wizard; echo WIZARD-EXIT=$?; sleep 120`;
-    tmuxRun("new-session", "-d", "-s", "wizard", "-x", "200", "-y", "50", command);
+    const shell = `cd ${JSON.stringify(repositoryRoot)} && node bin/babelbed.js wizard; echo WIZARD-EXIT=$?; sleep 120`;
+    tmuxRun("new-session", "-d", "-s", "wizard", "-x", "200", "-y", "50", shell);
     try {
       await waitFor("? Target language(s)");
       await keys("Japanese", "Enter");
@@ -149,7 +136,7 @@ test(
 test("the wizard from flags alone, with no terminal: a recipe with an existing teacher and student that babelbed run finishes", { skip: skipWithoutFixtures }, async () => {
   const recipe = path.join(work, "flags", "de.yaml");
   const model = path.join(fixturesRoot, "tiny-bert-uncased");
-  const result = await babelbed([
+  const result = await command([
     "wizard", "--yes", "--lang", "German", "--parallel", "datasets/en-de/train.tsv", "--eval", "datasets/en-de/test.tsv",
     "--teacher", model, "--student", model, "--steps", "10", "--device", "wasm", "--output", recipe, "--no-run",
   ]);
@@ -169,7 +156,7 @@ test("the wizard from flags alone, with no terminal: a recipe with an existing t
 
 test("the wizard from flags writes a tiny trained-teacher recipe for Japanese with --yes defaults", async () => {
   const recipe = path.join(work, "yes", "ja.yaml");
-  const result = await babelbed(["wizard", "--yes", "--lang", "ja", "--parallel", "datasets/en-ja/train.tsv", "--size", "tiny", "--minutes", "3", "--output", recipe]);
+  const result = await command(["wizard", "--yes", "--lang", "ja", "--parallel", "datasets/en-ja/train.tsv", "--size", "tiny", "--minutes", "3", "--output", recipe]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /Run it later with: babelbed run /);
   const { recipe: loaded } = await loadRecipe(recipe);
@@ -183,21 +170,21 @@ test("the wizard from flags writes a tiny trained-teacher recipe for Japanese wi
   // --yes holds out the default 10% (40 of 400) and keeps them out of training.
   const test = await readFile(path.join(work, "yes", "ja-test.ja.jsonl"), "utf8");
   assert.equal(test.trimEnd().split("\n").length, 40);
-  const again = await babelbed(["wizard", "--yes", "--lang", "ja", "--parallel", "datasets/en-ja/train.tsv", "--output", recipe]);
+  const again = await command(["wizard", "--yes", "--lang", "ja", "--parallel", "datasets/en-ja/train.tsv", "--output", recipe]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /exists; pass --force/);
 });
 
 test("with no terminal, a missing answer stops the wizard with exit 2 naming the flag", async () => {
-  const missing = await babelbed(["wizard", "--lang", "de", "--output", path.join(work, "never.yaml")]);
+  const missing = await command(["wizard", "--lang", "de", "--output", path.join(work, "never.yaml")]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no terminal to ask "Parallel data for German \(de\)" on; pass --parallel FILE/);
-  const noLanguage = await babelbed(["wizard", "--yes"]);
+  const noLanguage = await command(["wizard", "--yes"]);
   assert.equal(noLanguage.code, 2);
   assert.match(noLanguage.stderr, /pass --lang LANG/);
   const bad = path.join(work, "bad-flag.tsv");
   await writeFile(bad, "Hello.\tHallo.\nOnly one column\n");
-  const badRows = await babelbed(["wizard", "--yes", "--lang", "de", "--parallel", bad, "--no-header", "--output", path.join(work, "never.yaml")]);
+  const badRows = await command(["wizard", "--yes", "--lang", "de", "--parallel", bad, "--no-header", "--output", path.join(work, "never.yaml")]);
   assert.equal(badRows.code, 2);
   assert.match(badRows.stderr, new RegExp(`--parallel: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: field target`));
   assert.ok(!existsSync(path.join(work, "never.yaml")));

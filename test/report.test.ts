@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import { promisify } from "node:util";
 import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { comparisonReportHtml, loadRunData, runReportHtml, writeRunReport, type StepSummary } from "../src/report/index.js";
 import { runningMean, thin, type Point } from "../src/report/series.js";
 import { useBackend } from "./helpers/backends.js";
 import { launchChromium, skipWithoutChromium } from "./helpers/browser.js";
+import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
 let work: string;
@@ -206,18 +205,6 @@ test("report.html renders offline in Chromium: charts drawn with their points, n
     await browser.close();
   }
 });
-
-const exec = promisify(execFile);
-// The sources through tsx, as test/cli-evaluate.test.ts does: bin/ prefers dist/, which may predate this command.
-async function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ["--import", "tsx", path.join(repositoryRoot, "src", "cli", "main.ts"), ...args], { cwd: repositoryRoot });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
 
 test("babelbed report A B writes a comparison; babelbed report A rebuilds A's report; a missing directory exits 2", async () => {
   const [a, b] = [path.join(work, "cli-a"), path.join(work, "cli-b")];

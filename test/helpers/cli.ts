@@ -1,20 +1,26 @@
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { repositoryRoot } from "./fixtures.js";
 
-const run = promisify(execFile);
-
-/** The CLI as users start it (bin/babelbed.js runs the TypeScript sources in a clone). */
+/** The CLI as users start it: bin/babelbed.js runs the TypeScript sources in a clone, never a stale dist/. */
 export const cliPath = path.join(repositoryRoot, "bin", "babelbed.js");
 
-/** Run `babelbed ARGS` in a child process and collect its exit code and output. */
-export async function babelbed(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
+/**
+ * Run `babelbed ARGS` in a child process from the repository root, with stdin not a
+ * terminal (as in CI or a script), and collect its exit code and output.
+ */
+export function babelbed(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repositoryRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
