@@ -9,6 +9,8 @@ import { repositoryRoot } from "./helpers/fixtures.js";
 
 const datasets = path.join(repositoryRoot, "datasets");
 const recipeFile = path.join(repositoryRoot, "recipes", "ja.yaml");
+/** Beside the checkout, wherever it is cloned (CI clones it somewhere other than /work). */
+const beside = (...parts: string[]) => path.join(repositoryRoot, "..", ...parts);
 
 function japanese(overrides: Partial<WizardAnswers> = {}): WizardAnswers {
   return {
@@ -17,7 +19,7 @@ function japanese(overrides: Partial<WizardAnswers> = {}): WizardAnswers {
       {
         language: findLanguage("Japanese")!,
         pairs: 40_000,
-        train: { kind: "parallel", files: { source: "/work/shared/data/enja/train.en", target: "/work/shared/data/enja/train.ja" }, format: "lines", joinSpacedCjk: true },
+        train: { kind: "parallel", files: { source: beside("shared", "data", "enja", "train.en"), target: beside("shared", "data", "enja", "train.ja") }, format: "lines", joinSpacedCjk: true },
         test: { kind: "parallel", file: path.join(datasets, "en-ja", "test.tsv"), format: "tsv", header: true, columns: { source: "en", target: "ja" } },
       },
     ],
@@ -80,7 +82,7 @@ test("a time budget becomes maxSteps at the size's rate, split between teacher a
 
 test("an existing teacher and a pretrained student: no teacher step, the directory is the teacher everywhere", () => {
   const { text, recipe } = composeRecipe(
-    japanese({ teacher: { directory: "/work/models/teacher" }, student: { directory: "/work/models/mbert" }, budget: { epochs: 2 } }),
+    japanese({ teacher: { directory: beside("models", "teacher") }, student: { directory: beside("models", "mbert") }, budget: { epochs: 2 } }),
   );
   assert.deepEqual(recipe.steps.map((step) => step.step), ["distill", "export"]);
   const distill = recipe.steps[0]!;
