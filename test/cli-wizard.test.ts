@@ -166,6 +166,7 @@ test("the wizard from flags writes a tiny trained-teacher recipe for Japanese wi
   // 3 minutes at the tiny wasm rate (350 steps a minute): a third for the teacher, the rest for the student.
   assert.equal(teacher.training.maxSteps, 350);
   assert.equal(distill.training.maxSteps, 700);
+  assert.deepEqual([teacher.training.maxMinutes, distill.training.maxMinutes], [1, 2], "the wall-clock limit holds on a slower machine");
   assert.deepEqual(distill.student.segment, ["ja"]);
   // --yes holds out the default 10% (40 of 400) and keeps them out of training.
   const test = await readFile(path.join(work, "yes", "ja-test.ja.jsonl"), "utf8");

@@ -73,11 +73,13 @@ test("Japanese answers compose a schema-valid recipe: teacher, kuromoji-segmente
   assert.match(text, /file: \.\.\/datasets\/en-sts\/train\.tsv/, "paths are relative to the recipe's folder");
 });
 
-test("a time budget becomes maxSteps at the size's rate, split between teacher and student", () => {
+test("a time budget becomes maxMinutes, and maxSteps at the size's rate, split between teacher and student", () => {
   const { recipe } = composeRecipe(japanese({ budget: { minutes: 6 }, size: "tiny", device: "wasm" }));
   const [teacher, student] = recipe.steps;
   assert.equal(teacher?.step === "train-teacher" && teacher.training.maxSteps, 2 * 350);
   assert.equal(student?.step === "distill" && student.training.maxSteps, 4 * 350);
+  assert.equal(teacher?.step === "train-teacher" && teacher.training.maxMinutes, 2);
+  assert.equal(student?.step === "distill" && student.training.maxMinutes, 4);
 });
 
 test("an existing teacher and a pretrained student: no teacher step, the directory is the teacher everywhere", () => {

@@ -169,10 +169,12 @@ function trainingBudget(answers: WizardAnswers, pairs: number): StepBudget {
     // Distillation is the point of the recipe: it gets two thirds of the time when a teacher is trained too.
     const share = "rows" in answers.teacher ? { teacher: 1 / 3, student: 2 / 3 } : { teacher: 0, student: 1 };
     const steps = (minutes: number) => Math.max(1, Math.floor(minutes * rate));
-    const why = `about ${rate} steps a minute for a ${answers.size} model on ${answers.device === "auto" ? "wasm (the slowest likely backend)" : answers.device}; evaluation and vocabulary training come on top`;
+    // maxMinutes holds the budget whatever the machine's speed; maxSteps, from the rate, lets the learning rate decay within it.
+    const limit = (minutes: number) => ({ maxSteps: steps(minutes), maxMinutes: Math.max(0.1, Math.round(minutes * 10) / 10) });
+    const why = `maxSteps at about ${rate} steps a minute for a ${answers.size} model on ${answers.device === "auto" ? "wasm (the slowest likely backend)" : answers.device}, maxMinutes stops it on time on a slower machine; evaluation and vocabulary training come on top`;
     return {
-      teacher: { maxSteps: steps(budget.minutes * share.teacher) },
-      student: { maxSteps: steps(budget.minutes * share.student) },
+      teacher: limit(budget.minutes * share.teacher),
+      student: limit(budget.minutes * share.student),
       teacherNote: `a third of ${budget.minutes} minutes, ${why}`,
       studentNote: `${"rows" in answers.teacher ? "two thirds" : "all"} of ${budget.minutes} minutes, ${why}`,
     };

@@ -3,6 +3,13 @@ import { dataSourceSchema } from "../data/source.js";
 
 const positive = z.number().int().positive();
 
+const maxMinutes = z
+  .number()
+  .positive()
+  .describe(
+    "stop after this many minutes of training (evaluation included, counted across resumes) and keep the model so far; the learning rate still decays over epochs/maxSteps, and where it stops depends on the machine's speed",
+  );
+
 /** A fresh BERT-style encoder, its shape as in an HF config, with a WordPiece vocabulary trained on the step's data. */
 const freshModel = z
   .object({
@@ -38,6 +45,7 @@ export const trainingSchema = z
   .object({
     epochs: z.number().positive().default(1),
     maxSteps: positive.optional().describe("stop after this many steps (overrides epochs)"),
+    maxMinutes: maxMinutes.optional(),
     batchSize: positive.default(16),
     learningRate: z.number().positive().default(2e-5),
     warmupRatio: z.number().min(0).max(1).default(0.1).describe("share of the steps spent warming up the learning rate"),
@@ -137,6 +145,7 @@ const dualEncoderTraining = z
   .object({
     epochs: z.number().positive().default(1),
     maxSteps: positive.optional().describe("stop after this many steps (overrides epochs)"),
+    maxMinutes: maxMinutes.optional(),
     batchSize: positive.min(2).default(64).describe("pairs per step: the in-batch negatives"),
     chunkSize: positive.default(8).describe("rows per forward pass (memory); gradient caching keeps every negative"),
     learningRate: z.number().positive().default(1e-4),

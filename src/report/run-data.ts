@@ -60,6 +60,14 @@ export interface StepSummary {
 
 export type RunStatus = "finished" | "interrupted" | "failed" | "incomplete";
 
+/** A training step that its recipe's `maxMinutes` ended before its last step. */
+export interface TimeBudgetStop {
+  step: string;
+  trainingStep: number;
+  totalSteps?: number;
+  minutes?: number;
+}
+
 /** Everything a report shows about one run directory. */
 export interface RunData {
   directory: string;
@@ -75,6 +83,7 @@ export interface RunData {
   steps: string[];
   /** metrics.jsonl lines that were not JSON objects: a line cut short by a crash. */
   skippedLines: number;
+  timeBudgetStops: TimeBudgetStop[];
 }
 
 const metricsSchema = z.record(z.string(), z.number());
@@ -124,6 +133,7 @@ export async function loadRunData(directory: string): Promise<RunData> {
     results,
     steps,
     skippedLines: log.skippedLines,
+    timeBudgetStops: log.timeBudgetStops,
   };
 }
 
@@ -132,11 +142,12 @@ interface MetricsLog {
   training: TrainingPoint[];
   evaluations: EvaluationPoint[];
   skippedLines: number;
+  timeBudgetStops: TimeBudgetStop[];
   recipe?: string;
 }
 
 function emptyLog(): MetricsLog {
-  return { segments: [], training: [], evaluations: [], skippedLines: 0 };
+  return { segments: [], training: [], evaluations: [], skippedLines: 0, timeBudgetStops: [] };
 }
 
 /**
@@ -175,6 +186,13 @@ export function parseMetricsLog(text: string): MetricsLog {
       if (typeof record.status === "string") segment.status = record.status;
       if (typeof record.error === "string") segment.error = record.error;
       if (typeof record.seconds === "number") segment.seconds = record.seconds;
+      continue;
+    }
+    if (record.event === "time-budget-spent" && typeof record.step === "string" && typeof record.trainingStep === "number") {
+      const stop: TimeBudgetStop = { step: record.step, trainingStep: record.trainingStep };
+      if (typeof record.totalSteps === "number") stop.totalSteps = record.totalSteps;
+      if (typeof record.minutes === "number") stop.minutes = record.minutes;
+      log.timeBudgetStops.push(stop);
       continue;
     }
     if (typeof record.step !== "string" || record.event !== undefined) continue;

@@ -43,6 +43,11 @@ function header(run: RunData): string {
   if (run.skippedLines > 0) {
     alerts.push(`<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`);
   }
+  for (const stop of run.timeBudgetStops) {
+    const of = stop.totalSteps === undefined ? "" : ` of ${stop.totalSteps}`;
+    const budget = stop.minutes === undefined ? "its time budget" : `its ${stop.minutes} minutes (maxMinutes)`;
+    alerts.push(`<p class="note">${escapeHtml(`${stop.step} stopped at step ${stop.trainingStep}${of}: ${budget} were spent. Its learning rate had not finished decaying.`)}</p>`);
+  }
   return `<header><h1>${escapeHtml(run.name)} ${statusBadge(run.status)} <span class="subtitle">babelbed run report</span></h1>${facts(entries)}${alerts.join("")}</header>`;
 }
 

@@ -5,7 +5,7 @@ import { AdamW, type AdamWOptions } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { computeGradients, type Trainable } from "./gradients.js";
 import type { TrainingObjective } from "./objective.js";
-import { hashSeed, trainLoop, type Resumable } from "./resumable.js";
+import { hashSeed, trainLoop, type LoopOutcome, type Resumable } from "./resumable.js";
 import { learningRateAt, type ScheduleName } from "./schedule.js";
 
 export interface TrainerOptions {
@@ -139,7 +139,7 @@ export class Trainer implements Resumable<TrainerState> {
   }
 
   /** Train to `totalSteps`, from wherever `step` stands (0, or a restored checkpoint). */
-  async train(hooks: TrainerHooks = {}): Promise<"finished" | "interrupted"> {
+  async train(hooks: TrainerHooks = {}): Promise<LoopOutcome> {
     const { saveCheckpoint } = hooks;
     return trainLoop(this, this.options, {
       ...hooks,

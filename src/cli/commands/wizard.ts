@@ -82,7 +82,7 @@ export function registerWizard(program: Command): void {
     .option("--student <dir|fresh>", "a Hugging Face model directory, or fresh for a new model")
     .addOption(new Option("--size <size>", "fresh models' size").choices(modelSizeNames))
     .option("--epochs <n>", "passes over the parallel data", positiveNumber)
-    .option("--minutes <m>", "a time budget, converted to steps", positiveNumber)
+    .option("--minutes <m>", "a time budget: maxMinutes per step, and maxSteps estimated from it", positiveNumber)
     .option("--steps <n>", "training steps for each trained model", parsePositiveInteger)
     .option("--device <device>", "the recipe's device: auto, gpu, cpu, wasm, js", parseDevice)
     .option("--output <file>", "the recipe to write (default recipes/<lang>.yaml)")
@@ -195,7 +195,7 @@ async function askBudget(asker: Asker, flags: WizardFlags, pairs: number): Promi
     default: "epochs",
     choices: [
       { value: "epochs", name: "epochs: passes over the parallel data" },
-      { value: "minutes", name: "minutes: converted to training steps (maxSteps) at a measured rate" },
+      { value: "minutes", name: "minutes: a wall-clock limit per step (maxMinutes), with maxSteps estimated so the learning rate decays in time" },
       { value: "steps", name: "steps: optimizer steps for each model trained" },
     ],
   });

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { hasTrainingCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from "../../io/training-checkpoint.js";
-import { trainLoop, type LoopSchedule, type Resumable } from "../../train/resumable.js";
+import { TimeBudget, trainLoop, type LoopSchedule, type Resumable } from "../../train/resumable.js";
 import { RunInterrupted, type RunContext } from "../context.js";
 
 /** A training loop a recipe step can run, checkpoint and resume. */
@@ -9,7 +9,9 @@ export interface CheckpointedLoop<State extends object, StepRecord> extends Resu
 }
 
 export interface CheckpointedOptions<StepRecord> {
-  schedule: LoopSchedule;
+  schedule: Omit<LoopSchedule, "timeBudget">;
+  /** The recipe's `maxMinutes`: stop early, keeping the model trained so far. */
+  maxMinutes?: number | undefined;
   /** The fields of `metrics.jsonl` for one step (besides the step name and time). */
   record(record: StepRecord): Record<string, unknown>;
   /** The progress line's middle part, e.g. "stage 2 (4 layers) · mlm loss 5.1". */
@@ -23,8 +25,9 @@ export interface CheckpointedOptions<StepRecord> {
 /**
  * Run a step's loop to its end: continue from the step's checkpoint on `--resume`, log
  * every step to `metrics.jsonl` with a progress line and ETA, checkpoint every N steps and
- * on Ctrl-C (then raise `RunInterrupted`). The checkpoint stays until `clearCheckpoint`,
- * which the step calls once its model is saved.
+ * on Ctrl-C (then raise `RunInterrupted`), end early when `maxMinutes` is spent (counted
+ * across resumes). The checkpoint stays until `clearCheckpoint`, which the step calls once
+ * its model is saved.
  */
 export async function runCheckpointed<State extends object, StepRecord extends { step: number; seconds: number }>(
   context: RunContext,
@@ -33,13 +36,15 @@ export async function runCheckpointed<State extends object, StepRecord extends {
   options: CheckpointedOptions<StepRecord>,
 ): Promise<void> {
   const checkpoint = context.run.checkpoint(name);
+  const timeBudget = options.maxMinutes === undefined ? undefined : new TimeBudget(options.maxMinutes * 60);
   if (context.resume && (await hasTrainingCheckpoint(checkpoint))) {
     const extra = await loadTrainingCheckpoint(checkpoint, loop);
     options.restored?.(extra);
+    if (timeBudget !== undefined && typeof extra.trainingSeconds === "number") timeBudget.spent = extra.trainingSeconds;
     context.log(`${name}: resumed from step ${loop.step} of ${loop.totalSteps}`);
   }
   let recent: number[] = [];
-  const outcome = await trainLoop(loop, options.schedule, {
+  const outcome = await trainLoop(loop, { ...options.schedule, ...(timeBudget === undefined ? {} : { timeBudget }) }, {
     onStep: async (record, total) => {
       await context.run.log({ step: name, trainingStep: record.step, ...options.record(record) });
       recent = [...recent.slice(-19), record.seconds];
@@ -49,11 +54,15 @@ export async function runCheckpointed<State extends object, StepRecord extends {
     },
     ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),
     saveCheckpoint: async (reason) => {
-      if (reason !== "final") await saveTrainingCheckpoint(checkpoint, loop, options.extra?.() ?? {});
+      if (reason !== "final") await saveTrainingCheckpoint(checkpoint, loop, { ...options.extra?.(), ...(timeBudget === undefined ? {} : { trainingSeconds: timeBudget.spent }) });
     },
     shouldStop: context.shouldStop,
   });
   if (outcome === "interrupted") throw new RunInterrupted(name);
+  if (outcome === "out-of-time") {
+    context.log(`${name}: stopped at step ${loop.step} of ${loop.totalSteps}: its ${options.maxMinutes} minutes (maxMinutes) are spent`);
+    await context.run.log({ step: name, event: "time-budget-spent", trainingStep: loop.step, totalSteps: loop.totalSteps, minutes: options.maxMinutes });
+  }
 }
 
 /** Remove a finished step's checkpoint: its model is saved, and a resume must not train it again. */

@@ -27,11 +27,11 @@ export async function dualEncoderStep(context: RunContext, step: DualEncoderStep
   };
   const model = { ...step.model, pooling: step.model.pooling ?? "cls", normalize: step.model.normalize ?? true };
   const encoder = await buildEncoder(model, texts, context.recipe.seed, context.resolver);
-  const { evaluateEvery, checkpointEvery, ...training } = step.training;
+  const { evaluateEvery, checkpointEvery, maxMinutes, ...training } = step.training;
   const trainer = new DualEncoderTrainer(encoder, pairs, { ...training, loss: step.loss, seed: context.recipe.seed });
   try {
     context.log(`${step.name}: ${pairs.length} translation pairs, ${training.batchSize} per step in chunks of ${training.chunkSize}`);
-    return await trainEncoder(context, step.name, encoder, trainer, { evaluateEvery, checkpointEvery }, step.evaluation, {
+    return await trainEncoder(context, step.name, encoder, trainer, { evaluateEvery, checkpointEvery, maxMinutes }, step.evaluation, {
       record: (record: DualEncoderRecord) => ({ epoch: record.epoch, objective: "additive-margin", loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm }),
       describe: (record: DualEncoderRecord) => `loss ${record.loss.toFixed(4)}`,
     });

@@ -54,7 +54,7 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
   name: string,
   encoder: SentenceEncoder,
   loop: CheckpointedLoop<State, LoopRecord>,
-  schedule: { evaluateEvery?: number | undefined; checkpointEvery?: number | undefined },
+  schedule: { evaluateEvery?: number | undefined; checkpointEvery?: number | undefined; maxMinutes?: number | undefined },
   tasks: TaskSpec[],
   logging: Pick<CheckpointedOptions<LoopRecord>, "record" | "describe">,
 ): Promise<StepResult> {
@@ -71,6 +71,7 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
   await runCheckpointed(context, name, loop, {
     ...logging,
     schedule: { evaluateEvery: tasks.length > 0 ? schedule.evaluateEvery : undefined, checkpointEvery: schedule.checkpointEvery },
+    maxMinutes: schedule.maxMinutes,
     evaluate: async (step) => {
       const metrics = await evaluateTasks(context, encoder, tasks, name);
       await run.log({ step: name, phase: "during", trainingStep: step, ...metrics });
