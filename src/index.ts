@@ -55,6 +55,7 @@ export { inspectModelDirectory, readModelWeights } from "./io/model-directory.js
 export { loadSentenceEncoder, saveSentenceEncoder } from "./io/encoder-checkpoint.js";
 export { saveTfjsEncoder, type TfjsExportOptions, type TfjsExportSummary } from "./io/tfjs/layout.js";
 export { loadTfjsEncoder, type TfjsEncoder, type LoadTfjsOptions } from "./io/tfjs/browser-entry.js";
+export { loadTfjsDirectory, verifyTfjsExport } from "./io/tfjs/read-back.js";
 export { bundleBrowserRuntime, type BrowserRuntime } from "./io/tfjs/bundle.js";
 export { checkModelJson, tfjsModelFormat, type TfjsModelJson, type BabelbedSection } from "./io/tfjs/manifest.js";
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, hasTrainingCheckpoint } from "./io/training-checkpoint.js";

@@ -1,12 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { bundleBrowserRuntime } from "../src/io/tfjs/bundle.js";
 import { saveTfjsEncoder } from "../src/io/tfjs/layout.js";
 import { checkModelJson } from "../src/io/tfjs/manifest.js";
+import { loadTfjsDirectory, verifyTfjsExport } from "../src/io/tfjs/read-back.js";
 import { configToJson } from "../src/model/config.js";
 import { Dense } from "../src/model/dense.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
@@ -118,6 +119,31 @@ test("tfjs export refuses a tokenizer that segments (kuromoji cannot run in the 
     assert.deepEqual(await readdir(work), []);
   } finally {
     base.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("tfjs export read back through the page's own loader gives the encoder's vectors; a damaged shard is caught", async () => {
+  const work = await mkdtemp(path.join(tmpdir(), "babelbed-tfjs-read-"));
+  const encoder = await denseEncoder();
+  try {
+    const output = path.join(work, "web");
+    await saveTfjsEncoder(encoder, output, { shardBytes: 1024 });
+    const before = tf.memory().numTensors;
+    assert.ok((await verifyTfjsExport(encoder, output)) <= 1e-5);
+    assert.equal(tf.memory().numTensors, before, "the loaded copy is disposed");
+    const loaded = await loadTfjsDirectory(output);
+    assert.equal(loaded.dimension, 6, "the Dense layer travels");
+    loaded.dispose();
+
+    // One float of the first shard changed: the vectors move, and the check names the folder.
+    const shard = path.join(output, "group1-shard1of" + (await readdir(output)).filter((name) => name.endsWith(".bin")).length + ".bin");
+    const bytes = await readFile(shard);
+    bytes.writeFloatLE(bytes.readFloatLE(400) + 0.5, 400);
+    await writeFile(shard, bytes);
+    await assert.rejects(verifyTfjsExport(encoder, output), (error: Error) => error instanceof BabelbedError && error.message.startsWith(`${output}: the exported model's vectors differ`));
+  } finally {
+    encoder.dispose();
     await rm(work, { recursive: true, force: true });
   }
 });

@@ -180,7 +180,16 @@ const dualEncoderStep = z
 const evaluateStep = z.object({ step: z.literal("evaluate"), ...named, model: z.string().min(1), tasks: z.array(taskSchema).min(1) }).strict();
 
 const exportStep = z
-  .object({ step: z.literal("export"), ...named, model: z.string().min(1), output: z.string().min(1).describe("directory, relative to the run directory") })
+  .object({
+    step: z.literal("export"),
+    ...named,
+    model: z.string().min(1),
+    output: z.string().min(1).describe("directory, relative to the run directory"),
+    format: z
+      .enum(["sentence-transformers", "tfjs"])
+      .default("sentence-transformers")
+      .describe("sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)"),
+  })
   .strict();
 
 export const stepSchema = z.discriminatedUnion("step", [trainTeacherStep, distillStep, pretrainStep, dualEncoderStep, evaluateStep, exportStep]);

@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
+import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
@@ -52,10 +53,11 @@ async function exportModel(flags: ExportFlags): Promise<void> {
   try {
     if (flags.format === "tfjs") {
       const summary = await saveTfjsEncoder(encoder, output);
+      await verifyTfjsExport(encoder, output);
       const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
       process.stderr.write(
         `exported ${flags.checkpoint} to ${output}: model.json, ${summary.shards.length} weight shards (${megabytes(summary.weightBytes)} MB), ` +
-          `runtime (${megabytes(summary.runtimeBytes)} MB), index.html; serve the folder (npx http-server ${flags.output}) and open it in a browser\n`,
+          `runtime (${megabytes(summary.runtimeBytes)} MB), index.html, read back and checked; serve the folder (npx http-server ${flags.output}) and open it in a browser\n`,
       );
     } else {
       await saveSentenceEncoder(encoder, output);

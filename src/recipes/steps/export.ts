@@ -1,22 +1,34 @@
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
+import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import type { RunContext } from "../context.js";
 import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 
 type ExportStep = Extract<RecipeStep, { step: "export" }>;
 
-/** Write a model as a sentence-transformers directory, loaded back once to prove it reads. */
+/**
+ * Write a model as a sentence-transformers directory or a TensorFlow.js folder, then read it
+ * back once to prove it loads (the tfjs one through the browser runtime's loader, its vectors
+ * compared with the model's).
+ */
 export async function exportStep(context: RunContext, step: ExportStep): Promise<StepResult> {
   const started = performance.now();
   const output = path.resolve(context.run.root, step.output);
   const encoder = await loadSentenceEncoder(await context.resolver.resolve(step.model));
   try {
-    await saveSentenceEncoder(encoder, output);
+    if (step.format === "tfjs") {
+      const summary = await saveTfjsEncoder(encoder, output);
+      const difference = await verifyTfjsExport(encoder, output);
+      context.log(`${step.name}: exported ${step.model} to ${output} (tfjs, ${summary.shards.length} weight shards; read back, vectors within ${difference.toExponential(1)})`);
+    } else {
+      await saveSentenceEncoder(encoder, output);
+      (await loadSentenceEncoder(output)).dispose();
+      context.log(`${step.name}: exported ${step.model} to ${output}`);
+    }
   } finally {
     encoder.dispose();
   }
-  (await loadSentenceEncoder(output)).dispose();
-  context.log(`${step.name}: exported ${step.model} to ${output}`);
   return { step: step.name, kind: "export", after: {}, seconds: (performance.now() - started) / 1000 };
 }
