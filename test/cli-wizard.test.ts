@@ -147,8 +147,10 @@ test("the wizard from flags alone, with no terminal: a recipe with an existing t
   assert.deepEqual(loaded.steps.map((step) => step.step), ["distill", "export"]);
   const distill = loaded.steps[0]!;
   if (distill.step !== "distill") return assert.fail("the first step distills");
-  assert.equal(distill.student.from, model);
-  assert.equal(distill.teacher, model);
+  // Relative to the recipe's folder, or absolute where the two share no folder: either way it reaches the model.
+  const fromRecipe = (reference: string | undefined) => path.resolve(path.dirname(recipe), reference ?? "");
+  assert.equal(fromRecipe(distill.student.from), model);
+  assert.equal(fromRecipe(distill.teacher), model);
   assert.equal(distill.student.segment, undefined);
   assert.deepEqual(distill.evaluation.map((task) => task.name), ["en-de", "en-de-mse"]);
   await runsToSummary(recipe, path.join(work, "flags-run"));
