@@ -40,7 +40,7 @@ export { trainLoop, TimeBudget, type Resumable, type LoopHooks, type LoopSchedul
 
 export { openDataSource, DataReader, normalizeScore, type ScoredPair, type LabelledPair, type Triplet, type ParallelPair } from "./data/rows.js";
 export { dataSourceSchema, type DataSource } from "./data/source.js";
-export { shuffled, splitHeldOut } from "./data/shuffle.js";
+export { heldOutIndices, shuffled, splitHeldOut } from "./data/shuffle.js";
 
 export { evaluateSts, type StsMetrics } from "./evaluate/sts.js";
 export { evaluateTranslationRetrieval, type RetrievalMetrics } from "./evaluate/retrieval.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { batches, isHeldOut, shuffleStream, shuffled, splitHeldOut, streamPart } from "../src/data/shuffle.js";
+import { batches, heldOutIndices, isHeldOut, shuffleStream, shuffled, splitHeldOut, streamPart } from "../src/data/shuffle.js";
 import { BabelbedError } from "../src/util/files.js";
 
 const numbers = (count: number) => Array.from({ length: count }, (_, index) => index);
@@ -47,6 +47,22 @@ describe("held-out splits", () => {
     assert.equal(splitHeldOut(items, { heldOut: 250, seed: 3 }).heldOut.length, 250);
     assert.throws(() => splitHeldOut(items, { heldOut: 1000, seed: 3 }), BabelbedError);
     assert.throws(() => splitHeldOut(items, { heldOut: 1.5, seed: 3 }), BabelbedError);
+  });
+
+  test("heldOutIndices: a uniform sample of distinct indices, without holding the rows", () => {
+    // Each of 10 indices is held out in 3 of 10 draws on average: over 20,000 seeds every count lies near 6,000.
+    const counts = new Array<number>(10).fill(0);
+    for (let seed = 0; seed < 20_000; seed++) {
+      const chosen = heldOutIndices(10, { heldOut: 3, seed });
+      assert.equal(chosen.size, 3);
+      for (const index of chosen) counts[index]! += 1;
+    }
+    for (const count of counts) assert.ok(Math.abs(count - 6000) < 300, `counts ${counts.join(", ")}`);
+    // A billion rows cost no more than the five held out.
+    const sample = heldOutIndices(1e9, { heldOut: 5, seed: 1 });
+    assert.equal(sample.size, 5);
+    for (const index of sample) assert.ok(Number.isInteger(index) && index >= 0 && index < 1e9);
+    assert.notDeepEqual([...heldOutIndices(1000, { heldOut: 10, seed: 1 })], [...heldOutIndices(1000, { heldOut: 10, seed: 2 })]);
   });
 
   test("streamPart: two passes over a stream give complementary parts", async () => {

@@ -43,14 +43,30 @@ export type HeldOutSize = number;
  * chosen at random by the seed; both parts keep the rows' original order.
  */
 export function splitHeldOut<T>(items: readonly T[], options: { heldOut: HeldOutSize; seed: number }): { train: T[]; heldOut: T[] } {
-  const count = heldOutCount(items.length, options.heldOut);
-  const order = new Random(options.seed).shuffle(Array.from(items.keys()));
-  const chosen = new Uint8Array(items.length);
-  for (const index of order.slice(0, count)) chosen[index] = 1;
+  const chosen = heldOutIndices(items.length, options);
   const train: T[] = [];
   const heldOut: T[] = [];
-  items.forEach((item, index) => (chosen[index] ? heldOut : train).push(item));
+  items.forEach((item, index) => (chosen.has(index) ? heldOut : train).push(item));
   return { train, heldOut };
+}
+
+/**
+ * The row indices `splitHeldOut` holds out of `total` rows, found without the rows, so a
+ * stream whose length is known splits exactly in one pass. A partial Fisher–Yates shuffle
+ * over a sparse map: memory grows with the held-out count, not with `total`.
+ */
+export function heldOutIndices(total: number, options: { heldOut: HeldOutSize; seed: number }): Set<number> {
+  const count = heldOutCount(total, options.heldOut);
+  const random = new Random(options.seed);
+  const displaced = new Map<number, number>();
+  const at = (index: number) => displaced.get(index) ?? index;
+  const chosen = new Set<number>();
+  for (let position = 0; position < count; position++) {
+    const other = position + random.integer(total - position);
+    chosen.add(at(other));
+    displaced.set(other, at(position));
+  }
+  return chosen;
 }
 
 function heldOutCount(total: number, heldOut: HeldOutSize): number {

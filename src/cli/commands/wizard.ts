@@ -163,7 +163,7 @@ async function wizard(flags: WizardFlags): Promise<void> {
   for (const entry of data) {
     if ("heldOut" in entry.evaluation) {
       const files = splitFiles(entry.language.code);
-      const counts = await writeHeldOutSplit(entry.train, entry.evaluation.heldOut, seed, files);
+      const counts = await writeHeldOutSplit(entry.train, entry.pairs, entry.evaluation.heldOut, seed, files);
       say(`held out ${counts.test} of ${entry.pairs} pairs: wrote ${shown(files.train)} (${counts.train}) and ${shown(files.test)} (${counts.test})`);
       const join = entry.train.joinSpacedCjk ? { joinSpacedCjk: true } : {};
       const jsonl = (file: string) => ({ kind: "parallel" as const, file, format: "jsonl" as const, ...join });

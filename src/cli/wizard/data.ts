@@ -2,11 +2,11 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { decodeLine, readLines, withoutCarriageReturn } from "../../data/lines.js";
 import { joinCjk, openDataSource, type ParallelPair } from "../../data/rows.js";
-import { splitHeldOut } from "../../data/shuffle.js";
+import { heldOutIndices } from "../../data/shuffle.js";
 import type { DataSourceInput } from "../../data/source.js";
 import type { ParallelSpec } from "../../recipes/compose.js";
 import type { Language } from "../../recipes/languages.js";
-import { BabelbedError, writeFileAtomic } from "../../util/files.js";
+import { BabelbedError, openAtomicWriter } from "../../util/files.js";
 
 /** The format a file's extension implies; anything else is taken as text, one sentence a line. */
 export function formatOf(file: string): "csv" | "tsv" | "jsonl" | "lines" {
@@ -92,20 +92,35 @@ export function describeInspection(inspection: Inspection, language: Language): 
 }
 
 /**
- * Hold out `heldOut` pairs chosen by the seed and write both parts as JSON lines (any text
- * survives, tabs and line breaks included), each file atomically. Text is copied as it is;
- * the recipe keeps the source's joinSpacedCjk.
+ * Hold out `heldOut` of the `total` pairs (counted by `inspectParallel`), chosen by the seed,
+ * and write both parts as JSON lines (any text survives, tabs and line breaks included). One
+ * streaming pass: the corpus is never held whole, and each file appears atomically. Text is
+ * copied as it is; the recipe keeps the source's joinSpacedCjk.
  */
 export async function writeHeldOutSplit(
   spec: ParallelSpec,
+  total: number,
   heldOut: number,
   seed: number,
   files: { train: string; test: string },
 ): Promise<{ train: number; test: number }> {
-  const pairs = await openDataSource({ ...spec, joinSpacedCjk: false } as DataSourceInput & { kind: "parallel" }).toArray();
-  const split = splitHeldOut(pairs, { heldOut, seed });
-  const lines = (part: ParallelPair[]) => part.map((pair) => JSON.stringify({ source: pair.source, target: pair.target }) + "\n").join("");
-  await writeFileAtomic(files.train, lines(split.train));
-  await writeFileAtomic(files.test, lines(split.heldOut));
-  return { train: split.train.length, test: split.heldOut.length };
+  const chosen = heldOutIndices(total, { heldOut, seed });
+  const reader = openDataSource({ ...spec, joinSpacedCjk: false } as DataSourceInput & { kind: "parallel" });
+  const [train, test] = [await openAtomicWriter(files.train), await openAtomicWriter(files.test)];
+  const counts = { train: 0, test: 0 };
+  try {
+    let index = 0;
+    for await (const pair of reader) {
+      const part = chosen.has(index++) ? "test" : "train";
+      await (part === "test" ? test : train).write(JSON.stringify({ source: pair.source, target: pair.target }) + "\n");
+      counts[part] += 1;
+    }
+    if (index !== total) throw new BabelbedError(`${reader.report.files.join(" + ")}: ${index} pairs now, ${total} when it was checked; did it change?`);
+  } catch (error) {
+    await Promise.all([train.abort(), test.abort()]);
+    throw error;
+  }
+  await train.commit();
+  await test.commit();
+  return counts;
 }
