@@ -21,11 +21,16 @@ export const batchSize = 16;
 /**
  * Training steps (batch 16) per minute for a fresh model of each size on the wasm backend,
  * as measured by `babelbed run` on a busy two-core machine (tiny 5.9, small 1.2, base 0.2
- * steps/s). Idle or native machines are faster, so a time budget ends early rather than late.
+ * steps/s). They set maxSteps so that the learning rate decays within the budget; the
+ * budget itself is held by maxMinutes, whatever the machine's real speed.
  */
 export const wasmStepsPerMinute: Record<ModelSize, number> = { tiny: 350, small: 70, base: 12 };
 
-/** How many times faster than wasm a backend trains these small models: cautious guesses (only wasm was measured), so budgets end early. */
+/**
+ * How many times faster than wasm a backend trains these small models: cautious guesses (only
+ * wasm was measured). A slower machine still stops on time (maxMinutes); a faster one reaches
+ * maxSteps early.
+ */
 const deviceSpeedup: Record<DeviceChoice, number> = { auto: 1, wasm: 1, js: 0.25, cpu: 1.5, gpu: 2 };
 
 export function stepsPerMinute(size: ModelSize, device: DeviceChoice): number {
