@@ -91,7 +91,10 @@ test("a recipe's maxMinutes stops its step on time, says so, then evaluates and 
   await writeFile(file, recipe(0.02));
   const output = path.join(work, "budget");
   const lines: string[] = [];
-  const summary = await runRecipe(await loadRecipe(file), { output, log: (line) => lines.push(line) });
+  const progress: string[] = [];
+  const summary = await runRecipe(await loadRecipe(file), { output, log: (line) => lines.push(line), progress: (line) => progress.push(line) });
+  // The ETA is the budget's, not the 100,000 steps'.
+  assert.ok(progress.length > 0 && progress.every((line) => /ETA [01]s$/.test(line)), progress.slice(0, 3).join("\n"));
   const stopped = lines.find((line) => line.startsWith("teacher: stopped at step "));
   assert.match(stopped ?? lines.join("\n"), /^teacher: stopped at step \d+ of 100000: its 0\.02 minutes \(maxMinutes\) are spent$/);
   const event = (await metricsOf(output)).find((record) => record.event === "time-budget-spent");

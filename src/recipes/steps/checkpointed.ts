@@ -49,7 +49,8 @@ export async function runCheckpointed<State extends object, StepRecord extends {
       await context.run.log({ step: name, trainingStep: record.step, ...options.record(record) });
       recent = [...recent.slice(-19), record.seconds];
       const seconds = recent.reduce((sum, value) => sum + value, 0) / recent.length;
-      const eta = Math.round(seconds * (total - record.step));
+      const toEnd = seconds * (total - record.step);
+      const eta = Math.round(timeBudget === undefined ? toEnd : Math.min(toEnd, Math.max(0, timeBudget.seconds - timeBudget.spent)));
       context.progress(`${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`, record.step === total);
     },
     ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),
