@@ -6,7 +6,7 @@ import { Dense } from "../model/dense.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { Transformer } from "../model/transformer.js";
 import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError, temporarySibling } from "../util/files.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
@@ -75,7 +75,7 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
  */
 export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string, options: LayoutWriteOptions = {}): Promise<void> {
   const target = path.resolve(dir);
-  const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const staging = temporarySibling(target);
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
   try {

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError, temporarySibling } from "../util/files.js";
 import { isCount, requireLittleEndian } from "./safetensors-format.js";
 
 type WritableDtype = "F32" | "I32" | "I64";
@@ -108,7 +108,7 @@ export async function writeSafetensors(file: string, tensors: Map<string, Writab
   requireLittleEndian(file);
   const { prefix, ordered } = prepare(tensors, metadata, file);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const temporary = temporarySibling(file);
   const handle = await fs.open(temporary, "w");
   try {
     let position = await writeAll(handle, prefix, 0);

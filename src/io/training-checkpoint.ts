@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Resumable } from "../train/resumable.js";
-import { BabelbedError, exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError, exists, readJsonFile, temporarySibling, writeJsonAtomic } from "../util/files.js";
 import { readSafetensors, writeSafetensors, type WritableTensor } from "./safetensors.js";
 
 /**
@@ -14,7 +14,7 @@ import { readSafetensors, writeSafetensors, type WritableTensor } from "./safete
  */
 export async function saveTrainingCheckpoint<State extends object>(dir: string, trainer: Resumable<State>, extra: Record<string, unknown> = {}): Promise<void> {
   const target = path.resolve(dir);
-  const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const staging = temporarySibling(target);
   await fs.mkdir(staging, { recursive: true });
   try {
     const parameters = new Map<string, tf.Tensor>();

@@ -2,13 +2,18 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { BabelbedError } from "./errors.js";
 
+/** A name beside `target` that no other writer (process, or call within one) picks: where a file or folder is staged before the rename. */
+export function temporarySibling(target: string): string {
+  return `${target}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
 /**
  * Write a file so that readers only ever see the old or the new content:
  * write to a temporary sibling, flush it, then rename over the target.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const temporary = temporarySibling(file);
   const handle = await fs.open(temporary, "w");
   try {
     await handle.writeFile(data);
@@ -31,7 +36,7 @@ export interface AtomicWriter {
 /** `writeFileAtomic` for content too large to hold: text is buffered in about 1 MB pieces. */
 export async function openAtomicWriter(file: string): Promise<AtomicWriter> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const temporary = temporarySibling(file);
   const handle = await fs.open(temporary, "w");
   let pending: string[] = [];
   let pendingLength = 0;

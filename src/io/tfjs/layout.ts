@@ -7,6 +7,7 @@ import { WordPieceCore } from "../../text/wordpiece-core.js";
 import type { Tokenizer } from "../../text/types.js";
 import { BabelbedError } from "../../util/errors.js";
 import { packageVersion } from "../../util/package.js";
+import { temporarySibling } from "../../util/files.js";
 import { swapDirectory } from "../encoder-checkpoint.js";
 import { bundleBrowserRuntime } from "./bundle.js";
 import { defaultShardBytes, pageFile, runtimeFile, tfjsLayoutVersion, tfjsModelFormat, weightBytes, type DenseEntry, type TfjsModelJson, type WeightEntry } from "./manifest.js";
@@ -40,7 +41,7 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
   // Bundling first: a runtime that cannot be built must not cost a half-done export.
   const runtime = await bundleBrowserRuntime();
   const target = path.resolve(dir);
-  const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const staging = temporarySibling(target);
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
   try {
