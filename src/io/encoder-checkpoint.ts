@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { configFromJson, configToJson } from "../model/config.js";
 import { Dense } from "../model/dense.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
-import { Transformer } from "../model/transformer.js";
+import { parameterShapes, Transformer } from "../model/transformer.js";
 import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js";
 import { BabelbedError, temporarySibling } from "../util/files.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
@@ -34,10 +34,9 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   const config = configFromJson(found.config, found.configFile);
   const stored = withBareNames(await readModelWeights(found), found.weightFiles[0]);
   const weights = new Map<string, tf.Tensor>();
+  const wanted = new Set(parameterShapes(config).map(([name]) => name));
   for (const [name, tensor] of stored) {
-    if (name.startsWith("embeddings.") || name.startsWith("encoder.") || name.startsWith("pooler.")) {
-      weights.set(name, tf.tensor(tensor.data as Float32Array, tensor.shape, "float32"));
-    }
+    if (wanted.has(name)) weights.set(name, tf.tensor(tensor.data as Float32Array, tensor.shape, "float32"));
   }
   let transformer: Transformer;
   try {
@@ -80,7 +79,7 @@ export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string,
   await fs.mkdir(staging, { recursive: true });
   try {
     const config = configToJson(encoder.transformer.config);
-    if (!("architectures" in config)) config.architectures = [encoder.transformer.config.modelType === "xlm-roberta" ? "XLMRobertaModel" : "BertModel"];
+    if (!("architectures" in config)) config.architectures = [encoder.transformer.architecture.className];
     await fs.writeFile(path.join(staging, "config.json"), JSON.stringify(config, null, 2) + "\n");
     await writeSafetensors(path.join(staging, "model.safetensors"), await tensorData(encoder.transformer.namedTensors()), { format: "pt" });
     await (encoder.tokenizer as Tokenizer).save(staging);
@@ -95,7 +94,7 @@ export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string,
 async function moduleSpecs(encoder: SentenceEncoder): Promise<ModuleSpec[]> {
   const modules: ModuleSpec[] = [
     { kind: "transformer", path: "", maxSeqLength: encoder.maxSeqLength, doLowerCase: encoder.lowercase },
-    { kind: "pooling", path: "1_Pooling", mode: encoder.pooling, dimension: encoder.transformer.config.hiddenSize },
+    { kind: "pooling", path: "1_Pooling", mode: encoder.pooling, dimension: encoder.transformer.config.hiddenSize, includePrompt: true },
   ];
   for (const dense of encoder.dense) {
     modules.push({

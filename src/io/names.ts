@@ -33,7 +33,8 @@ export function bertModelParameterNames(numHiddenLayers: number): string[] {
 }
 
 const anchor = "embeddings.word_embeddings.weight";
-const baseModelParts = ["embeddings.", "encoder.", "pooler."];
+// DistilBERT keeps its blocks under "transformer.".
+const baseModelParts = ["embeddings.", "encoder.", "pooler.", "transformer."];
 
 /** The prefix in front of the encoder's names: "" for a bare BertModel checkpoint. */
 export function detectModelPrefix(names: Iterable<string>, source = "checkpoint"): string {

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { BabelbedError, exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
 import { isObject, positiveInteger, readJsonObject, readOptionalJsonObject, type JsonObject } from "./json-fields.js";
+import { poolingList } from "../model/pooling.js";
 import {
   formatPoolingConfig,
   inferMaxSeqLength,
@@ -14,7 +15,7 @@ import {
   type PoolingConfigStyle,
 } from "./st-modules.js";
 
-export type { DenseActivation, ModuleSpec, PoolingConfigStyle, PoolingMode } from "./st-modules.js";
+export type { DenseActivation, ModuleSpec, Pooling, PoolingConfigStyle, PoolingMode } from "./st-modules.js";
 
 /**
  * The sentence-transformers directory layout as plain data: modules.json lists the
@@ -65,7 +66,7 @@ export function validatePipeline(modules: ModuleSpec[], source: string): void {
   if (modules[0]?.kind !== "transformer") throw new BabelbedError(`${source}: the first module must be a Transformer`);
   if (modules[1]?.kind !== "pooling") throw new BabelbedError(`${source}: the second module must be a Pooling module`);
   const seen = new Set<string>();
-  let dimension = modules[1].dimension;
+  let dimension = modules[1].dimension * poolingList(modules[1].mode).length;
   modules.forEach((module, index) => {
     const where = `${source}: module ${index} (${classNames[module.kind]})`;
     checkModulePath(module.path, module.kind, where);
@@ -93,7 +94,9 @@ async function defaultPipeline(dir: string): Promise<ModuleSpec[]> {
   if (!(await exists(configFile))) {
     throw new BabelbedError(`${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`);
   }
-  const dimension = positiveInteger(await readJsonObject(configFile), "hidden_size", configFile);
+  const config = await readJsonObject(configFile);
+  // DistilBERT calls its width "dim".
+  const dimension = positiveInteger(config, config.dim !== undefined && config.hidden_size === undefined ? "dim" : "hidden_size", configFile);
   return [
     { kind: "transformer", path: "", maxSeqLength: await inferMaxSeqLength(dir), doLowerCase: false },
     { kind: "pooling", path: defaultModulePath(1, "pooling"), mode: "mean", dimension, includePrompt: true },
@@ -143,9 +146,11 @@ export async function readSentenceTransformerLayout(dir: string): Promise<Module
   const configFile = path.join(dir, transformer.path, "config.json");
   const config = await readOptionalJsonObject(configFile);
   const pooling = modules[1] as Extract<ModuleSpec, { kind: "pooling" }>;
-  if (config !== undefined && typeof config.hidden_size === "number" && config.hidden_size !== pooling.dimension) {
+  const widthKey = config?.hidden_size === undefined && config?.dim !== undefined ? "dim" : "hidden_size";
+  const width = config?.[widthKey];
+  if (typeof width === "number" && width !== pooling.dimension) {
     throw new BabelbedError(
-      `${path.join(dir, pooling.path, "config.json")}: pooling dimension ${pooling.dimension} does not match "hidden_size" ${config.hidden_size} in ${configFile}`,
+      `${path.join(dir, pooling.path, "config.json")}: pooling dimension ${pooling.dimension} does not match "${widthKey}" ${width} in ${configFile}`,
     );
   }
   return modules;
@@ -170,7 +175,7 @@ export interface SentenceTransformerConfig {
 export const defaultLibraryVersions: Readonly<Record<string, string>> = { sentence_transformers: "6.0.1", transformers: "5.18.0" };
 
 export interface LayoutWriteOptions {
-  /** "current" (default): the sentence-transformers 6 pooling config; "legacy" for releases before 6. */
+  /** "compatible" (default): a pooling config every sentence-transformers release from 2.x to 6 reads; see `PoolingConfigStyle`. */
   poolingConfigStyle?: PoolingConfigStyle;
   versions?: Record<string, string>;
   prompts?: Record<string, string>;
@@ -219,7 +224,7 @@ export async function writeSentenceTransformerLayout(dir: string, modules: Modul
         await writeTransformerModule(dir, module);
         break;
       case "pooling":
-        await writeJsonAtomic(path.join(dir, module.path, "config.json"), formatPoolingConfig(module, options.poolingConfigStyle ?? "current"));
+        await writeJsonAtomic(path.join(dir, module.path, "config.json"), formatPoolingConfig(module, options.poolingConfigStyle ?? "compatible"));
         break;
       case "dense":
         await writeDenseModule(dir, module);

@@ -10,10 +10,11 @@ import {
   type JsonObject,
 } from "./json-fields.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
+import { isPoolingMode, poolingList, poolingModes, type Pooling, type PoolingMode } from "../model/pooling.js";
 
 /** The sentence-transformers modules babelbed understands, as plain data. */
 
-export type PoolingMode = "mean" | "cls" | "max";
+export type { Pooling, PoolingMode };
 export type DenseActivation = "identity" | "tanh";
 
 export type ModuleSpec =
@@ -21,7 +22,8 @@ export type ModuleSpec =
   | {
       kind: "pooling";
       path: string;
-      mode: PoolingMode;
+      /** One mode, or several concatenated in this order. */
+      mode: Pooling;
       dimension: number;
       /** Whether prompt tokens are pooled (default true); only matters when prompts are prepended. */
       includePrompt?: boolean;
@@ -117,7 +119,7 @@ const legacyPoolingFlags: [string, string][] = [
   ["pooling_mode_lasttoken", "lasttoken"],
 ];
 
-function poolingModes(json: JsonObject, file: string): string[] {
+function configuredModes(json: JsonObject, file: string): string[] {
   const mode = json.pooling_mode;
   if (typeof mode === "string") return [mode];
   if (Array.isArray(mode) && mode.length > 0 && mode.every((item) => typeof item === "string")) return mode as string[];
@@ -129,18 +131,25 @@ function poolingModes(json: JsonObject, file: string): string[] {
   return active.length > 0 ? active : ["mean"];
 }
 
+/** Modes sentence-transformers also accepts under other spellings. */
+const modeAliases: Record<string, PoolingMode> = { mean_tokens: "mean", max_tokens: "max", cls_token: "cls", weightedmean_tokens: "weightedmean", mean_sqrt_len: "mean_sqrt_len_tokens" };
+
 export function parsePoolingConfig(json: JsonObject, file: string, modulePath: string): PoolingSpec {
   const key = json.embedding_dimension !== undefined ? "embedding_dimension" : "word_embedding_dimension";
   const dimension = positiveInteger(json, key, file);
-  const modes = poolingModes(json, file);
-  if (modes.length > 1) {
-    throw new BabelbedError(`${file}: pooling modes ${modes.join(" + ")} are concatenated; babelbed supports exactly one of mean, cls, max`);
+  const modes = configuredModes(json, file).map((name) => {
+    const lower = name.toLowerCase();
+    const mode = Object.hasOwn(modeAliases, lower) ? modeAliases[lower] : lower;
+    if (!isPoolingMode(mode)) {
+      throw new BabelbedError(`${file}: pooling mode "${name}" is not one sentence-transformers has; babelbed supports ${poolingModes.join(", ")}`);
+    }
+    return mode;
+  });
+  // Pooling that leaves out prompt tokens differs from babelbed's (which never prepends prompts) as soon as Python adds one.
+  if (!booleanField(json, "include_prompt", file, true)) {
+    throw new BabelbedError(`${file}: field "include_prompt" is false (pool without the prompt's tokens), which babelbed cannot represent; set it to true or remove it`);
   }
-  const mode = modes[0]!.toLowerCase();
-  if (mode !== "mean" && mode !== "cls" && mode !== "max") {
-    throw new BabelbedError(`${file}: pooling mode "${mode}" is not supported; babelbed supports mean, cls and max`);
-  }
-  return { kind: "pooling", path: modulePath, mode, dimension, includePrompt: booleanField(json, "include_prompt", file, true) };
+  return { kind: "pooling", path: modulePath, mode: modes.length === 1 ? modes[0]! : modes, dimension, includePrompt: true };
 }
 
 export async function readPoolingModule(dir: string, modulePath: string): Promise<PoolingSpec> {
@@ -148,27 +157,52 @@ export async function readPoolingModule(dir: string, modulePath: string): Promis
   return parsePoolingConfig(await readJsonObject(file), file, modulePath);
 }
 
-export type PoolingConfigStyle = "current" | "legacy";
-
 /**
- * "current" is what sentence-transformers 6 writes ({embedding_dimension, pooling_mode,
- * include_prompt}; it still reads the legacy form). "legacy" is the per-flag form that
- * releases before 6 write and read.
+ * "compatible" (default) is what every sentence-transformers release from 2.x to 6 reads:
+ * the legacy per-mode flags, with the weightedmean/lasttoken flags (newer than 2.0) and
+ * include_prompt (newer than 2.3) written only when set. "current" is what
+ * sentence-transformers 6 writes ({embedding_dimension, pooling_mode, include_prompt}).
+ * "legacy" is the full flag set sentence-transformers 5 writes.
  */
+export type PoolingConfigStyle = "compatible" | "current" | "legacy";
+
+/** Whether the flags' fixed order (cls, max, mean, ...) gives the same concatenation as `modes`. */
+function inFlagOrder(modes: PoolingMode[]): boolean {
+  const order = modes.map((mode) => poolingModes.indexOf(mode));
+  return order.every((position, index) => index === 0 || position > order[index - 1]!);
+}
+
 export function formatPoolingConfig(spec: PoolingSpec, style: PoolingConfigStyle): JsonObject {
   const includePrompt = spec.includePrompt ?? true;
-  if (style === "current") return { embedding_dimension: spec.dimension, pooling_mode: spec.mode, include_prompt: includePrompt };
-  // Key order as sentence-transformers 5 writes it.
-  return {
+  const modes = poolingList(spec.mode);
+  const current = { embedding_dimension: spec.dimension, pooling_mode: modes.length === 1 ? modes[0]! : modes, include_prompt: includePrompt };
+  // Flags cannot say "max then cls": such an order only sentence-transformers 6 reads.
+  if (style === "current" || !inFlagOrder(modes)) return current;
+  const flag = (mode: PoolingMode) => modes.includes(mode);
+  if (style === "legacy") {
+    // Key order as sentence-transformers 5 writes it.
+    return {
+      word_embedding_dimension: spec.dimension,
+      pooling_mode_cls_token: flag("cls"),
+      pooling_mode_mean_tokens: flag("mean"),
+      pooling_mode_max_tokens: flag("max"),
+      pooling_mode_mean_sqrt_len_tokens: flag("mean_sqrt_len_tokens"),
+      pooling_mode_weightedmean_tokens: flag("weightedmean"),
+      pooling_mode_lasttoken: flag("lasttoken"),
+      include_prompt: includePrompt,
+    };
+  }
+  const json: JsonObject = {
     word_embedding_dimension: spec.dimension,
-    pooling_mode_cls_token: spec.mode === "cls",
-    pooling_mode_mean_tokens: spec.mode === "mean",
-    pooling_mode_max_tokens: spec.mode === "max",
-    pooling_mode_mean_sqrt_len_tokens: false,
-    pooling_mode_weightedmean_tokens: false,
-    pooling_mode_lasttoken: false,
-    include_prompt: includePrompt,
+    pooling_mode_cls_token: flag("cls"),
+    pooling_mode_mean_tokens: flag("mean"),
+    pooling_mode_max_tokens: flag("max"),
+    pooling_mode_mean_sqrt_len_tokens: flag("mean_sqrt_len_tokens"),
   };
+  if (flag("weightedmean")) json.pooling_mode_weightedmean_tokens = true;
+  if (flag("lasttoken")) json.pooling_mode_lasttoken = true;
+  if (!includePrompt) json.include_prompt = false;
+  return json;
 }
 
 const activationNames: Record<string, DenseActivation> = {

@@ -3,7 +3,7 @@ import { padBatch, type EncodedText, type TokenBatch } from "./batch.js";
 import type { Dense } from "./dense.js";
 import type { EmbeddingTable } from "./embedding.js";
 import { l2Normalize } from "./layers.js";
-import { pool, type PoolingMode } from "./pooling.js";
+import { pool, poolingList, type Pooling } from "./pooling.js";
 import type { ForwardOptions, Transformer } from "./transformer.js";
 
 /** What the encoder needs of a tokenizer (the `Tokenizer` of `text/` fits). */
@@ -16,7 +16,7 @@ export interface SentenceEncoderParts {
   tokenizer: SentenceTokenizer;
   transformer: Transformer;
   maxSeqLength: number;
-  pooling: PoolingMode;
+  pooling: Pooling;
   dense?: Dense[];
   normalize?: boolean;
   /** sentence-transformers' `do_lower_case`: lower-case the text before the tokenizer sees it. */
@@ -36,7 +36,7 @@ export class SentenceEncoder {
   readonly tokenizer: SentenceTokenizer;
   readonly transformer: Transformer;
   readonly maxSeqLength: number;
-  readonly pooling: PoolingMode;
+  readonly pooling: Pooling;
   readonly dense: Dense[];
   readonly normalize: boolean;
   readonly lowercase: boolean;
@@ -52,7 +52,12 @@ export class SentenceEncoder {
   }
 
   get dimension(): number {
-    return this.dense.at(-1)?.outFeatures ?? this.transformer.config.hiddenSize;
+    return this.dense.at(-1)?.outFeatures ?? this.pooledDimension;
+  }
+
+  /** Width of the Pooling output: the hidden size once per concatenated mode. */
+  get pooledDimension(): number {
+    return this.transformer.config.hiddenSize * poolingList(this.pooling).length;
   }
 
   tokenize(texts: string[]): EncodedText[] {

@@ -1,5 +1,5 @@
 import type { DenseActivation } from "../../model/dense.js";
-import type { PoolingMode } from "../../model/pooling.js";
+import type { Pooling } from "../../model/pooling.js";
 import type { WordPieceSettings } from "../../text/wordpiece-core.js";
 
 // Shared by the Node writer and the browser runtime, so it imports nothing Node-only.
@@ -37,7 +37,8 @@ export interface BabelbedSection {
   version: number;
   /** The transformer's config.json, as `configToJson` gives it. */
   config: Record<string, unknown>;
-  pooling: PoolingMode;
+  /** One mode, or several concatenated in this order. */
+  pooling: Pooling;
   dense: DenseEntry[];
   normalize: boolean;
   lowercase: boolean;
