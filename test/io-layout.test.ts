@@ -46,7 +46,7 @@ describe("reading the fixture layouts", needsFixtures, () => {
   test("writing the uncased pipeline back reproduces its sentence-transformers files", async () => {
     const source = path.join(fixtures, "tiny-bert-uncased");
     const target = directory();
-    await writeSentenceTransformerLayout(target, await readSentenceTransformerLayout(source));
+    await writeSentenceTransformerLayout(target, await readSentenceTransformerLayout(source), { poolingConfigStyle: "current" });
     for (const name of ["modules.json", "sentence_bert_config.json", "1_Pooling/config.json"]) {
       assert.deepEqual(readJson(path.join(target, name)), readJson(path.join(source, name)), name);
     }
@@ -97,7 +97,14 @@ describe("write then read", () => {
       entry(4, "4_Normalize", legacyType("Normalize")),
     ]);
     assert.deepEqual(readJson(path.join(dir, "sentence_bert_config.json")), { max_seq_length: 128, do_lower_case: true });
-    assert.deepEqual(readJson(path.join(dir, "1_Pooling", "config.json")), { embedding_dimension: 8, pooling_mode: "cls", include_prompt: true });
+    // The flag form every sentence-transformers release from 2.x to 6 reads.
+    assert.deepEqual(readJson(path.join(dir, "1_Pooling", "config.json")), {
+      word_embedding_dimension: 8,
+      pooling_mode_cls_token: true,
+      pooling_mode_mean_tokens: false,
+      pooling_mode_max_tokens: false,
+      pooling_mode_mean_sqrt_len_tokens: false,
+    });
     assert.deepEqual(readJson(path.join(dir, "2_Dense", "config.json")), {
       in_features: 8, out_features: 4, bias: true, activation_function: "torch.nn.modules.activation.Tanh",
     });
@@ -170,11 +177,11 @@ describe("reading other spellings", () => {
         entry(1, "1_Pooling", "sentence_transformers.sentence_transformer.modules.pooling.Pooling"),
         entry(2, "2_Normalize", "sentence_transformers.sentence_transformer.modules.normalize.Normalize"),
       ],
-      "1_Pooling/config.json": { embedding_dimension: 4, pooling_mode: ["max"], include_prompt: false },
+      "1_Pooling/config.json": { embedding_dimension: 4, pooling_mode: ["max"], include_prompt: true },
     });
     assert.deepEqual(await readSentenceTransformerLayout(dir), [
       { kind: "transformer", path: "", maxSeqLength: 256, doLowerCase: false },
-      { kind: "pooling", path: "1_Pooling", mode: "max", dimension: 4, includePrompt: false },
+      { kind: "pooling", path: "1_Pooling", mode: "max", dimension: 4, includePrompt: true },
       { kind: "normalize", path: "2_Normalize" },
     ]);
   });
@@ -220,9 +227,10 @@ describe("layout errors", () => {
   test("pooling configs babelbed cannot run", async () => {
     const pooling = (config: unknown) => readSentenceTransformerLayout(base(standard, { "1_Pooling/config.json": config }));
     const file = path.join("1_Pooling", "config.json");
-    await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "lasttoken" }), file, '"lasttoken"');
-    await assertRejectsWith(() => pooling({ word_embedding_dimension: 4, pooling_mode_weightedmean_tokens: true, pooling_mode_mean_tokens: false }), '"weightedmean"');
-    await assertRejectsWith(() => pooling({ word_embedding_dimension: 4, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }), "cls + mean");
+    await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "firsttoken" }), file, '"firsttoken"');
+    await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "mean", include_prompt: false }), file, '"include_prompt" is false');
+    const concatenated = (await pooling({ word_embedding_dimension: 4, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true })) as ModuleSpec[];
+    assert.deepEqual((concatenated[1] as Extract<ModuleSpec, { kind: "pooling" }>).mode, ["cls", "mean"]);
     await assertRejectsWith(() => pooling({ pooling_mode: "mean" }), file, '"word_embedding_dimension"');
     await assertRejectsWith(() => pooling({ embedding_dimension: 8, pooling_mode: "mean" }), "pooling dimension 8", '"hidden_size" 4');
     await assertRejectsWith(() => pooling({ embedding_dimension: 4, pooling_mode: "mean", include_prompt: "yes" }), '"include_prompt"');
