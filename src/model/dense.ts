@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { Random } from "../util/random.js";
 import { linear } from "./layers.js";
 
 export type DenseActivation = "identity" | "tanh";
@@ -11,6 +12,18 @@ export class Dense {
   constructor(weight: tf.Tensor2D, bias: tf.Tensor1D | undefined, readonly activation: DenseActivation) {
     this.weight = tf.variable(weight, true);
     this.bias = bias === undefined ? undefined : tf.variable(bias, true);
+  }
+
+  /** A fresh layer as torch's nn.Linear draws it: weight and bias uniform in ±1/√in; seeded, so every backend gets the same. */
+  static initialize(inFeatures: number, outFeatures: number, activation: DenseActivation, seed: number): Dense {
+    const random = new Random(seed);
+    const bound = 1 / Math.sqrt(inFeatures);
+    const draw = (size: number) => Float32Array.from({ length: size }, () => (2 * random.next() - 1) * bound);
+    const weight = tf.tensor2d(draw(outFeatures * inFeatures), [outFeatures, inFeatures]);
+    const bias = tf.tensor1d(draw(outFeatures));
+    const dense = new Dense(weight, bias, activation);
+    tf.dispose([weight, bias]);
+    return dense;
   }
 
   get inFeatures(): number {

@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
 import { defaultConfig } from "../model/config.js";
+import { Dense } from "../model/dense.js";
+import { poolingLabel } from "../model/pooling.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { Transformer } from "../model/transformer.js";
 import { segmenterFor, trainWordPiece, WordPieceTokenizer, type Segmenter } from "../text/index.js";
@@ -33,11 +35,54 @@ async function segmenterForLanguages(languages: string[] | undefined): Promise<S
   return undefined;
 }
 
+export interface BuildOptions {
+  /** The teacher's width, which `dense: teacher` projects to (distill steps). */
+  teacherDimension?: number;
+  /** Where the spec sits in the recipe, for messages: `steps.1.student`. */
+  where?: string;
+}
+
 /**
  * The encoder a step trains: loaded from a directory (with the spec's pooling and length
- * overriding the stored ones), or fresh, with a WordPiece vocabulary trained on `texts`.
+ * overriding the stored ones), or fresh, with a WordPiece vocabulary trained on `texts`;
+ * then the spec's Dense layer, if any, after the model's own.
  */
-export async function buildEncoder(spec: ModelSpec, texts: () => Iterable<string>, seed: number, resolver: ModelResolver): Promise<SentenceEncoder> {
+export async function buildEncoder(
+  spec: ModelSpec,
+  texts: () => Iterable<string>,
+  seed: number,
+  resolver: ModelResolver,
+  options: BuildOptions = {},
+): Promise<SentenceEncoder> {
+  const encoder = await buildBase(spec, texts, seed, resolver);
+  const first = encoder.dense[0];
+  if (first !== undefined && first.inFeatures !== encoder.pooledDimension) {
+    const width = encoder.pooledDimension;
+    encoder.dispose();
+    throw new BabelbedError(
+      `${options.where ?? "model"}.pooling: ${poolingLabel(encoder.pooling)} gives ${width} values per sentence, but the model's Dense layer takes ${first.inFeatures}; keep the model's pooling`,
+    );
+  }
+  if (spec.dense === undefined) return encoder;
+  if (spec.dense === "teacher" && options.teacherDimension === undefined) {
+    encoder.dispose();
+    throw new BabelbedError(`${options.where ?? "model"}.dense: "teacher" sizes the layer to a teacher, which only a distill step's student has; give {outFeatures, activation}`);
+  }
+  // A plain linear map to the teacher's width: tanh would cap the student at ±1 where the teacher need not be.
+  const [outFeatures, activation] = spec.dense === "teacher" ? [options.teacherDimension!, "identity" as const] : [spec.dense.outFeatures, spec.dense.activation];
+  const dense = Dense.initialize(encoder.dimension, outFeatures, activation, seed + 1);
+  return new SentenceEncoder({
+    tokenizer: encoder.tokenizer,
+    transformer: encoder.transformer,
+    maxSeqLength: encoder.maxSeqLength,
+    pooling: encoder.pooling,
+    dense: [...encoder.dense, dense],
+    normalize: encoder.normalize,
+    lowercase: encoder.lowercase,
+  });
+}
+
+async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: number, resolver: ModelResolver): Promise<SentenceEncoder> {
   const segmenter = await segmenterForLanguages(spec.segment);
   if (spec.from !== undefined) {
     const loaded = await loadSentenceEncoder(await resolver.resolve(spec.from), { segmenter });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dataSourceSchema } from "../data/source.js";
+import { poolingModes } from "../model/pooling.js";
 
 const positive = z.number().int().positive();
 
@@ -29,11 +30,28 @@ const freshModel = z
   })
   .strict();
 
+/** A Dense layer after pooling (sentence-transformers' `Dense` module), e.g. to reach a teacher's width. */
+const denseSpec = z
+  .union([
+    z.literal("teacher"),
+    z
+      .object({
+        outFeatures: positive.describe("width of the sentence vectors it gives"),
+        activation: z.enum(["tanh", "identity"]).default("tanh").describe("tanh (sentence-transformers' default) or identity"),
+      })
+      .strict(),
+  ])
+  .describe('add a Dense layer after pooling: {outFeatures, activation}, or "teacher" (distill students) for a linear layer to the teacher\'s width');
+
 export const modelSchema = z
   .object({
     from: z.string().min(1).optional().describe("a model directory, or the name of an earlier step"),
     fresh: freshModel.optional(),
-    pooling: z.enum(["mean", "cls", "max"]).optional().describe("sentence pooling (default: the model's, else mean)"),
+    pooling: z
+      .union([z.enum(poolingModes), z.array(z.enum(poolingModes)).min(1)])
+      .optional()
+      .describe("sentence pooling, or a list whose vectors are concatenated (default: the model's, else mean)"),
+    dense: denseSpec.optional(),
     normalize: z.boolean().optional().describe("L2-normalise sentence vectors"),
     maxSeqLength: positive.optional().describe("tokens per sentence, [CLS] and [SEP] included (default 128)"),
     segment: z.array(z.string()).optional().describe('languages to pre-segment into words, e.g. ["ja"] (kuromoji)'),

@@ -25,7 +25,7 @@ export class DistillationObjective implements TrainingObjective {
   constructor(private readonly student: SentenceEncoder, private readonly examples: DistillationExample[]) {
     const mismatch = examples.find((example) => example.teacher.length !== student.dimension);
     if (mismatch !== undefined) {
-      throw new BabelbedError(`the teacher's vectors have ${mismatch.teacher.length} dimensions but the student's have ${student.dimension}; give the student a Dense layer to the teacher's size`);
+      throw new BabelbedError(`the teacher's vectors have ${mismatch.teacher.length} dimensions but the student's have ${student.dimension}; give the student a Dense layer to the teacher's size (in a recipe: the student's \"dense: teacher\")`);
     }
     const index = new TextIndex();
     this.pairs = examples.map((example) => [index.add(example.source), index.add(example.target)]);

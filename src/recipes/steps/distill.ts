@@ -1,4 +1,5 @@
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { BabelbedError } from "../../util/files.js";
 import { DistillationObjective } from "../../train/distillation.js";
 import type { RunContext } from "../context.js";
 import { readParallel } from "../data.js";
@@ -20,6 +21,7 @@ export async function distill(context: RunContext, step: DistillStep, index: num
   ).flat();
   const teacherDirectory = await context.resolver.resolve(step.teacher);
   const teacher = await loadSentenceEncoder(teacherDirectory);
+  const teacherDimension = teacher.dimension;
   let vectors: Float32Array[];
   try {
     context.log(`${step.name}: teacher vectors for ${pairs.length} source sentences`);
@@ -35,8 +37,16 @@ export async function distill(context: RunContext, step: DistillStep, index: num
       yield pair.target;
     }
   };
-  const student = await buildEncoder(step.student, texts, context.recipe.seed, context.resolver);
+  const where = `steps.${index}.student`;
+  const student = await buildEncoder(step.student, texts, context.recipe.seed, context.resolver, { teacherDimension, where });
   try {
+    if (student.dimension !== teacherDimension) {
+      throw new BabelbedError(
+        `${where}.dense: the teacher's vectors have ${teacherDimension} dimensions and the student's ${student.dimension}; ` +
+          `add "dense: teacher" to the student (a linear layer to the teacher's width)` +
+          (step.student.dense === undefined ? "" : `, or make its outFeatures ${teacherDimension}`),
+      );
+    }
     const objective = new DistillationObjective(student, pairs.map((pair, position) => ({ source: pair.source, target: pair.target, teacher: vectors[position]! })));
     return await runTraining(context, step.name, student, [objective], step.training, step.evaluation);
   } finally {

@@ -26,7 +26,7 @@ export async function dualEncoderStep(context: RunContext, step: DualEncoderStep
     }
   };
   const model = { ...step.model, pooling: step.model.pooling ?? "cls", normalize: step.model.normalize ?? true };
-  const encoder = await buildEncoder(model, texts, context.recipe.seed, context.resolver);
+  const encoder = await buildEncoder(model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
   const { evaluateEvery, checkpointEvery, maxMinutes, ...training } = step.training;
   const trainer = new DualEncoderTrainer(encoder, pairs, { ...training, loss: step.loss, seed: context.recipe.seed });
   try {

@@ -42,7 +42,7 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
   };
   const model = { ...step.model, pooling: step.model.pooling ?? "cls", normalize: step.model.normalize ?? true };
   // The encoder built here gives the tokenizer, configuration and modules; its weights are not trained.
-  const template = await buildEncoder(model, texts, context.recipe.seed, context.resolver);
+  const template = await buildEncoder(model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
   try {
     const config = template.transformer.config;
     try {

@@ -32,7 +32,7 @@ export async function trainTeacher(context: RunContext, step: TeacherStep, index
   const texts = function* () {
     for (const { objective, rows } of data) for (const row of rows) for (const field of textFields[objective.type]) yield (row as unknown as Record<string, string>)[field]!;
   };
-  const encoder = await buildEncoder(step.model, texts, context.recipe.seed, context.resolver);
+  const encoder = await buildEncoder(step.model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
   const objectives: TrainingObjective[] = data.map(({ objective, rows }, position) => {
     switch (objective.type) {
       case "classification": {
