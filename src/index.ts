@@ -7,10 +7,13 @@ export * from "./text/index.js";
 export { selectDevice, describeDevice, withBackend, registerWasmKernels, registeredKernels, deviceChoices } from "./device/index.js";
 export type { Device, DeviceChoice, DeviceInfo, SelectDeviceOptions } from "./device/index.js";
 
-export { defaultConfig, configFromJson, configToJson, positionOffset, type TransformerConfig } from "./model/config.js";
+export { defaultConfig, configFromJson, configToJson, positionOffset, positionIds, modelTypes, type ModelType, type TransformerConfig } from "./model/config.js";
 export { Transformer, parameterShapes, type ForwardOptions } from "./model/transformer.js";
 export { SentenceEncoder, type SentenceEncoderParts, type SentenceTokenizer, type EncodeOptions as SentenceEncodeOptions } from "./model/sentence-encoder.js";
-export { pool, type PoolingMode } from "./model/pooling.js";
+export { pool, poolingModes, poolingList, type Pooling, type PoolingMode } from "./model/pooling.js";
+export { architectureOf, type Architecture, type BlockNames } from "./model/architecture.js";
+export { relativePositionBucket } from "./model/mpnet.js";
+export { sinusoidalTable } from "./model/distilbert.js";
 export { Dense, type DenseActivation } from "./model/dense.js";
 export { EmbeddingTable, SparseRows, type SparseLookup } from "./model/embedding.js";
 export { padBatch, batchFromRows, type TokenBatch, type EncodedText } from "./model/batch.js";
