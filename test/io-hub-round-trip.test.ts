@@ -7,7 +7,8 @@ import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-chec
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import { saveTfjsEncoder } from "../src/io/tfjs/layout.js";
 import { verifyTfjsExport } from "../src/io/tfjs/read-back.js";
-import { configFromJson, type TransformerConfig } from "../src/model/config.js";
+import { configFromJson, configToJson, positionIds, type TransformerConfig } from "../src/model/config.js";
+import { inferMaxSeqLength } from "../src/io/st-modules.js";
 import { sinusoidalTable } from "../src/model/distilbert.js";
 import { relativePositionBucket } from "../src/model/mpnet.js";
 import { poolingModes, type Pooling } from "../src/model/pooling.js";
@@ -145,4 +146,20 @@ test("tfjs export of the new architectures and pooling modes reads back exact, o
   const mpnet = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-mpnet"));
   await assertRejectsWith(() => saveTfjsEncoder(mpnet, directory()), "tfjs export", "only runs under Node");
   mpnet.dispose();
+});
+
+test("configs keep each architecture's own spelling; MPNet's usable length counts from padding index 1", async () => {
+  const distilbert = { model_type: "distilbert", vocab_size: 50, dim: 8, n_layers: 1, n_heads: 2, hidden_dim: 12, activation: "gelu", dropout: 0.1, attention_dropout: 0.1, max_position_embeddings: 20, initializer_range: 0.02, pad_token_id: 0, sinusoidal_pos_embds: true, qa_dropout: 0.1 };
+  const config = configFromJson(distilbert, "d.json");
+  assert.deepEqual([config.hiddenSize, config.intermediateSize, config.numHiddenLayers, config.typeVocabSize, config.layerNormEps], [8, 12, 1, 0, 1e-12]);
+  assert.deepEqual(configToJson(config), distilbert);
+  const mpnet = configFromJson({ model_type: "mpnet", hidden_size: 8, num_attention_heads: 2, relative_attention_num_buckets: 16 });
+  assert.equal(configToJson(mpnet).relative_attention_num_buckets, 16);
+  assert.ok(!("type_vocab_size" in configToJson(mpnet)));
+  assert.throws(() => configFromJson({ model_type: "distilbert", activation: "relu" }, "d.json"), /d\.json: field "activation" is "relu"/);
+  assert.throws(() => configFromJson({ model_type: "distilbert", sinusoidal_pos_embds: "yes" }, "d.json"), /"sinusoidal_pos_embds" must be true or false/);
+  assert.throws(() => configFromJson({ model_type: "deberta-v2" }, "d.json"), /"deberta-v2"; babelbed reads "bert", "xlm-roberta", "roberta", "mpnet", "distilbert"/);
+  assert.deepEqual(Array.from(positionIds(mpnet, Int32Array.from([0, 5, 2, 1, 1]), 1, 5)), [2, 3, 4, 1, 1]);
+  const dir = directory({ "config.json": { model_type: "mpnet", max_position_embeddings: 514, pad_token_id: 30524 } });
+  assert.equal(await inferMaxSeqLength(dir), 512);
 });

@@ -74,8 +74,10 @@ export async function inferMaxSeqLength(folder: string): Promise<number> {
   const limits: number[] = [];
   const positions = config === undefined ? undefined : optionalPositiveInteger(config, "max_position_embeddings", configFile);
   if (positions !== undefined) {
-    const padding = typeof config?.pad_token_id === "number" ? config.pad_token_id : 1;
-    limits.push(paddingOffsetModels.has(String(config?.model_type)) ? positions - padding - 1 : positions);
+    // MPNet counts from padding index 1 whatever pad_token_id says (HF fixes it).
+    const mpnet = config?.model_type === "mpnet";
+    const padding = !mpnet && typeof config?.pad_token_id === "number" ? config.pad_token_id : 1;
+    limits.push(mpnet || paddingOffsetModels.has(String(config?.model_type)) ? positions - padding - 1 : positions);
   }
   const tokenizerLimit = tokenizer?.model_max_length;
   if (typeof tokenizerLimit === "number" && tokenizerLimit > 0 && tokenizerLimit < unlimitedLength) limits.push(Math.floor(tokenizerLimit));
