@@ -7,13 +7,14 @@ import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-chec
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import { saveTfjsEncoder } from "../src/io/tfjs/layout.js";
 import { verifyTfjsExport } from "../src/io/tfjs/read-back.js";
-import { configFromJson, configToJson, positionIds, type TransformerConfig } from "../src/model/config.js";
+import { architectureOf } from "../src/model/architecture.js";
+import { configFromJson, configToJson, positionIds, positionOffset, type TransformerConfig } from "../src/model/config.js";
 import { inferMaxSeqLength } from "../src/io/st-modules.js";
 import { sinusoidalTable } from "../src/model/distilbert.js";
 import { relativePositionBucket } from "../src/model/mpnet.js";
 import { poolingModes, type Pooling } from "../src/model/pooling.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
-import { Transformer } from "../src/model/transformer.js";
+import { parameterShapes, Transformer } from "../src/model/transformer.js";
 import { useBackend } from "./helpers/backends.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 import { assertRejectsWith, scratchDirectories } from "./helpers/scratch.js";
@@ -160,6 +161,9 @@ test("configs keep each architecture's own spelling; MPNet's usable length count
   assert.throws(() => configFromJson({ model_type: "distilbert", sinusoidal_pos_embds: "yes" }, "d.json"), /"sinusoidal_pos_embds" must be true or false/);
   assert.throws(() => configFromJson({ model_type: "deberta-v2" }, "d.json"), /"deberta-v2"; babelbed reads "bert", "xlm-roberta", "roberta", "mpnet", "distilbert"/);
   assert.deepEqual(Array.from(positionIds(mpnet, Int32Array.from([0, 5, 2, 1, 1]), 1, 5)), [2, 3, 4, 1, 1]);
+  const roberta = configFromJson({ model_type: "roberta", hidden_size: 8, num_attention_heads: 2, pad_token_id: 1 });
+  assert.deepEqual([architectureOf(roberta).className, roberta.typeVocabSize, positionOffset(roberta)], ["RobertaModel", 1, 2]);
+  assert.deepEqual(parameterShapes(roberta), parameterShapes({ ...roberta, modelType: "xlm-roberta" }), "RoBERTa is XLM-R's network under its own config");
   const dir = directory({ "config.json": { model_type: "mpnet", max_position_embeddings: 514, pad_token_id: 30524 } });
   assert.equal(await inferMaxSeqLength(dir), 512);
 });

@@ -41,6 +41,7 @@ test("hub-models-tiny: a fresh 24-d student learns from the MPNet teacher throug
       const result = outcome.results.find((entry) => entry.step === step)!;
       const [before, after] = [result.before!["en-de-mse/mse_target"]!, result.after["en-de-mse/mse_target"]!];
       assert.ok(after < before, `${step}: held-out German MSE to the teacher ${before} → ${after}`);
+      console.log(`${step}: held-out German MSE to the teacher ${before.toPrecision(4)} → ${after.toPrecision(4)}`);
     }
     const fresh = await readSentenceTransformerLayout(path.join(output, "fresh-student-st"));
     assert.deepEqual(fresh.map((module) => module.kind), ["transformer", "pooling", "dense"]);
