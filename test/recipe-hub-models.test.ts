@@ -48,6 +48,15 @@ test("hub-models-tiny: a fresh 24-d student learns from the MPNet teacher throug
     assert.deepEqual([(fresh[2] as { inFeatures: number }).inFeatures, (fresh[2] as { outFeatures: number }).outFeatures], [24, 32]);
     const distilbert = await readSentenceTransformerLayout(path.join(output, "distilbert-student-st"));
     assert.deepEqual(distilbert.map((module) => module.kind), ["transformer", "pooling", "dense", "dense"], "the fixture's Dense is kept, the recipe's follows");
+    const trained = await loadSentenceEncoder(path.join(output, "models", "mpnet-teacher"));
+    const fixture = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-mpnet"));
+    assert.equal(trained.transformer.config.modelType, "mpnet");
+    for (const name of ["encoder.relative_attention_bias.weight", "encoder.layer.1.attention.attn.q.weight"]) {
+      const [after, before] = [trained.transformer.parameters.get(name)!.dataSync(), fixture.transformer.parameters.get(name)!.dataSync()];
+      assert.ok(after.some((value, index) => value !== before[index]), `${name} trained`);
+    }
+    trained.dispose();
+    fixture.dispose();
     await assertExportIsExact(path.join(output, "models", "fresh-student"), path.join(output, "fresh-student-st"));
     await assertExportIsExact(path.join(output, "models", "distilbert-student"), path.join(output, "distilbert-student-st"));
   } finally {
@@ -88,6 +97,24 @@ steps:
     await assert.rejects(runRecipe(await loadRecipe(file), { output: path.join(work, "run-4") }), /steps\.1\.model\.dense: "teacher" sizes the layer to a teacher, which only a distill step's student has/);
     await writeFile(file, recipe(`{ from: ${teacher}, dense: { outFeatures: 0 } }`));
     await assert.rejects(loadRecipe(file), /steps\.0\.student\.dense/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("the schema takes pooling lists and Dense specs, and refuses a Dense on pretrain", async () => {
+  const work = await mkdtemp(path.join(tmpdir(), "babelbed-hub-schema-"));
+  try {
+    const file = path.join(work, "schema.yaml");
+    const data = "{ kind: parallel, file: pairs.tsv, format: tsv, header: true }";
+    await writeFile(file, `name: schema\nsteps:\n  - { step: pretrain, name: p, model: { fresh: { hiddenSize: 8, layers: 1, heads: 2, intermediateSize: 8, vocabulary: { size: 100 } }, dense: { outFeatures: 4 } }, data: [${data}], stages: [{ layers: 1, steps: 1 }] }\n`);
+    await assert.rejects(loadRecipe(file), /steps\.0\.model.*pretrain trains the transformer only/s);
+    await writeFile(file, `name: schema\nsteps:\n  - { step: distill, name: d, teacher: t, student: { from: s, pooling: [cls, weightedmean], dense: teacher }, data: [${data}] }\n`);
+    const loaded = await loadRecipe(file);
+    const step = loaded.recipe.steps[0] as { student: { pooling: string[]; dense: string } };
+    assert.deepEqual([step.student.pooling, step.student.dense], [["cls", "weightedmean"], "teacher"]);
+    await writeFile(file, `name: schema\nsteps:\n  - { step: distill, name: d, teacher: t, student: { from: s, pooling: [cls, sum] }, data: [${data}] }\n`);
+    await assert.rejects(loadRecipe(file), /steps\.0\.student\.pooling/);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

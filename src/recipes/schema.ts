@@ -146,7 +146,9 @@ const pretrainStep = z
   .object({
     step: z.literal("pretrain"),
     ...named,
-    model: modelSchema.refine((model) => model.fresh !== undefined, { message: "pretrain starts from a fresh model" }),
+    model: modelSchema
+      .refine((model) => model.fresh !== undefined, { message: "pretrain starts from a fresh model" })
+      .refine((model) => model.dense === undefined, { message: "pretrain trains the transformer only; give dense in the dual-encoder or distill step that follows" }),
     data: z
       .array(dataSourceSchema)
       .min(1)
