@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatMetric, formatSeconds, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatValue, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { isCount } from "./scales.js";
 import { recipeDifferences } from "./recipe-difference.js";
 import { loadRunData, type RunData } from "./run-data.js";
 import { deviceDetails, deviceLine, lastDevice, stepTimings } from "./run-report.js";
@@ -63,13 +64,13 @@ function metricsTable(a: RunData, b: RunData): string {
   const value = (run: RunData, step: string, metric: string) => run.results.find((result) => result.step === step)?.after[metric];
   for (const [index, [step, metric]] of keys.entries()) {
     const [left, right] = [value(a, step, metric), value(b, step, metric)];
-    const difference = left === undefined || right === undefined ? undefined : right - left;
+    const difference = left === undefined || right === undefined || isCount(metric) ? undefined : right - left;
     const first = index === 0 || keys[index - 1]![0] !== step;
     rows.push([
       text(first ? step : "", first ? "step first" : "step"),
       text(metric),
-      left === undefined ? text("—", "missing") : text(formatMetric(left)),
-      right === undefined ? text("—", "missing") : text(formatMetric(right)),
+      left === undefined ? text("—", "missing") : text(formatValue(metric, left)),
+      right === undefined ? text("—", "missing") : text(formatValue(metric, right)),
       difference === undefined ? text("", "missing") : text(formatChange(difference), changeClass(metric, difference)),
     ]);
   }

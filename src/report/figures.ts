@@ -1,5 +1,5 @@
 import { palette, renderChart, wantsLogScale, type ChartLine } from "./charts.js";
-import { escapeHtml, figure, formatMetric } from "./html.js";
+import { escapeHtml, figure, formatValue } from "./html.js";
 import type { RunData } from "./run-data.js";
 import { chancePercent, isCount, metricScale, type MetricScale } from "./scales.js";
 import { depthChanges, isConstant, lossByObjective, metricsByTask, runningMean, thin, type Point } from "./series.js";
@@ -91,7 +91,7 @@ export function evaluationFigures(step: string, views: RunView[]): { figures: st
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
         if (isCount(metric) || (points.length > 1 && isConstant(points))) {
-          constants.push(`${seriesName(views, view, metric)} = ${formatMetric(points[0]![1])}`);
+          constants.push(`${seriesName(views, view, metric)} = ${formatValue(metric, points[0]![1])}`);
           continue;
         }
         const scale = metricScale(metric);

@@ -1,7 +1,13 @@
 import { escapeHtml, formatMetric } from "../util/format.js";
 import { fontFamily } from "./charts.js";
+import { isCount } from "./scales.js";
 
 export { escapeHtml, formatMetric };
+
+/** A metric's value in a table; a count (`en-de/pairs`) as a whole number. */
+export function formatValue(metric: string, value: number): string {
+  return isCount(metric) ? String(Math.round(value)) : formatMetric(value);
+}
 
 export function formatChange(value: number): string {
   return `${value >= 0 ? "+" : "−"}${formatMetric(Math.abs(value))}`;

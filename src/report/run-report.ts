@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatMetric, formatSeconds, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatTime, formatValue, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { isCount } from "./scales.js";
 import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
 import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
 
@@ -44,8 +45,8 @@ function header(run: RunData): string {
     alerts.push(`<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`);
   }
   for (const result of run.results.filter((entry) => entry.partial !== undefined)) {
-    const where = result.kind === "training" ? ` at training step ${result.partial!.trainingStep}` : "";
-    alerts.push(`<p class="note unfinished">${escapeHtml(`Step ${result.step} did not finish: it reached${where === "" ? " its evaluation" : where}. Run again with --resume to continue from its last checkpoint.`)}</p>`);
+    const reached = result.kind === "training" ? `it reached training step ${result.partial!.trainingStep}` : "it stopped during its evaluation";
+    alerts.push(`<p class="note unfinished">${escapeHtml(`Step ${result.step} did not finish: ${reached}. Run again with --resume to continue from its last checkpoint.`)}</p>`);
   }
   for (const stop of run.timeBudgetStops) {
     const of = stop.totalSteps === undefined ? "" : ` of ${stop.totalSteps}`;
@@ -77,13 +78,15 @@ export function metricsTable(results: StepSummary[]): string {
     for (const [index, metric] of names.entries()) {
       const before = result.before?.[metric];
       const after = result.after[metric];
-      const change = before === undefined || after === undefined ? undefined : after - before;
+      // A count (a task's pairs) describes the data: shown whole, with no "change".
+      const count = isCount(metric);
+      const change = before === undefined || after === undefined || count ? undefined : after - before;
       rows.push([
         // The step named once, on the first row of its group.
         text(index === 0 ? label : "", index === 0 ? "step first" : "step"),
         text(metric),
-        before === undefined ? text("", "missing") : text(formatMetric(before)),
-        after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatMetric(after)),
+        before === undefined ? text("", "missing") : text(formatValue(metric, before)),
+        after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatValue(metric, after)),
         change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change)),
       ]);
     }
