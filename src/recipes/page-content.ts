@@ -29,7 +29,9 @@ export async function pageContent(context: RunContext, step: ExportStep): Promis
       context.log(`${step.name}: no sample sentences from ${step.model}'s data (${(error as Error).message}); the page shows built-in ones`);
     }
   }
-  return { name: `${context.recipe.name} ${step.model}`, languages, samples: samples !== undefined && samples.length > 0 ? samples : undefined };
+  // A model given as a folder rather than a step is named by its folder, not its whole path.
+  const model = trained !== undefined ? step.model : path.basename(path.resolve(context.recipeDirectory, step.model));
+  return { name: `${context.recipe.name} ${model}`, languages, samples: samples !== undefined && samples.length > 0 ? samples : undefined };
 }
 
 function dataFiles(spec: DataSourceInput): string[] {
