@@ -76,14 +76,15 @@ function depthMarkers(step: string, views: RunView[]): { x: number; label: strin
  * percent, correlations, errors), its axis from zero and titled with the unit, retrieval's chance
  * level drawn. Counts and metrics that never move are listed, not drawn.
  */
-export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[] } {
+export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[]; counts: string[] } {
   const perRun = views.map((view) => ({ view, tasks: metricsByTask(view.data.evaluations, step) }));
   // One evaluation (an evaluate step) has no course over time: the table shows it.
   const drawable = perRun.some(({ tasks }) => [...tasks.values()].some((series) => [...series.values()].some((points) => points.length > 1)));
-  if (!drawable) return { figures: [], constants: [] };
+  if (!drawable) return { figures: [], constants: [], counts: [] };
   const tasks = [...new Set(perRun.flatMap(({ tasks }) => [...tasks.keys()]))];
   const figures: string[] = [];
   const constants: string[] = [];
+  const counts: string[] = [];
   for (const task of tasks) {
     const metrics = [...new Set(perRun.flatMap(({ tasks: byTask }) => [...(byTask.get(task)?.keys() ?? [])]))];
     const pairs = perRun.map(({ tasks: byTask }) => byTask.get(task)?.get(`${task}/pairs`)?.at(-1)?.[1]).find((value) => value !== undefined);
@@ -91,7 +92,7 @@ export function evaluationFigures(step: string, views: RunView[]): { figures: st
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
         if (isCount(metric) || (points.length > 1 && isConstant(points))) {
-          constants.push(`${seriesName(views, view, metric)} = ${formatValue(metric, points[0]![1])}`);
+          (isCount(metric) ? counts : constants).push(`${seriesName(views, view, metric)} = ${formatValue(metric, points.at(-1)![1])}`);
           continue;
         }
         const scale = metricScale(metric);
@@ -114,7 +115,7 @@ export function evaluationFigures(step: string, views: RunView[]): { figures: st
       figures.push(figure(title, svg));
     }
   }
-  return { figures, constants };
+  return { figures, constants, counts };
 }
 
 function formatPercent(value: number): string {
@@ -126,12 +127,17 @@ export function chartSections(steps: string[], views: RunView[]): string {
   const parts: string[] = [];
   for (const step of steps) {
     const loss = lossFigure(step, views);
-    const { figures, constants } = evaluationFigures(step, views);
+    const { figures, constants, counts } = evaluationFigures(step, views);
     if (loss === undefined && figures.length === 0) continue;
     parts.push(`<h3 class="step-title">${escapeHtml(step)}</h3>`);
     if (loss !== undefined) parts.push(loss);
     if (figures.length > 0) parts.push(`<div class="charts">${figures.join("\n")}</div>`);
+    if (counts.length > 0) parts.push(`<p class="note">Evaluated on: ${escapeHtml(unique(counts).join(", "))}.</p>`);
     if (constants.length > 0) parts.push(`<p class="note">Unchanged through training: ${escapeHtml(constants.join(", "))}.</p>`);
   }
   return parts.length === 0 ? '<p class="note">No training or repeated evaluation was logged.</p>' : parts.join("\n");
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
