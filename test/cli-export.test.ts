@@ -62,9 +62,10 @@ async function embedInPage(dir: string, lines: string[]): Promise<PageResult> {
     page.on("request", (request) => void requests.push(request.url()));
     page.on("pageerror", (error) => void errors.push(String(error)));
     await page.goto(`${server.origin}/index.html`);
-    await page.waitForFunction(() => document.body.dataset.state !== "loading", { timeout: 30_000 });
+    // The page embeds its sample sentences on load, with no click.
+    await page.waitForFunction(() => document.body.dataset.state === "done" || document.body.dataset.state === "error", { timeout: 30_000 });
     const state = await page.evaluate(() => [document.body.dataset.state, document.getElementById("status")?.textContent]);
-    assert.equal(state[0], "ready", String(state[1]));
+    assert.equal(state[0], "done", String(state[1]));
     await page.$eval("#sentences", (element, text) => void ((element as HTMLTextAreaElement).value = text), lines.join("\n"));
     await page.click("#embed");
     await page.waitForFunction(() => document.body.dataset.state === "done" || document.body.dataset.state === "error", { timeout: 30_000 });

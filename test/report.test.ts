@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { comparisonReportHtml, loadRunData, runReportHtml, writeRunReport, type StepSummary } from "../src/report/index.js";
+import { recipeDifferences } from "../src/report/recipe-difference.js";
 import { runningMean, thin, type Point } from "../src/report/series.js";
 import { useBackend } from "./helpers/backends.js";
 import { launchChromium, skipWithoutChromium } from "./helpers/browser.js";
@@ -25,6 +26,8 @@ interface SyntheticRun {
   /** Scales the losses and metrics, so that two runs differ. */
   quality: number;
   finished: boolean;
+  /** The student's learning rate in the recipe, so that two recipes differ in one setting. */
+  learningRate?: number;
 }
 
 const start = Date.parse("2025-03-01T10:00:00Z");
@@ -80,7 +83,7 @@ async function syntheticRun(directory: string, run: SyntheticRun): Promise<void>
     await writeFile(path.join(directory, "summary.json"), JSON.stringify({ recipe: run.name, results: completed }));
   }
   await writeFile(path.join(directory, "state.json"), JSON.stringify({ completed, started: {} }));
-  await writeFile(path.join(directory, "recipe.resolved.yaml"), `# resolved from ${run.name}.yaml\nname: ${run.name}\nseed: 42\nnote: "<script>alert(1)</script> & more"\nsteps: []\n`);
+  await writeFile(path.join(directory, "recipe.resolved.yaml"), `# resolved from ${run.name}.yaml\nname: ${run.name}\nseed: 42\nnote: "<script>alert(1)</script> & more"\nsteps:\n  - step: distill\n    name: student\n    training: { epochs: 2, learningRate: ${run.learningRate ?? 1e-3} }\n`);
 }
 
 /** The numbers of every `M`/`L` point in an SVG path's `d`. */
@@ -116,14 +119,14 @@ test("a report of a run directory shows the table values and one SVG chart per c
   const teacher = run.results[0]!;
   for (const value of [teacher.before!["en-de/accuracy"]!, teacher.after["en-de/accuracy"]!]) assert.ok(html.includes(value.toFixed(4)), `table has ${value.toFixed(4)}`);
   assert.match(html, /<td class="number better">\+0\.5000<\/td>/, "accuracy gain +0.5 in green");
-  assert.match(html, /<td class="number same">\+0\.0000<\/td>/, "en-de/pairs unchanged, grey");
+  assert.match(html, /<td class="">en-de\/pairs<\/td><td class="number">150<\/td><td class="number">150<\/td><td class="number missing"><\/td>/, "a count is whole, with no change");
   // Charts: a loss chart per training step, one per task of each trained step's evaluations.
   const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
   assert.equal(svgs.length, 2 + 2 + 2, "teacher and student loss, en-sts and en-de for each");
   const [teacherLoss] = svgs;
   assert.ok(Math.max(...pathPoints(teacherLoss!)) >= 60, "the smoothed loss line of each objective has a point per logged step");
   assert.equal((teacherLoss!.match(/ecmeta_data_index="\d+" ecmeta_ssr_type="chart"/g) ?? []).length, 120, "a dot per logged teacher step");
-  assert.match(html, /en-de\/pairs = 150\.0/, "a constant metric is listed, not drawn");
+  assert.match(html, /en-de\/pairs = 150\b/, "a count is listed, not drawn");
   assert.match(svgs[3]!, />2 layers</, "progressive stacking's growth is marked on the student's loss");
   // Header facts, timings, and every string from the files escaped.
   assert.match(html, /wasm \(tfjs backend &#34;wasm&#34;, 2 threads\)/);
@@ -146,7 +149,26 @@ test("an interrupted run reports its status, the error, and the unfinished step'
   const html = runReportHtml(run);
   assert.match(html, /class="status interrupted"/);
   assert.match(html, /interrupted during step student/);
-  assert.match(html, /student \(unfinished\)/);
+  assert.match(html, /student \(unfinished at training step 200\)/);
+  assert.match(html, /Step student did not finish: it reached training step 200/);
+  // The student logged no evaluation after its "before": the before-metrics show, "after" not reached.
+  const beforeValue = student.before!["en-de/accuracy"]!.toFixed(4);
+  assert.ok(html.includes(`<td class="">en-de/accuracy</td><td class="number">${beforeValue}</td><td class="number missing">not reached</td>`), "before shown, after not reached");
+  assert.doesNotMatch(html, /training: no metrics/);
+});
+
+test("recipe differences name each setting by step and path, small numbers as recipes write them", () => {
+  const a = "name: a\nseed: 42\nsteps:\n  - step: train-teacher\n    name: teacher\n    training: { epochs: 1 }\n  - step: distill\n    name: student\n    training: { learningRate: 1.0e-3, batchSize: 32 }\n    evaluation: [{ task: sts, name: en-sts }]\n";
+  const b = "name: b\nseed: 42\nsteps:\n  - step: distill\n    name: student\n    training: { learningRate: 3.0e-4, batchSize: 32, maxMinutes: 5 }\n    evaluation: [{ task: sts, name: en-sts }]\n";
+  assert.deepEqual(recipeDifferences(a, b), [
+    { path: "name", a: "a", b: "b" },
+    { path: "teacher.step", a: "train-teacher", b: undefined },
+    { path: "teacher.name", a: "teacher", b: undefined },
+    { path: "teacher.training.epochs", a: "1", b: undefined },
+    { path: "student.training.learningRate", a: "1e-3", b: "3e-4" },
+    { path: "student.training.maxMinutes", a: undefined, b: "5" },
+  ]);
+  assert.equal(recipeDifferences(a, undefined), undefined);
 });
 
 test("a missing, foreign or damaged run directory is an error naming the path", async () => {
@@ -160,13 +182,21 @@ test("a missing, foreign or damaged run directory is an error naming the path", 
   await assert.rejects(loadRunData(damaged), (error: Error) => error.message.includes("summary.json") && error.message.includes("results.0.after.a"));
 });
 
-test("report.html renders offline in Chromium: charts drawn with their points, no request leaves the page", { skip: skipWithoutChromium }, async (t) => {
+test("reports render offline in Chromium, finished, interrupted and compared: charts with their points and titled axes, no horizontal overflow", { skip: skipWithoutChromium }, async (t) => {
   const directory = path.join(work, "browser");
   await syntheticRun(directory, { name: "browser", quality: 1, finished: true });
   const second = path.join(work, "browser-b");
-  await syntheticRun(second, { name: "browser-b", quality: 0.6, finished: true });
-  const reports = [await writeRunReport(directory), path.join(work, "comparison.html")];
-  await writeFile(reports[1]!, comparisonReportHtml(await loadRunData(directory), await loadRunData(second)));
+  await syntheticRun(second, { name: "browser-b", quality: 0.6, finished: true, learningRate: 3e-4 });
+  const stopped = path.join(work, "browser-stopped");
+  await syntheticRun(stopped, { name: "browser-stopped", quality: 1, finished: false });
+  await writeFile(path.join(stopped, "metrics.jsonl"), (await readFile(path.join(stopped, "metrics.jsonl"), "utf8")) + '\n{"event":"run-end","status":"interrupted","error":"interrupted during step student"}\n');
+  const comparison = path.join(work, "comparison.html");
+  await writeFile(comparison, comparisonReportHtml(await loadRunData(directory), await loadRunData(second)));
+  const reports = [
+    { name: "finished", file: await writeRunReport(directory, path.join(work, "finished.html")), charts: 6, headline: ["browser", "finished"] },
+    { name: "interrupted", file: await writeRunReport(stopped, path.join(work, "interrupted.html")), charts: 4, headline: ["browser-stopped", "interrupted", "Step student did not finish: it reached training step 200"] },
+    { name: "comparison", file: comparison, charts: 6, headline: ["browser vs browser-b", "student.training.learningRate 1e-3 → 3e-4"] },
+  ];
   const browser = await launchChromium();
   try {
     for (const report of reports) {
@@ -174,28 +204,51 @@ test("report.html renders offline in Chromium: charts drawn with their points, n
       await page.setViewport({ width: 1280, height: 900 });
       const requests: string[] = [];
       page.on("request", (request) => void requests.push(request.url()));
-      await page.goto(`file://${report}`, { waitUntil: "networkidle0" });
+      await page.goto(`file://${report.file}`, { waitUntil: "networkidle0" });
       const charts = await page.$$eval("figure svg", (elements) =>
         elements.map((svg) => {
           const box = svg.getBoundingClientRect();
           const points = Array.from(svg.querySelectorAll("path")).map((element) => (element.getAttribute("d") ?? "").split(/[ML]/).length - 1);
           // echarts marks each drawn data point (a loss dot, an evaluation's symbol) with its index.
-          return { width: box.width, height: box.height, mostPoints: Math.max(0, ...points), dataPoints: svg.querySelectorAll('[ecmeta_data_index][ecmeta_ssr_type="chart"]').length };
+          return {
+            width: box.width,
+            height: box.height,
+            mostPoints: Math.max(0, ...points),
+            dataPoints: svg.querySelectorAll('[ecmeta_data_index][ecmeta_ssr_type="chart"]').length,
+            text: Array.from(svg.querySelectorAll("text")).map((element) => element.textContent).join("|"),
+          };
         }),
       );
-      assert.equal(charts.length, 6);
+      assert.equal(charts.length, report.charts, report.name);
       for (const chart of charts) {
         assert.ok(chart.width > 400 && chart.height > 200, `chart drawn at ${chart.width}×${chart.height}`);
         assert.ok(chart.mostPoints >= 2 && chart.dataPoints >= 2, `a line through its data points (${chart.mostPoints} on the line, ${chart.dataPoints} marked)`);
+        assert.ok(chart.text.includes("training step"), "x-axis titled");
       }
       for (const loss of [charts[0]!, charts[3]!]) {
         assert.ok(loss.mostPoints >= 60 && loss.dataPoints >= 120, "a loss chart: many steps, a dot each");
+        assert.ok(loss.text.includes("loss"), "y-axis titled");
       }
+      // Evaluation charts: the unit on the axis, the axis from zero, retrieval's chance level drawn.
+      const retrieval = charts[2]!.text;
+      assert.ok(retrieval.includes("top-1 retrieval accuracy (%)") && retrieval.includes("chance 0.67% (1 in 150)"), retrieval);
+      assert.ok(retrieval.split("|").includes("0"), "the accuracy axis starts at 0");
+      assert.ok(charts[1]!.text.includes("correlation with gold scores"), charts[1]!.text);
+      // The page is as wide as the window (nothing scrolls sideways), at a laptop's width and a narrow one.
+      for (const width of [1280, 760]) {
+        await page.setViewport({ width, height: 900 });
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(scrollWidth <= width, `${report.name} at ${width} px: page is ${scrollWidth} px wide`);
+      }
+      await page.setViewport({ width: 1280, height: 900 });
+      const headline = await page.$eval("header", (element) => (element.textContent ?? "").replace(/\s+/g, " "));
+      const body = await page.evaluate(() => (document.body.textContent ?? "").replace(/\s+/g, " "));
+      for (const phrase of report.headline) assert.ok(headline.includes(phrase) || body.includes(phrase), `${report.name}: "${phrase}" shown`);
       assert.ok(requests.length >= 1 && requests.every((url) => url.startsWith("file:") || url.startsWith("data:")), `only the page itself loads: ${requests.join(", ")}`);
       // BABELBED_SCREENSHOTS=DIR keeps them for a look (CI can upload the folder); by default they go with the temp dir.
       const shots = process.env.BABELBED_SCREENSHOTS ?? work;
       await mkdir(shots, { recursive: true });
-      const screenshot = path.join(shots, path.basename(report).replace(/\.html$/, ".png"));
+      const screenshot = path.join(shots, `report-${report.name}.png`);
       await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
       assert.ok((await stat(screenshot)).size > 50_000, "a full-page screenshot with content");
       t.diagnostic(`screenshot: ${screenshot}`);

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help, type Option } from "commander";
 import { BabelbedError } from "../util/files.js";
 import { packageVersion } from "../util/package.js";
 import { registerEncode } from "./commands/encode.js";
@@ -8,6 +8,7 @@ import { registerInfo } from "./commands/info.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
 import { registerWizard } from "./commands/wizard.js";
+import { setVerbose } from "./device.js";
 
 /** Exit codes: 0 success, 1 a run that failed, 2 a usage or input error. */
 export const exitCodes = { success: 0, failed: 1, usage: 2 } as const;
@@ -17,6 +18,10 @@ export function buildProgram(): Command {
     .description("Teach sentence-embedding models new languages.")
     .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
+    .option("--verbose", "say every step of the device choice (why each skipped device was skipped, the backend's notes)")
+    // Subcommands copy this when they are created: required options say so in every --help.
+    .configureHelp({ optionDescription: markRequired })
+    .hook("preAction", (command) => setVerbose(command.opts().verbose === true))
     .exitOverride();
   registerInfo(program);
   registerEncode(program);
@@ -27,6 +32,12 @@ export function buildProgram(): Command {
   registerReport(program);
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+/** commander's description, "(required)" first for a mandatory option (its own default text stays). */
+function markRequired(this: unknown, option: Option): string {
+  const description = Help.prototype.optionDescription.call(this as Help, option);
+  return option.mandatory ? `(required) ${description}` : description;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -209,6 +209,11 @@ const exportStep = z
       .enum(["sentence-transformers", "tfjs"])
       .default("sentence-transformers")
       .describe("sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)"),
+    languages: z
+      .array(z.string().regex(/^[a-z]{2,3}$/, "an ISO 639 code such as en, de or ja"))
+      .min(1)
+      .optional()
+      .describe("tfjs: the languages the page names and shows samples in (default: the codes in the training data's file names)"),
   })
   .strict();
 

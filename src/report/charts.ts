@@ -38,6 +38,10 @@ export interface ChartSpec {
   markers?: { x: number; label: string }[];
   /** A log scale when the lines differ by orders of magnitude (a classification and a regression loss). */
   logarithmic?: boolean;
+  /** The y-axis reaches zero, so that a small change looks small; else it is zoomed to the data. */
+  fromZero?: boolean;
+  /** Horizontal rules with a label, e.g. the chance level of retrieval. */
+  rules?: { y: number; label: string }[];
 }
 
 /** The chart as an `<svg>` element. */
@@ -70,13 +74,17 @@ export function renderChart(spec: ChartSpec): string {
         });
       }
     }
-    if (spec.markers !== undefined && spec.markers.length > 0 && series.length > 0) {
+    const rules = [
+      ...(spec.markers ?? []).map((marker) => ({ xAxis: marker.x, name: marker.label })),
+      ...(spec.rules ?? []).map((rule) => ({ yAxis: rule.y, name: rule.label, label: { position: "insideEndTop" } })),
+    ];
+    if (rules.length > 0 && series.length > 0) {
       (series.at(-1) as Record<string, unknown>).markLine = {
         silent: true,
         symbol: "none",
         lineStyle: { color: "#8a8f98", type: "dotted", width: 1 },
         label: { formatter: "{b}", color: "#55595f", fontSize: 11 },
-        data: spec.markers.map((marker) => ({ xAxis: marker.x, name: marker.label })),
+        data: rules,
       };
     }
     const names = unique(spec.lines.map((line) => line.name));
@@ -86,14 +94,15 @@ export function renderChart(spec: ChartSpec): string {
       // Room for the legend, which wraps when the series are many (a comparison's A and B).
       grid: { left: 70, right: 24, top: 22 + 24 * legendRows(names, spec.width - 76) + (spec.markers?.length ? 14 : 0), bottom: 44 },
       legend: { top: 6, left: 60, right: 16, type: "plain", itemGap: 20, itemWidth: 18, itemHeight: 10, textStyle: { fontSize: 12, color: "#333" }, data: names },
-      xAxis: { type: "value", name: "training step", nameLocation: "middle", nameGap: 26, scale: true, axisLabel: { color: "#555" }, splitLine: { show: false }, minInterval: 1 },
+      xAxis: { type: "value", name: "training step", nameLocation: "middle", nameGap: 26, nameTextStyle: { color: "#555" }, scale: true, axisLabel: { color: "#555" }, splitLine: { show: false }, minInterval: 1 },
       yAxis: {
         type: spec.logarithmic ? "log" : "value",
         name: spec.yName,
         nameLocation: "middle",
         nameGap: 46,
         nameTextStyle: { color: "#555" },
-        scale: true,
+        // echarts' `scale: false` keeps zero on the axis.
+        scale: spec.fromZero !== true,
         axisLabel: { color: "#555", formatter: axisNumber },
         splitLine: { lineStyle: { color: "#e6e8eb" } },
       },

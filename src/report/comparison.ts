@@ -1,7 +1,9 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatMetric, formatSeconds, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatValue, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { isCount } from "./scales.js";
+import { recipeDifferences } from "./recipe-difference.js";
 import { loadRunData, type RunData } from "./run-data.js";
 import { deviceDetails, deviceLine, lastDevice, stepTimings } from "./run-report.js";
 import { wallSeconds } from "./series.js";
@@ -19,13 +21,24 @@ export function comparisonReportHtml(a: RunData, b: RunData): string {
   const body = [
     `<header><h1>${escapeHtml(a.name)} <span class="subtitle">vs</span> ${escapeHtml(b.name)} <span class="subtitle">babelbed comparison</span></h1>`,
     `<div class="columns">${runFacts("A", a)}${runFacts("B", b)}</div></header>`,
+    section("What differs", differenceSummary(a, b)),
     section("Metrics after training", metricsTable(a, b)),
-    section("Training and evaluation", `<p class="note">A solid, B dashed.</p>${chartSections(steps, [{ label: "A", data: a }, { label: "B", data: b }])}`),
+    section("Training and evaluation", `<p class="note">One colour per metric or objective: A solid, B dashed.</p>${chartSections(steps, [{ label: "A", data: a }, { label: "B", data: b }])}`),
     section("Timings", timingsTable(a, b, steps)),
     section("Devices", `<div class="columns"><div><h3>A</h3>${deviceDetails(a)}</div><div><h3>B</h3>${deviceDetails(b)}</div></div>`),
     section("Recipes", recipes(a, b)),
   ];
   return page(`${a.name} vs ${b.name} · babelbed comparison`, body.join("\n"));
+}
+
+/** The recipe settings that differ, first: they are what the comparison is about. */
+function differenceSummary(a: RunData, b: RunData): string {
+  const differences = recipeDifferences(a.recipeText, b.recipeText)?.filter((difference) => difference.path !== "name");
+  if (differences === undefined) return '<p class="note">A recipe is missing or unreadable; the recipes are shown in full below.</p>';
+  if (differences.length === 0) return '<p class="note">The two recipes are the same but for their names.</p>';
+  const value = (shown: string | undefined) => (shown === undefined ? '<span class="missing">(not set)</span>' : `<code>${escapeHtml(shown)}</code>`);
+  const items = differences.map((difference) => `<li><code>${escapeHtml(difference.path)}</code> ${value(difference.a)} → ${value(difference.b)}</li>`);
+  return `<ul class="differences">${items.join("")}</ul><p class="note">A → B, from the resolved recipes; both are shown in full at the end.</p>`;
 }
 
 function runFacts(label: string, run: RunData): string {
@@ -51,13 +64,13 @@ function metricsTable(a: RunData, b: RunData): string {
   const value = (run: RunData, step: string, metric: string) => run.results.find((result) => result.step === step)?.after[metric];
   for (const [index, [step, metric]] of keys.entries()) {
     const [left, right] = [value(a, step, metric), value(b, step, metric)];
-    const difference = left === undefined || right === undefined ? undefined : right - left;
+    const difference = left === undefined || right === undefined || isCount(metric) ? undefined : right - left;
     const first = index === 0 || keys[index - 1]![0] !== step;
     rows.push([
       text(first ? step : "", first ? "step first" : "step"),
       text(metric),
-      left === undefined ? text("—", "missing") : text(formatMetric(left)),
-      right === undefined ? text("—", "missing") : text(formatMetric(right)),
+      left === undefined ? text("—", "missing") : text(formatValue(metric, left)),
+      right === undefined ? text("—", "missing") : text(formatValue(metric, right)),
       difference === undefined ? text("", "missing") : text(formatChange(difference), changeClass(metric, difference)),
     ]);
   }

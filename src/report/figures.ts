@@ -1,6 +1,7 @@
 import { palette, renderChart, wantsLogScale, type ChartLine } from "./charts.js";
-import { escapeHtml, figure, formatMetric } from "./html.js";
+import { escapeHtml, figure, formatValue } from "./html.js";
 import type { RunData } from "./run-data.js";
+import { chancePercent, isCount, metricScale, type MetricScale } from "./scales.js";
 import { depthChanges, isConstant, lossByObjective, metricsByTask, runningMean, thin, type Point } from "./series.js";
 
 /** A run as the charts show it: alone, or as A or B of a comparison (B dashed). */
@@ -13,11 +14,11 @@ const wide = { width: 1080, height: 340 };
 const narrow = { width: 540, height: 300 };
 
 /**
- * Colours: one per objective or metric for a single run; in a comparison A and B alternate, so
- * that the same series of the two runs sit next to each other in the palette and never share a colour.
+ * Colours: one per objective or metric, the same in both runs of a comparison, where B is dashed:
+ * a metric keeps its colour from chart to chart and A and B of it are told apart by the stroke.
  */
-function colour(seriesIndex: number, runIndex: number, runs: number): string {
-  return palette[(seriesIndex * runs + runIndex) % palette.length]!;
+function colour(seriesIndex: number): string {
+  return palette[seriesIndex % palette.length]!;
 }
 
 function seriesName(views: RunView[], view: RunView, name: string): string {
@@ -43,7 +44,7 @@ export function lossFigure(step: string, views: RunView[]): string | undefined {
         name: seriesName(views, view, objective),
         points: thin(runningMean(points, window)),
         raw: thin(points),
-        color: colour(objectives.indexOf(objective), runIndex, views.length),
+        color: colour(objectives.indexOf(objective)),
         dashed: runIndex > 0,
       });
     }
@@ -70,33 +71,55 @@ function depthMarkers(step: string, views: RunView[]): { x: number; label: strin
   });
 }
 
-/** Evaluation metrics of one step over training, a chart per task; constant metrics are listed, not drawn. */
-export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[] } {
+/**
+ * Evaluation metrics of one step over training: a chart per task and kind of metric (accuracies in
+ * percent, correlations, errors), its axis from zero and titled with the unit, retrieval's chance
+ * level drawn. Counts and metrics that never move are listed, not drawn.
+ */
+export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[]; counts: string[] } {
   const perRun = views.map((view) => ({ view, tasks: metricsByTask(view.data.evaluations, step) }));
   // One evaluation (an evaluate step) has no course over time: the table shows it.
   const drawable = perRun.some(({ tasks }) => [...tasks.values()].some((series) => [...series.values()].some((points) => points.length > 1)));
-  if (!drawable) return { figures: [], constants: [] };
+  if (!drawable) return { figures: [], constants: [], counts: [] };
   const tasks = [...new Set(perRun.flatMap(({ tasks }) => [...tasks.keys()]))];
   const figures: string[] = [];
   const constants: string[] = [];
+  const counts: string[] = [];
   for (const task of tasks) {
     const metrics = [...new Set(perRun.flatMap(({ tasks: byTask }) => [...(byTask.get(task)?.keys() ?? [])]))];
-    const lines: ChartLine[] = [];
+    const pairs = perRun.map(({ tasks: byTask }) => byTask.get(task)?.get(`${task}/pairs`)?.at(-1)?.[1]).find((value) => value !== undefined);
+    const kinds = new Map<string, { scale: MetricScale; lines: ChartLine[] }>();
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
-        if (points.length > 1 && isConstant(points)) {
-          constants.push(`${seriesName(views, view, metric)} = ${formatMetric(points[0]![1])}`);
+        if (isCount(metric) || (points.length > 1 && isConstant(points))) {
+          (isCount(metric) ? counts : constants).push(`${seriesName(views, view, metric)} = ${formatValue(metric, points.at(-1)![1])}`);
           continue;
         }
+        const scale = metricScale(metric);
+        if (!kinds.has(scale.kind)) kinds.set(scale.kind, { scale, lines: [] });
         const short = metric === task ? metric : metric.slice(task.length + 1);
-        lines.push({ name: seriesName(views, view, short), points, symbols: true, color: colour(metrics.indexOf(metric), runIndex, views.length), dashed: runIndex > 0 });
+        kinds.get(scale.kind)!.lines.push({
+          name: seriesName(views, view, short),
+          points: points.map(([x, y]) => [x, y * scale.factor] as Point),
+          symbols: true,
+          color: colour(metrics.indexOf(metric)),
+          dashed: runIndex > 0,
+        });
       }
     }
-    if (lines.length === 0) continue;
-    const svg = renderChart({ ...narrow, lines, yName: "", logarithmic: false });
-    figures.push(figure(`${step}: ${task}`, svg));
+    for (const { scale, lines } of kinds.values()) {
+      const chance = chancePercent(scale.kind, pairs);
+      const rules = chance === undefined ? [] : [{ y: chance, label: `chance ${formatPercent(chance)} (1 in ${pairs})` }];
+      const svg = renderChart({ ...narrow, lines, yName: scale.axis, logarithmic: false, fromZero: scale.fromZero, rules });
+      const title = kinds.size === 1 ? `${step}: ${task}` : `${step}: ${task}, ${scale.kind}`;
+      figures.push(figure(title, svg));
+    }
   }
-  return { figures, constants };
+  return { figures, constants, counts };
+}
+
+function formatPercent(value: number): string {
+  return `${value < 1 ? value.toFixed(2) : value.toFixed(1)}%`;
 }
 
 /** All charts of the runs, step by step: the loss chart full width, then the evaluation charts two abreast. */
@@ -104,12 +127,17 @@ export function chartSections(steps: string[], views: RunView[]): string {
   const parts: string[] = [];
   for (const step of steps) {
     const loss = lossFigure(step, views);
-    const { figures, constants } = evaluationFigures(step, views);
+    const { figures, constants, counts } = evaluationFigures(step, views);
     if (loss === undefined && figures.length === 0) continue;
     parts.push(`<h3 class="step-title">${escapeHtml(step)}</h3>`);
     if (loss !== undefined) parts.push(loss);
     if (figures.length > 0) parts.push(`<div class="charts">${figures.join("\n")}</div>`);
+    if (counts.length > 0) parts.push(`<p class="note">Evaluated on: ${escapeHtml(unique(counts).join(", "))}.</p>`);
     if (constants.length > 0) parts.push(`<p class="note">Unchanged through training: ${escapeHtml(constants.join(", "))}.</p>`);
   }
   return parts.length === 0 ? '<p class="note">No training or repeated evaluation was logged.</p>' : parts.join("\n");
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }

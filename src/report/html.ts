@@ -1,7 +1,13 @@
 import { escapeHtml, formatMetric } from "../util/format.js";
 import { fontFamily } from "./charts.js";
+import { isCount } from "./scales.js";
 
 export { escapeHtml, formatMetric };
+
+/** A metric's value in a table; a count (`en-de/pairs`) as a whole number. */
+export function formatValue(metric: string, value: number): string {
+  return isCount(metric) ? String(Math.round(value)) : formatMetric(value);
+}
 
 export function formatChange(value: number): string {
   return `${value >= 0 ? "+" : "−"}${formatMetric(Math.abs(value))}`;
@@ -81,7 +87,8 @@ h2 { font-size: 19px; margin: 30px 0 12px; padding-bottom: 4px; }
 .facts div { min-width: 0; }
 .facts dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .facts dd { margin: 2px 0 0; overflow-wrap: anywhere; }
-.columns { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
+.columns > div { min-width: 0; }
 .columns h3 { font-size: 15px; margin: 0 0 8px; }
 .alert { background: #ffebe9; border: 1px solid #ffcecb; border-radius: 6px; padding: 10px 14px; margin-top: 14px; white-space: pre-wrap; }
 .note { color: var(--muted); font-size: 13px; margin: 6px 0 0; }
@@ -95,14 +102,20 @@ tr:has(td.first):not(:first-child) td { border-top: 2px solid var(--line); }
 td.better { color: #1a7f37; font-weight: 600; }
 td.worse { color: #cf222e; font-weight: 600; }
 td.same, td.missing { color: var(--muted); }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(520px, 100%), 1fr)); gap: 18px; }
+.charts > figure { min-width: 0; }
 figure { margin: 0 0 18px; border: 1px solid var(--line); border-radius: 8px; padding: 12px 12px 8px; background: #fff; }
 figcaption { font-weight: 600; font-size: 14px; margin: 0 0 4px 4px; }
 figure svg { display: block; width: 100%; height: auto; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; overflow: auto; font-size: 12.5px; line-height: 1.5; max-height: 640px; margin: 0; }
 pre mark { background: #fff1b8; color: inherit; }
+pre.wrap { white-space: pre-wrap; overflow-wrap: anywhere; }
+.differences { margin: 0; padding-left: 20px; columns: 2 360px; column-gap: 32px; }
+.differences li { margin: 2px 0; break-inside: avoid; overflow-wrap: anywhere; }
+.differences .missing { color: var(--muted); font-style: italic; }
+code { font-size: 13px; }
 details summary { cursor: pointer; color: var(--muted); margin-top: 10px; }
-@media (max-width: 800px) { .columns { grid-template-columns: 1fr; } .charts { grid-template-columns: 1fr; } }
+@media (max-width: 800px) { .columns { grid-template-columns: minmax(0, 1fr); } .charts { grid-template-columns: 1fr; } }
 @media print { main { max-width: none; padding: 0; } figure { break-inside: avoid; } pre { max-height: none; } }
 `;
 

@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatMetric, formatSeconds, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatTime, formatValue, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import { isCount } from "./scales.js";
 import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
 import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
 
@@ -43,6 +44,10 @@ function header(run: RunData): string {
   if (run.skippedLines > 0) {
     alerts.push(`<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`);
   }
+  for (const result of run.results.filter((entry) => entry.partial !== undefined)) {
+    const reached = result.kind === "training" ? `it reached training step ${result.partial!.trainingStep}` : "it stopped during its evaluation";
+    alerts.push(`<p class="note unfinished">${escapeHtml(`Step ${result.step} did not finish: ${reached}. Run again with --resume to continue from its last checkpoint.`)}</p>`);
+  }
   for (const stop of run.timeBudgetStops) {
     const of = stop.totalSteps === undefined ? "" : ` of ${stop.totalSteps}`;
     const budget = stop.minutes === undefined ? "its time budget" : `its ${stop.minutes} minutes (maxMinutes)`;
@@ -61,28 +66,35 @@ export function deviceLine(device: DeviceRecord | undefined): string {
   return `${device.device ?? "?"} (tfjs backend "${device.backend ?? "?"}"${threads})`;
 }
 
-/** Every metric of every step, before and after training, the change coloured by whether it helped. */
+/**
+ * Every metric of every step, before and after training, the change coloured by whether it helped.
+ * An unfinished step shows its before-metrics even when it logged no evaluation since.
+ */
 export function metricsTable(results: StepSummary[]): string {
   const rows: Cell[][] = [];
   for (const result of results) {
-    const label = result.partial === undefined ? result.step : `${result.step} (unfinished)`;
-    for (const [index, [metric, after]] of Object.entries(result.after).entries()) {
+    const label = result.partial === undefined ? result.step : `${result.step} (unfinished at training step ${result.partial.trainingStep})`;
+    const names = [...new Set([...Object.keys(result.before ?? {}), ...Object.keys(result.after)])];
+    for (const [index, metric] of names.entries()) {
       const before = result.before?.[metric];
-      const change = before === undefined ? undefined : after - before;
+      const after = result.after[metric];
+      // A count (a task's pairs) describes the data: shown whole, with no "change".
+      const count = isCount(metric);
+      const change = before === undefined || after === undefined || count ? undefined : after - before;
       rows.push([
         // The step named once, on the first row of its group.
         text(index === 0 ? label : "", index === 0 ? "step first" : "step"),
         text(metric),
-        before === undefined ? text("", "missing") : text(formatMetric(before)),
-        text(formatMetric(after)),
+        before === undefined ? text("", "missing") : text(formatValue(metric, before)),
+        after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatValue(metric, after)),
         change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change)),
       ]);
     }
-    if (Object.keys(result.after).length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text("")]);
+    if (names.length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text("")]);
   }
   if (rows.length === 0) return '<p class="note">No step finished or was evaluated.</p>';
   const note = results.some((result) => result.partial !== undefined)
-    ? '<p class="note">An unfinished step shows the latest evaluation it logged as "after".</p>'
+    ? '<p class="note">An unfinished step shows the latest evaluation it logged as "after"; "not reached" when it stopped before its next evaluation.</p>'
     : "";
   return table(["step", "metric", "before", "after", "change"], rows, 2) + note;
 }
@@ -115,5 +127,5 @@ export function deviceDetails(run: RunData): string {
   if (device === undefined) return '<p class="note">Not recorded: the run predates the run-start record.</p>';
   const versions = Object.entries(device.versions ?? {}).map(([name, version]) => `  ${name} ${version}`);
   const lines = [deviceLine(device), ...(device.notes ?? []), ...(versions.length > 0 ? ["versions:", ...versions] : [])];
-  return `<pre>${escapeHtml(lines.join("\n"))}</pre>`;
+  return `<pre class="wrap">${escapeHtml(lines.join("\n"))}</pre>`;
 }

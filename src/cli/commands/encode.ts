@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import ora from "ora";
+import { once } from "node:events";
 import * as path from "node:path";
 import { decodeLine, readLines, withoutCarriageReturn } from "../../data/lines.js";
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
@@ -22,10 +23,10 @@ export function registerEncode(program: Command): void {
     .description("Embed one sentence per line of a UTF-8 file, writing JSON lines or .npy in input order.")
     .requiredOption("--model <dir>", "a babelbed, sentence-transformers or Hugging Face model directory")
     .requiredOption("--input <file>", "UTF-8 text, one sentence per line (empty lines are sentences too)")
-    .requiredOption("--output <file>", 'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy')
+    .requiredOption("--output <file>", 'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy; - writes JSON lines to stdout')
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
-    .addHelpText("after", "\nExample:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n")
+    .addHelpText("after", "\nExamples:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output - | head -1\n")
     .action(async (flags: EncodeFlags) => encode(flags));
 }
 
@@ -41,19 +42,27 @@ async function encode(flags: EncodeFlags): Promise<void> {
         spinner.text = `encoding ${done}/${total} sentences`;
       },
     });
-    if (path.extname(flags.output).toLowerCase() === ".npy") {
+    if (flags.output === "-") {
+      // Line by line: a pipe takes them as they come, and no string of every vector is built.
+      for (const [index, text] of sentences.entries()) await writeLine(JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
+    } else if (path.extname(flags.output).toLowerCase() === ".npy") {
       await writeNpy(flags.output, vectors, encoder.dimension);
     } else {
       const lines = sentences.map((text, index) => JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
       await writeFileAtomic(flags.output, lines.join("\n") + (lines.length > 0 ? "\n" : ""));
     }
-    spinner.succeed(`${sentences.length} sentences → ${flags.output} (dimension ${encoder.dimension})`);
+    spinner.succeed(`${sentences.length} sentences → ${flags.output === "-" ? "stdout" : flags.output} (dimension ${encoder.dimension})`);
   } catch (error) {
     spinner.fail("encoding failed");
     throw error;
   } finally {
     encoder.dispose();
   }
+}
+
+/** One line to stdout, waiting when the pipe is full. */
+async function writeLine(line: string): Promise<void> {
+  if (!process.stdout.write(`${line}\n`)) await once(process.stdout, "drain");
 }
 
 /** Every line is a sentence, empty ones included; invalid UTF-8 names its line. */

@@ -6,6 +6,7 @@ import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
+import { checkpointPageContent, parseLanguageCodes } from "../export-page.js";
 import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
 
 const exportFormats = ["sentence-transformers", "tfjs"] as const;
@@ -15,12 +16,13 @@ interface ExportFlags {
   output: string;
   format: (typeof exportFormats)[number];
   device: DeviceChoice;
+  languages?: string[];
 }
 
 const example = `
 Examples:
   babelbed export --checkpoint runs/quickstart/student --output student-st
-  babelbed export --checkpoint runs/quickstart/student --output student-web --format tfjs
+  babelbed export --checkpoint runs/quickstart/student --output student-web --format tfjs --languages en,ja
   npx http-server student-web     # then open http://127.0.0.1:8080/ and embed sentences in the browser
 `;
 
@@ -35,6 +37,7 @@ export function registerExport(program: Command): void {
         .choices(exportFormats)
         .default("sentence-transformers"),
     )
+    .option("--languages <codes>", "tfjs: the model's languages (e.g. en,de), named in the page's title and used for its sample sentences", parseLanguageCodes)
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .addHelpText("after", example)
     .action(async (flags: ExportFlags) => exportModel(flags));
@@ -52,7 +55,7 @@ async function exportModel(flags: ExportFlags): Promise<void> {
   const encoder = await loadSentenceEncoder(checkpoint);
   try {
     if (flags.format === "tfjs") {
-      const summary = await saveTfjsEncoder(encoder, output);
+      const summary = await saveTfjsEncoder(encoder, output, await checkpointPageContent(checkpoint, flags.languages));
       await verifyTfjsExport(encoder, output);
       const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
       process.stderr.write(

@@ -16,8 +16,12 @@ import { examplePage } from "./page.js";
 export interface TfjsExportOptions {
   /** Bytes per weight shard; tfjs-converter's 4 MB unless a test wants many shards. */
   shardBytes?: number;
-  /** Page title; the output folder's name by default. */
-  title?: string;
+  /** The model's name on the page and in model.json: its recipe and step where known; the output folder's name by default. */
+  name?: string;
+  /** ISO codes of the languages the model learned, shown in the page's title and written to model.json. */
+  languages?: string[];
+  /** Sentences the page embeds on load: from the run's data; built-in ones in `languages` by default. */
+  samples?: string[];
 }
 
 export interface TfjsExportSummary {
@@ -41,6 +45,8 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
   // Bundling first: a runtime that cannot be built must not cost a half-done export.
   const runtime = await bundleBrowserRuntime();
   const target = path.resolve(dir);
+  const name = options.name ?? path.basename(target);
+  const languages = options.languages ?? [];
   const staging = temporarySibling(target);
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
@@ -67,6 +73,7 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
         lowercase: encoder.lowercase,
         maxSeqLength: encoder.maxSeqLength,
         tokenizer: { type: "wordpiece", vocabulary: "vocab.txt", settings: tokenizer.settings() },
+        about: { name, languages },
       },
     };
     await fs.writeFile(path.join(staging, "model.json"), JSON.stringify(model, null, 2) + "\n");
@@ -74,7 +81,7 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
     if (typeof (tokenizer as Partial<Tokenizer>).save === "function") await (tokenizer as unknown as Tokenizer).save(staging);
     else await fs.writeFile(path.join(staging, "vocab.txt"), tokenizer.vocab.join("\n") + "\n");
     await fs.writeFile(path.join(staging, runtimeFile), runtime.code);
-    await fs.writeFile(path.join(staging, pageFile), examplePage(options.title ?? path.basename(target)));
+    await fs.writeFile(path.join(staging, pageFile), examplePage({ name, languages, samples: options.samples }));
     await swapDirectory(staging, target);
     return { directory: target, shards, weightBytes: entries.reduce((sum, entry) => sum + weightBytes(entry), 0), runtimeBytes: Buffer.byteLength(runtime.code) };
   } catch (error) {

@@ -44,6 +44,8 @@ export interface BabelbedSection {
   lowercase: boolean;
   maxSeqLength: number;
   tokenizer: { type: "wordpiece"; vocabulary: string; settings: WordPieceSettings };
+  /** What the page says about the model (absent in exports before it was written). */
+  about?: { name: string; languages: string[] };
 }
 
 export interface TfjsModelJson {

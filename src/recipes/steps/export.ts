@@ -3,6 +3,7 @@ import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-check
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import type { RunContext } from "../context.js";
+import { pageContent } from "../page-content.js";
 import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 
@@ -19,7 +20,7 @@ export async function exportStep(context: RunContext, step: ExportStep): Promise
   const encoder = await loadSentenceEncoder(await context.resolver.resolve(step.model));
   try {
     if (step.format === "tfjs") {
-      const summary = await saveTfjsEncoder(encoder, output);
+      const summary = await saveTfjsEncoder(encoder, output, await pageContent(context, step));
       const difference = await verifyTfjsExport(encoder, output);
       context.log(`${step.name}: exported ${step.model} to ${output} (tfjs, ${summary.shards.length} weight shards; read back, vectors within ${difference.toExponential(1)})`);
     } else {
