@@ -6,11 +6,13 @@ import { Dense } from "../model/dense.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { Transformer } from "../model/transformer.js";
 import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js";
-import { BabelbedError, temporarySibling } from "../util/files.js";
+import { BabelbedError, swapDirectory, temporarySibling } from "../util/files.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
 import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers.js";
+
+export { swapDirectory };
 
 export interface LoadEncoderOptions {
   /** Overrides the segmenter the tokenizer files record (e.g. kuromoji for Japanese). */
@@ -121,13 +123,4 @@ async function tensorData(named: Map<string, tf.Tensor>): Promise<Map<string, Wr
     tensor.dispose();
   }
   return result;
-}
-
-/** Replace `target` by `staging` with renames only, keeping the old directory until the new one is in place. */
-export async function swapDirectory(staging: string, target: string): Promise<void> {
-  const previous = `${target}.old-${process.pid}-${Date.now()}`;
-  const hadTarget = await fs.stat(target).then(() => true, () => false);
-  if (hadTarget) await fs.rename(target, previous);
-  await fs.rename(staging, target);
-  if (hadTarget) await fs.rm(previous, { recursive: true, force: true });
 }

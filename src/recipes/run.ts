@@ -19,6 +19,8 @@ export interface RunOptions {
   /** Run directory; default the recipe's `output`, else runs/<name> under the working directory. */
   output?: string;
   resume?: boolean;
+  /** Move a run already in the directory aside (never deleted) and start over. */
+  restart?: boolean;
   log?: (line: string) => void;
   progress?: (line: string, done: boolean) => void;
   shouldStop?: () => boolean;
@@ -37,7 +39,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
   const { recipe } = loaded;
   const root = path.resolve(options.output ?? (recipe.output ? path.resolve(loaded.directory, recipe.output) : path.join("runs", recipe.name)));
   const run = new RunDirectory(root);
-  const state = await run.open(recipe, loaded.file, options.resume ?? false);
+  const state = await run.open(recipe, loaded.file, options.restart ? "restart" : options.resume ? "resume" : "new", options.log);
   const completed = () => new Set(state.completed.map((result) => result.step));
   const context: RunContext = {
     recipe,
@@ -88,6 +90,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     await run.log({ event: "run-end", ...ending, seconds: (performance.now() - started) / 1000 });
     await run.close();
     await writeReport(root, context.log);
+    await run.release();
   }
 }
 
