@@ -9,6 +9,7 @@ import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js"
 import { BabelbedError, swapDirectory, temporarySibling } from "../util/files.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
+import { checkAllUsed, checkFinite, checkStoredFinite, positionLimit } from "./weight-checks.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
 import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers.js";
 
@@ -35,6 +36,7 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   const found = await inspectModelDirectory(transformerDir);
   const config = configFromJson(found.config, found.configFile);
   const stored = withBareNames(await readModelWeights(found), found.weightFiles[0]);
+  checkStoredFinite(stored, found.weightFiles.join(", "));
   const weights = new Map<string, tf.Tensor>();
   for (const [name, tensor] of stored) {
     if (name.startsWith("embeddings.") || name.startsWith("encoder.") || name.startsWith("pooler.")) {
@@ -49,9 +51,22 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   } finally {
     tf.dispose([...weights.values()]);
   }
+  try {
+    checkAllUsed(stored.keys(), new Set([...transformer.parameters.keys(), transformer.wordEmbeddings.name]), found.weightFiles.join(", "), found.configFile);
+  } catch (error) {
+    transformer.dispose();
+    throw error;
+  }
   const tokenizer = await loadTokenizer(transformerDir, { segmenter: options.segmenter });
+  if (tokenizer.vocabSize > config.vocabSize) {
+    transformer.dispose();
+    const tokenizerFile = found.tokenizerFile ?? found.vocabFile ?? transformerDir;
+    throw new BabelbedError(`${tokenizerFile}: the vocabulary has ${tokenizer.vocabSize} tokens but the embedding table of ${found.configFile} has ${config.vocabSize} rows (vocab_size)`);
+  }
   const dense = modules.flatMap((module) => {
     if (module.kind !== "dense") return [];
+    checkFinite("linear.weight", module.weight, path.join(dir, module.path));
+    if (module.biasValues) checkFinite("linear.bias", module.biasValues, path.join(dir, module.path));
     const weight = tf.tensor2d(module.weight, [module.outFeatures, module.inFeatures]);
     const bias = module.biasValues ? tf.tensor1d(module.biasValues) : undefined;
     const layer = new Dense(weight, bias, module.activation);
@@ -61,7 +76,8 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   return new SentenceEncoder({
     tokenizer,
     transformer,
-    maxSeqLength: transformerSpec.maxSeqLength,
+    // sentence_bert_config.json may ask for more tokens than the position table numbers.
+    maxSeqLength: Math.min(transformerSpec.maxSeqLength, positionLimit(config)),
     pooling: poolingSpec.mode,
     dense,
     normalize: modules.some((module) => module.kind === "normalize"),

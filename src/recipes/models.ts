@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
+import { positionLimit } from "../io/weight-checks.js";
 import { defaultConfig } from "../model/config.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { Transformer } from "../model/transformer.js";
@@ -49,7 +50,7 @@ export async function buildEncoder(spec: ModelSpec, texts: () => Iterable<string
       lowercase: loaded.lowercase,
       pooling: spec.pooling ?? loaded.pooling,
       normalize: spec.normalize ?? loaded.normalize,
-      maxSeqLength: spec.maxSeqLength ?? loaded.maxSeqLength,
+      maxSeqLength: Math.min(spec.maxSeqLength ?? loaded.maxSeqLength, positionLimit(loaded.transformer.config)),
     });
   }
   const fresh = spec.fresh!;
@@ -75,7 +76,7 @@ export async function buildEncoder(spec: ModelSpec, texts: () => Iterable<string
   return new SentenceEncoder({
     tokenizer,
     transformer: Transformer.initialize(config, seed),
-    maxSeqLength,
+    maxSeqLength: Math.min(maxSeqLength, positionLimit(config)),
     pooling: spec.pooling ?? "mean",
     normalize: spec.normalize ?? false,
   });
