@@ -6,6 +6,7 @@ import { writeJsonAtomic } from "../util/files.js";
 import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";
 import { modelResolver } from "./models.js";
+import { checkRecipeInputs } from "./preflight.js";
 import { RunDirectory, type StepResult } from "./run-directory.js";
 import { distill } from "./steps/distill.js";
 import { dualEncoderStep } from "./steps/dual-encoder.js";
@@ -38,6 +39,7 @@ export interface RunOutcome {
 export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}): Promise<RunOutcome> {
   const { recipe } = loaded;
   const root = path.resolve(options.output ?? (recipe.output ? path.resolve(loaded.directory, recipe.output) : path.join("runs", recipe.name)));
+  await checkRecipeInputs(loaded);
   const run = new RunDirectory(root);
   const state = await run.open(recipe, loaded.file, options.restart ? "restart" : options.resume ? "resume" : "new", options.log);
   const completed = () => new Set(state.completed.map((result) => result.step));
