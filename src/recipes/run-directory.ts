@@ -83,14 +83,17 @@ export class RunDirectory {
           `${this.root} already holds a run of recipe "${state.recipe!.name}": run again with --resume to continue it, or with --restart to move it aside and start over`,
         );
       }
+      // Nothing else writes here now (the lock is ours): finish or remove what killed writers left.
+      for (const line of await recoverSwaps(this.root)) log(line);
       if (state !== undefined) {
         checkSameRecipe(state.recipe!, fingerprint, this.stateFile);
-        for (const line of await recoverSwaps(this.root)) log(line);
       } else {
         state = { recipe: fingerprint, completed: [], started: {} };
         await this.saveState(state);
-        await writeFileAtomic(path.join(this.root, "recipe.resolved.yaml"), `# resolved from ${source}\n${stringify(recipe)}`);
       }
+      // Written once per run; a start killed before writing it leaves the (same) recipe to write now.
+      const resolved = path.join(this.root, "recipe.resolved.yaml");
+      if (!(await exists(resolved))) await writeFileAtomic(resolved, `# resolved from ${source}\n${stringify(recipe)}`);
       this.metricsHandle = await fs.open(this.metricsFile, "a");
       return state;
     } catch (error) {
