@@ -72,7 +72,8 @@ export async function recoverSwaps(root: string): Promise<string[]> {
     const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
     const names = new Set(entries.map((entry) => entry.name));
     // Newest first, so that of several copies of one target the latest is restored.
-    const previous = entries.filter((entry) => previousName.test(entry.name)).map((entry) => entry.name).sort().reverse();
+    const time = (name: string) => Number(name.slice(name.lastIndexOf("-") + 1));
+    const previous = entries.filter((entry) => previousName.test(entry.name)).map((entry) => entry.name).sort((a, b) => time(b) - time(a));
     for (const name of previous) {
       const base = previousName.exec(name)![1]!;
       if (!names.has(base)) {
