@@ -189,7 +189,7 @@ function headerColumns(source: ResolvedSource, file: string, line: number, heade
 
 /** The header's names for a message: a binary file's "header" can be 100 KB of one column. */
 function shortList(names: string[]): string {
-  const shown = names.slice(0, 20).map((name) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name));
+  const shown = names.slice(0, 20).map((name) => (name.length > 40 ? `${name.slice(0, 40)}…` : name));
   return shown.join(", ") + (names.length > 20 ? `, … (${names.length} in all)` : "");
 }
 
