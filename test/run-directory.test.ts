@@ -152,3 +152,24 @@ test("a reader that closes the pipe early does not stop a run; Ctrl-C exits 130 
   assert.ok(existsSync(path.join(output, "checkpoints", "teacher", "trainer.json")), "the checkpoint was saved");
   assert.match(await readFile(path.join(output, "metrics.jsonl"), "utf8"), /"status":"interrupted"/);
 });
+
+test("SIGTERM stops a run after its checkpoint too, with exit 143, and releases the lock", async () => {
+  const work = scratch();
+  const recipe = await writeTinyRecipe(work, { steps: 400 });
+  const output = path.join(work, "run");
+  let sent = false;
+  // The signal goes to this process, where `babelbed run` runs: its handler is installed once training logs.
+  const poll = setInterval(async () => {
+    const log = await readFile(path.join(output, "metrics.jsonl"), "utf8").catch(() => "");
+    if (!sent && log.includes('"trainingStep":3,')) {
+      sent = true;
+      process.kill(process.pid, "SIGTERM");
+    }
+  }, 50);
+  const stopped = await run(recipe, output).finally(() => clearInterval(poll));
+  assert.ok(sent);
+  assert.equal(stopped.code, 143, stopped.stderr);
+  assert.match(stopped.stderr, /a checkpoint was saved: run again with --resume/);
+  assert.ok(existsSync(path.join(output, "checkpoints", "teacher", "trainer.json")));
+  assert.ok(!existsSync(path.join(output, "run.lock")), "the lock is released");
+});
