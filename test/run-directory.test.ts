@@ -9,6 +9,8 @@ import { test } from "node:test";
 import { babelbedInProcess as babelbed, cliPath } from "./helpers/cli.js";
 import { scratchDirectories } from "./helpers/scratch.js";
 import { tinyRecipeText, writeTinyRecipe } from "./helpers/tiny-run.js";
+import { loadRecipe } from "../src/recipes/load.js";
+import { runRecipe } from "../src/recipes/run.js";
 
 const scratch = scratchDirectories("run-directory");
 const run = (recipe: string, output: string, ...flags: string[]) => babelbed(["run", recipe, "--output", output, "--device", "wasm", ...flags]);
@@ -172,4 +174,20 @@ test("SIGTERM stops a run after its checkpoint too, with exit 143, and releases 
   assert.match(stopped.stderr, /a checkpoint was saved: run again with --resume/);
   assert.ok(existsSync(path.join(output, "checkpoints", "teacher", "trainer.json")));
   assert.ok(!existsSync(path.join(output, "run.lock")), "the lock is released");
+});
+
+test("two runs started into one folder at once: one runs, the other is refused naming it, and the record is one recipe's", async () => {
+  const work = scratch();
+  const first = await writeTinyRecipe(work, { name: "first" }, "first.yaml");
+  const second = await writeTinyRecipe(work, { name: "second", seed: 9 }, "second.yaml");
+  const output = path.join(work, "run");
+  const outcomes = await Promise.allSettled([runRecipe(await loadRecipe(first), { output }), runRecipe(await loadRecipe(second), { output })]);
+  const finished = outcomes.filter((outcome) => outcome.status === "fulfilled");
+  const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  assert.equal(finished.length, 1);
+  assert.equal(refused.length, 1);
+  assert.match(String(refused[0]!.reason), new RegExp(`in use by process ${process.pid} on `));
+  const winner = outcomes[0]!.status === "fulfilled" ? "first" : "second";
+  assert.equal(JSON.parse(await readFile(path.join(output, "summary.json"), "utf8")).recipe, winner);
+  assert.match(await readFile(path.join(output, "recipe.resolved.yaml"), "utf8"), new RegExp(`^name: ${winner}$`, "m"));
 });
