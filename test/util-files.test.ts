@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { test } from "node:test";
-import { openAtomicWriter, recoverSwaps, swapDirectory, writeFileAtomic } from "../src/util/files.js";
+import { openAtomicWriter, recoverSwaps, swapDirectory, writeError, writeFileAtomic } from "../src/util/files.js";
 import { BabelbedError } from "../src/util/errors.js";
 import { scratchDirectories } from "./helpers/scratch.js";
 
@@ -42,4 +42,11 @@ test("recoverSwaps puts back a folder whose swap was cut between its renames, an
   assert.equal(await readFile(path.join(target, "weights"), "utf8"), "kept", "the newest copy is back");
   assert.deepEqual((await readdir(path.join(dir, "models"))).sort(), ["teacher"]);
   assert.deepEqual((await readdir(dir)).sort(), ["models"]);
+});
+
+test("a full disk is named with its file, as a run failure (exit 1)", () => {
+  const error = writeError("/runs/x/summary.json", Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+  assert.ok(error instanceof BabelbedError);
+  assert.equal(error.exitCode, 1);
+  assert.equal(error.message, "/runs/x/summary.json: cannot write (no space left on the device)");
 });
