@@ -91,9 +91,8 @@ export class RunDirectory {
         state = { recipe: fingerprint, completed: [], started: {} };
         await this.saveState(state);
       }
-      // Written once per run; a start killed before writing it leaves the (same) recipe to write now.
-      const resolved = path.join(this.root, "recipe.resolved.yaml");
-      if (!(await exists(resolved))) await writeFileAtomic(resolved, `# resolved from ${source}\n${stringify(recipe)}`);
+      // The same recipe as the run's (checked above), up to its time budgets and where it runs.
+      await writeFileAtomic(path.join(this.root, "recipe.resolved.yaml"), `# resolved from ${source}\n${stringify(recipe)}`);
       this.metricsHandle = await fs.open(this.metricsFile, "a");
       return state;
     } catch (error) {
@@ -158,10 +157,20 @@ export class RunDirectory {
   }
 }
 
-/** Where a run runs and where its cache lives change no result, so they are left out of the hashes. */
+/**
+ * Where a run runs and where its cache lives change no result, so they are left out of the hashes;
+ * so is a step's `maxMinutes`, a wall-clock budget (already machine-dependent) that a resume may
+ * extend or shorten: the resolved recipe then records the budget of the latest start.
+ */
 export function recipeFingerprint(recipe: Recipe): RecipeFingerprint {
   const { steps, device: _device, output: _output, cacheDirectory: _cache, ...settings } = recipe;
-  return { name: recipe.name, settings: hash(settings), steps: steps.map((step) => [step.name, hash(step)]) };
+  const withoutBudget = (step: Recipe["steps"][number]) => {
+    const training = (step as { training?: Record<string, unknown> }).training;
+    if (training?.maxMinutes === undefined) return step;
+    const { maxMinutes: _minutes, ...rest } = training;
+    return { ...step, training: rest };
+  };
+  return { name: recipe.name, settings: hash(settings), steps: steps.map((step) => [step.name, hash(withoutBudget(step))]) };
 }
 
 function hash(value: unknown): string {
