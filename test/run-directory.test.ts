@@ -68,6 +68,11 @@ test("run refuses a folder it did not make (exit 2) and deletes nothing in it, -
   }
   assert.equal(await readFile(path.join(work, "mine", "models", "my.bin"), "utf8"), "precious");
   assert.deepEqual((await readdir(path.join(work, "mine"))).sort(), ["models", "notes.txt"], "not even a lock file was left");
+  await mkdir(path.join(work, "old-run"));
+  await writeFile(path.join(work, "old-run", "state.json"), JSON.stringify({ completed: [], started: {} }));
+  const legacy = await run(recipe, path.join(work, "old-run"), "--resume");
+  assert.equal(legacy.code, 2);
+  assert.match(legacy.stderr, /holds a run of an earlier babelbed/);
   await writeFile(path.join(work, "file"), "x");
   assert.equal((await run(recipe, path.join(work, "file"))).code, 2, "a file is not a run directory");
 });

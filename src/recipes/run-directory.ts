@@ -112,6 +112,9 @@ export class RunDirectory {
     const entries = (await fs.readdir(this.root)).filter((name) => !harmless(name));
     if (entries.length === 0) return;
     const state = (await exists(this.stateFile)) ? await readJsonFile<RunState>(this.stateFile) : undefined;
+    if (state !== undefined && state.recipe?.settings === undefined) {
+      throw new BabelbedError(`${this.root} holds a run of an earlier babelbed, whose state.json does not say which recipe made it; babelbed neither resumes nor replaces it: move it away, or choose another --output`);
+    }
     if (state?.recipe?.settings === undefined) {
       const flags = mode === "new" ? "" : ` (--${mode} only continues or replaces a run babelbed started there)`;
       throw new BabelbedError(`${this.root} is not empty and is not a babelbed run directory (it holds ${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}); choose another --output${flags}`);
