@@ -154,7 +154,7 @@ describe("bad rows", () => {
   test("fail on the first one by default, as FILE:LINE: field X: reason", async () => {
     const { file } = await writeFiles({ file: content });
     const reader = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5] });
-    await rejectsWith(reader.toArray(), new RegExp(`^${file}:2: field score: not a number: the string "abc" \\(set onBadRows: skip`));
+    await rejectsWith(reader.toArray(), new RegExp(`^${file}:2: field score: not a number: the string "abc" \\(onBadRows: skip`));
   });
 
   test("are skipped and reported, each one, with onBadRows: skip", async () => {

@@ -62,5 +62,9 @@ describe("evaluateSts", () => {
     assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: one, scores: [1, 2] }), /1 embedded pairs but 2 gold scores/);
     assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([Number.NaN, 0])], scores: [1] }), /vector 0 holds NaN/);
     assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([1, 0, 0])], scores: [1] }), /dimension/);
+    // Zero rows, one row or a constant side: no correlation exists, and none is reported as NaN.
+    assert.throws(() => evaluateSts({ embeddings1: [], embeddings2: [], scores: [] }), /0 pairs; a correlation needs at least 2/);
+    const three = [new Float32Array([1, 0]), new Float32Array([0, 1]), new Float32Array([1, 1])];
+    assert.throws(() => evaluateSts({ embeddings1: three, embeddings2: three.slice().reverse(), scores: [2, 2, 2] }), /every gold score is the same/);
   });
 });

@@ -10,7 +10,7 @@ import { registerRun } from "./commands/run.js";
 import { registerWizard } from "./commands/wizard.js";
 import { setVerbose } from "./device.js";
 
-/** Exit codes: 0 success, 1 a run that failed, 2 a usage or input error. */
+/** Exit codes: 0 success, 1 a run that failed, 2 a usage or input error; a stopped run exits 130 (Ctrl-C) or 143 (SIGTERM). */
 export const exitCodes = { success: 0, failed: 1, usage: 2 } as const;
 
 export function buildProgram(): Command {

@@ -180,11 +180,17 @@ function headerColumns(source: ResolvedSource, file: string, line: number, heade
     const found = header.flatMap((name, index) => (name.trim() === column ? [index] : []));
     if (found.length !== 1) {
       const problem = found.length === 0 ? `has no column "${column}"` : `names "${column}" ${found.length} times`;
-      throw new BabelbedError(`${file}:${line}: field ${field}: the header ${problem} (columns: ${header.join(", ")})`);
+      throw new BabelbedError(`${file}:${line}: field ${field}: the header ${problem} (columns: ${shortList(header)})`);
     }
     indices.set(field, found[0]!);
   }
   return indices;
+}
+
+/** The header's names for a message: a binary file's "header" can be 100 KB of one column. */
+function shortList(names: string[]): string {
+  const shown = names.slice(0, 20).map((name) => (name.length > 40 ? `${name.slice(0, 40)}…` : name));
+  return shown.join(", ") + (names.length > 20 ? `, … (${names.length} in all)` : "");
 }
 
 function toRecord(file: string, line: number, row: string[], indices: Map<string, number>): RecordEvent {

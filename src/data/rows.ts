@@ -141,7 +141,7 @@ export class DataReader<R extends RowOrigin> implements AsyncIterable<R> {
           : { file: event.file, line: event.line, ...(event.field === undefined ? {} : { field: event.field }), reason: event.reason };
       if (isBadRow(row)) {
         if (source.onBadRows === "fail") {
-          throw new BabelbedError(`${formatBadRow(row)} (set onBadRows: skip to skip and report such rows)`);
+          throw new BabelbedError(`${formatBadRow(row)} (onBadRows: skip in a recipe, --skip-bad-rows for babelbed evaluate, skips and reports such rows)`);
         }
         report.badRows += 1;
         if (report.listedBadRows.length < maxListed) report.listedBadRows.push(row);

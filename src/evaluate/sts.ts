@@ -34,7 +34,8 @@ export interface StsMetrics {
  * Knowledge Distillation") is the same computation with sentence 1 and sentence 2 in
  * different languages: embed each side in its own language and pass them here.
  *
- * Correlations are NaN when the similarities or the gold scores are all equal.
+ * A correlation is undefined when the similarities or the gold scores are all equal, and
+ * over fewer than two pairs: that is an error, never a NaN reported as a score.
  */
 export function evaluateSts(input: StsInput): StsMetrics {
   const similarities = pairedCosines(input.embeddings1, input.embeddings2);
@@ -44,9 +45,11 @@ export function evaluateSts(input: StsInput): StsMetrics {
   for (let i = 0; i < input.scores.length; i++) {
     if (!Number.isFinite(input.scores[i]!)) throw new BabelbedError(`STS: gold score ${i} is ${input.scores[i]}`);
   }
-  return {
-    spearman: spearman(similarities, input.scores),
-    pearson: pearson(similarities, input.scores),
-    count: similarities.length,
-  };
+  if (similarities.length < 2) throw new BabelbedError(`STS: ${similarities.length} pair${similarities.length === 1 ? "" : "s"}; a correlation needs at least 2`);
+  const metrics = { spearman: spearman(similarities, input.scores), pearson: pearson(similarities, input.scores), count: similarities.length };
+  if (Number.isNaN(metrics.spearman) || Number.isNaN(metrics.pearson)) {
+    const constant = new Set(Array.from(input.scores)).size === 1 ? "every gold score is the same" : "the model gives every pair the same similarity";
+    throw new BabelbedError(`STS: the correlation is undefined: ${constant}`);
+  }
+  return metrics;
 }

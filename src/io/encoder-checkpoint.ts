@@ -6,11 +6,14 @@ import { Dense } from "../model/dense.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { parameterShapes, Transformer } from "../model/transformer.js";
 import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js";
-import { BabelbedError, temporarySibling } from "../util/files.js";
+import { BabelbedError, swapDirectory, temporarySibling } from "../util/files.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
+import { checkAllUsed, checkFinite, checkStoredFinite, positionLimit } from "./weight-checks.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
 import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers.js";
+
+export { swapDirectory };
 
 export interface LoadEncoderOptions {
   /** Overrides the segmenter the tokenizer files record (e.g. kuromoji for Japanese). */
@@ -33,6 +36,7 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   const found = await inspectModelDirectory(transformerDir);
   const config = configFromJson(found.config, found.configFile);
   const stored = withBareNames(await readModelWeights(found), found.weightFiles[0]);
+  checkStoredFinite(stored, found.weightFiles.join(", "));
   const weights = new Map<string, tf.Tensor>();
   const wanted = new Set(parameterShapes(config).map(([name]) => name));
   for (const [name, tensor] of stored) {
@@ -46,9 +50,22 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   } finally {
     tf.dispose([...weights.values()]);
   }
+  try {
+    checkAllUsed(stored.keys(), new Set([...transformer.parameters.keys(), transformer.wordEmbeddings.name]), found.weightFiles.join(", "), found.configFile);
+  } catch (error) {
+    transformer.dispose();
+    throw error;
+  }
   const tokenizer = await loadTokenizer(transformerDir, { segmenter: options.segmenter });
+  if (tokenizer.vocabSize > config.vocabSize) {
+    transformer.dispose();
+    const tokenizerFile = found.tokenizerFile ?? found.vocabFile ?? transformerDir;
+    throw new BabelbedError(`${tokenizerFile}: the vocabulary has ${tokenizer.vocabSize} tokens but the embedding table of ${found.configFile} has ${config.vocabSize} rows (vocab_size)`);
+  }
   const dense = modules.flatMap((module) => {
     if (module.kind !== "dense") return [];
+    checkFinite("linear.weight", module.weight, path.join(dir, module.path));
+    if (module.biasValues) checkFinite("linear.bias", module.biasValues, path.join(dir, module.path));
     const weight = tf.tensor2d(module.weight, [module.outFeatures, module.inFeatures]);
     const bias = module.biasValues ? tf.tensor1d(module.biasValues) : undefined;
     const layer = new Dense(weight, bias, module.activation);
@@ -58,7 +75,8 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   return new SentenceEncoder({
     tokenizer,
     transformer,
-    maxSeqLength: transformerSpec.maxSeqLength,
+    // sentence_bert_config.json may ask for more tokens than the position table numbers.
+    maxSeqLength: Math.min(transformerSpec.maxSeqLength, positionLimit(config)),
     pooling: poolingSpec.mode,
     dense,
     normalize: modules.some((module) => module.kind === "normalize"),
@@ -120,13 +138,4 @@ async function tensorData(named: Map<string, tf.Tensor>): Promise<Map<string, Wr
     tensor.dispose();
   }
   return result;
-}
-
-/** Replace `target` by `staging` with renames only, keeping the old directory until the new one is in place. */
-export async function swapDirectory(staging: string, target: string): Promise<void> {
-  const previous = `${target}.old-${process.pid}-${Date.now()}`;
-  const hadTarget = await fs.stat(target).then(() => true, () => false);
-  if (hadTarget) await fs.rename(target, previous);
-  await fs.rename(staging, target);
-  if (hadTarget) await fs.rm(previous, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, temporarySibling } from "../util/files.js";
+import { BabelbedError, temporarySibling, writeError } from "../util/files.js";
 import { isCount, requireLittleEndian } from "./safetensors-format.js";
 
 type WritableDtype = "F32" | "I32" | "I64";
@@ -117,8 +117,11 @@ export async function writeSafetensors(file: string, tensors: Map<string, Writab
   } catch (error) {
     await handle.close();
     await fs.rm(temporary, { force: true });
-    throw error;
+    throw writeError(file, error);
   }
   await handle.close();
-  await fs.rename(temporary, file);
+  await fs.rename(temporary, file).catch(async (error: unknown) => {
+    await fs.rm(temporary, { force: true, recursive: true }).catch(() => undefined);
+    throw writeError(file, error);
+  });
 }

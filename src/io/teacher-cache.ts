@@ -1,35 +1,54 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError, exists, readJsonFile, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
 
 const keyBytes = 32;
+const checksumBytes = 8;
+/** Records of format 1 had no checksum; they live in vectors.bin, which this version never reads. */
+const format = 2;
+
+export interface CacheOptions {
+  /** Told once when the cache cannot be written, and of every record dropped as damaged. */
+  warn?: (line: string) => void;
+}
 
 /**
  * Teacher vectors on disk, keyed by the teacher and the sentence, so that distillation
  * embeds each English sentence with the teacher once across runs (Reimers & Gurevych 2020
- * compute them once too). Records are appended as `[sha256(sentence)][dimension × float32]`;
- * a record cut short by a crash is dropped when the cache is next opened.
+ * compute them once too). Records are appended as
+ * `[sha256(sentence)][dimension × float32][first 8 bytes of sha256(key and vector)]`:
+ * a record cut short by a crash, or with any byte changed, is dropped (with a warning) and
+ * its sentence embedded again. A cache that cannot be written leaves the run computing
+ * without it.
  */
 export class TeacherCache {
   private readonly rows = new Map<string, Float32Array>();
+  /** False once writing failed: vectors are then kept for this run only. */
+  private writable: boolean;
 
-  private constructor(readonly dir: string, readonly dimension: number) {}
+  private constructor(readonly dir: string, readonly dimension: number, writable: boolean, private readonly warn: (line: string) => void) {
+    this.writable = writable;
+  }
 
   /** Open (or create) the cache of one teacher under `root`. */
-  static async open(root: string, teacherFingerprint: string, dimension: number): Promise<TeacherCache> {
+  static async open(root: string, teacherFingerprint: string, dimension: number, options: CacheOptions = {}): Promise<TeacherCache> {
+    const warn = options.warn ?? (() => undefined);
     const dir = path.join(root, `teacher-${teacherFingerprint.slice(0, 16)}`);
-    await fs.mkdir(dir, { recursive: true });
     const metaFile = path.join(dir, "meta.json");
-    if (await exists(metaFile)) {
-      const meta = await readJsonFile<{ fingerprint: string; dimension: number }>(metaFile);
-      if (meta.fingerprint !== teacherFingerprint || meta.dimension !== dimension) {
-        throw new BabelbedError(`${metaFile}: the cache belongs to another teacher (${meta.fingerprint.slice(0, 16)}, dimension ${meta.dimension}); delete ${dir}`);
-      }
-    } else {
-      await writeJsonAtomic(metaFile, { fingerprint: teacherFingerprint, dimension });
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      if (!(await exists(metaFile))) await writeJsonAtomic(metaFile, { fingerprint: teacherFingerprint, dimension, format });
+    } catch (error) {
+      if (await exists(metaFile)) throw error;
+      warn(`teacher cache ${dir} cannot be written (${describe(error)}); teacher vectors are computed without caching`);
+      return new TeacherCache(dir, dimension, false, warn);
     }
-    const cache = new TeacherCache(dir, dimension);
+    const meta = await readJsonFile<{ fingerprint: string; dimension: number }>(metaFile);
+    if (meta.fingerprint !== teacherFingerprint || meta.dimension !== dimension) {
+      throw new BabelbedError(`${metaFile}: the cache belongs to another teacher (${String(meta.fingerprint).slice(0, 16)}, dimension ${meta.dimension}); delete ${dir}`);
+    }
+    const cache = new TeacherCache(dir, dimension, true, warn);
     await cache.load();
     return cache;
   }
@@ -39,20 +58,42 @@ export class TeacherCache {
   }
 
   private get file(): string {
-    return path.join(this.dir, "vectors.bin");
+    return path.join(this.dir, `vectors.v${format}.bin`);
+  }
+
+  private get recordBytes(): number {
+    return keyBytes + this.dimension * 4 + checksumBytes;
   }
 
   private async load(): Promise<void> {
     if (!(await exists(this.file))) return;
     const bytes = await fs.readFile(this.file);
-    const recordBytes = keyBytes + this.dimension * 4;
+    const recordBytes = this.recordBytes;
     const whole = bytes.length - (bytes.length % recordBytes);
+    const good: Buffer[] = [];
+    let damaged = 0;
     for (let offset = 0; offset < whole; offset += recordBytes) {
-      const key = bytes.subarray(offset, offset + keyBytes).toString("hex");
-      const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset + keyBytes, bytes.byteOffset + offset + recordBytes));
-      this.rows.set(key, vector);
+      const record = bytes.subarray(offset, offset + recordBytes);
+      const body = record.subarray(0, recordBytes - checksumBytes);
+      if (!checksum(body).equals(record.subarray(recordBytes - checksumBytes))) {
+        damaged++;
+        continue;
+      }
+      const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset + keyBytes, bytes.byteOffset + offset + keyBytes + this.dimension * 4));
+      this.rows.set(body.subarray(0, keyBytes).toString("hex"), vector);
+      good.push(record);
     }
-    if (whole !== bytes.length) await fs.truncate(this.file, whole);
+    if (damaged > 0) this.warn(`${this.file}: ${damaged} damaged record${damaged === 1 ? "" : "s"} dropped; their sentences are embedded again`);
+    if (damaged > 0 || whole !== bytes.length) {
+      // Rewritten whole (temporary file and rename), so a kill here keeps the old file.
+      await writeFileAtomic(this.file, Buffer.concat(good)).catch((error: unknown) => this.stopWriting(error));
+    }
+  }
+
+  private stopWriting(error: unknown): void {
+    if (!this.writable) return;
+    this.writable = false;
+    this.warn(`teacher cache ${this.file} cannot be written (${describe(error)}); teacher vectors are computed without caching`);
   }
 
   get(sentence: string): Float32Array | undefined {
@@ -67,20 +108,30 @@ export class TeacherCache {
     const missing = [...new Set(sentences.filter((sentence) => !this.rows.has(sentenceKey(sentence))))];
     if (missing.length > 0) {
       const computed = await embed(missing);
-      const recordBytes = keyBytes + this.dimension * 4;
+      const recordBytes = this.recordBytes;
       const buffer = Buffer.alloc(missing.length * recordBytes);
       missing.forEach((sentence, index) => {
         const vector = computed[index]!;
         if (vector.length !== this.dimension) throw new Error(`teacher vector of dimension ${vector.length}, cache expects ${this.dimension}`);
         const key = sentenceKey(sentence);
-        Buffer.from(key, "hex").copy(buffer, index * recordBytes);
-        Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(buffer, index * recordBytes + keyBytes);
+        const offset = index * recordBytes;
+        Buffer.from(key, "hex").copy(buffer, offset);
+        Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(buffer, offset + keyBytes);
+        checksum(buffer.subarray(offset, offset + recordBytes - checksumBytes)).copy(buffer, offset + recordBytes - checksumBytes);
         this.rows.set(key, vector);
       });
-      await fs.appendFile(this.file, buffer);
+      if (this.writable) await fs.appendFile(this.file, buffer).catch((error: unknown) => this.stopWriting(error));
     }
     return { vectors: sentences.map((sentence) => this.rows.get(sentenceKey(sentence))!), computed: missing.length };
   }
+}
+
+function checksum(body: Uint8Array): Buffer {
+  return createHash("sha256").update(body).digest().subarray(0, checksumBytes);
+}
+
+function describe(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);
 }
 
 function sentenceKey(sentence: string): string {

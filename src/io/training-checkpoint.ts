@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Resumable } from "../train/resumable.js";
-import { BabelbedError, exists, readJsonFile, temporarySibling, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError, exists, readJsonFile, swapDirectory, temporarySibling, writeJsonAtomic } from "../util/files.js";
 import { readSafetensors, writeSafetensors, type WritableTensor } from "./safetensors.js";
 
 /**
@@ -23,11 +23,7 @@ export async function saveTrainingCheckpoint<State extends object>(dir: string, 
     await writeSafetensors(path.join(staging, "parameters.safetensors"), await release(parameters));
     await writeSafetensors(path.join(staging, "optimizer.safetensors"), await release(trainer.optimizer.stateTensors()));
     await writeJsonAtomic(path.join(staging, "trainer.json"), { ...trainer.state(), totalSteps: trainer.totalSteps, ...extra });
-    const previous = `${target}.old-${process.pid}-${Date.now()}`;
-    const hadTarget = await exists(target);
-    if (hadTarget) await fs.rename(target, previous);
-    await fs.rename(staging, target);
-    if (hadTarget) await fs.rm(previous, { recursive: true, force: true });
+    await swapDirectory(staging, target);
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
     throw error;

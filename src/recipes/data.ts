@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { describeReport, normalizeScore, openDataSource, type DataReader, type ParallelPair, type RowOfKind } from "../data/rows.js";
 import type { DataSourceInput, RowKind } from "../data/source.js";
 import { BabelbedError } from "../util/files.js";
@@ -14,7 +15,17 @@ export async function readRows<K extends RowKind>(
   const reader = openDataSource(spec as Parameters<typeof openDataSource>[0], { baseDirectory }) as unknown as DataReader<RowOfKind[K]>;
   const rows = await reader.toArray();
   if (reader.report.badRows > 0 || reader.report.blankLines > 0) log(`${where}: ${describeReport(reader.report)}`);
+  // A score over no rows would be NaN, written as null: an empty file is an input error.
+  if (rows.length === 0) throw new BabelbedError(`${sourceName(spec, baseDirectory)}: no rows of ${kind} data (${where})`);
   return rows;
+}
+
+/** The file (or the two files) a data source reads, as the user wrote them, resolved. */
+function sourceName(spec: DataSourceInput, baseDirectory: string): string {
+  const source = spec as { file?: string; files?: { source: string; target: string } };
+  if (source.file !== undefined) return path.resolve(baseDirectory, source.file);
+  if (source.files !== undefined) return `${path.resolve(baseDirectory, source.files.source)} + ${path.resolve(baseDirectory, source.files.target)}`;
+  return "data";
 }
 
 export async function readScoredPairs(spec: DataSourceInput, where: string, baseDirectory: string, log: (line: string) => void) {

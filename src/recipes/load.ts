@@ -31,7 +31,14 @@ export function parseRecipe(text: string, file: string): Recipe {
     const { line } = lines.linePos(error.pos[0]);
     throw new BabelbedError(`${file}:${line}: invalid YAML: ${error.message.split("\n")[0]}`);
   }
-  const result = recipeSchema.safeParse(document.toJS());
+  let value: unknown;
+  try {
+    // yaml refuses aliases that expand beyond reason ("billion laughs"): an input error like any other.
+    value = document.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new BabelbedError(`${file}: cannot read the YAML: ${(error as Error).message}`);
+  }
+  const result = recipeSchema.safeParse(value);
   if (!result.success) throw new BabelbedError(describeIssues(result.error.issues, document, lines, file));
   return result.data;
 }

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
+import { positionLimit } from "../io/weight-checks.js";
 import { defaultConfig } from "../model/config.js";
 import { Dense } from "../model/dense.js";
 import { poolingLabel } from "../model/pooling.js";
@@ -94,7 +95,7 @@ async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: n
       lowercase: loaded.lowercase,
       pooling: spec.pooling ?? loaded.pooling,
       normalize: spec.normalize ?? loaded.normalize,
-      maxSeqLength: spec.maxSeqLength ?? loaded.maxSeqLength,
+      maxSeqLength: Math.min(spec.maxSeqLength ?? loaded.maxSeqLength, positionLimit(loaded.transformer.config)),
     });
   }
   const fresh = spec.fresh!;
@@ -120,7 +121,7 @@ async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: n
   return new SentenceEncoder({
     tokenizer,
     transformer: Transformer.initialize(config, seed),
-    maxSeqLength,
+    maxSeqLength: Math.min(maxSeqLength, positionLimit(config)),
     pooling: spec.pooling ?? "mean",
     normalize: spec.normalize ?? false,
   });

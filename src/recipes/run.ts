@@ -6,6 +6,7 @@ import { writeJsonAtomic } from "../util/files.js";
 import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";
 import { modelResolver } from "./models.js";
+import { checkRecipeInputs } from "./preflight.js";
 import { RunDirectory, type StepResult } from "./run-directory.js";
 import { distill } from "./steps/distill.js";
 import { dualEncoderStep } from "./steps/dual-encoder.js";
@@ -19,6 +20,8 @@ export interface RunOptions {
   /** Run directory; default the recipe's `output`, else runs/<name> under the working directory. */
   output?: string;
   resume?: boolean;
+  /** Move a run already in the directory aside (never deleted) and start over. */
+  restart?: boolean;
   log?: (line: string) => void;
   progress?: (line: string, done: boolean) => void;
   shouldStop?: () => boolean;
@@ -36,8 +39,9 @@ export interface RunOutcome {
 export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}): Promise<RunOutcome> {
   const { recipe } = loaded;
   const root = path.resolve(options.output ?? (recipe.output ? path.resolve(loaded.directory, recipe.output) : path.join("runs", recipe.name)));
+  await checkRecipeInputs(loaded);
   const run = new RunDirectory(root);
-  const state = await run.open(recipe, loaded.file, options.resume ?? false);
+  const state = await run.open(recipe, loaded.file, options.restart ? "restart" : options.resume ? "resume" : "new", options.log);
   const completed = () => new Set(state.completed.map((result) => result.step));
   const context: RunContext = {
     recipe,
@@ -88,6 +92,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     await run.log({ event: "run-end", ...ending, seconds: (performance.now() - started) / 1000 });
     await run.close();
     await writeReport(root, context.log);
+    await run.release();
   }
 }
 

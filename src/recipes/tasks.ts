@@ -7,9 +7,20 @@ import type { RunContext } from "./context.js";
 import { readParallel, readScoredPairs } from "./data.js";
 import type { TaskSpec } from "./schema.js";
 
+/** Cache warnings already shown in a run: an unwritable cache is said once, not at every use. */
+const cacheWarnings = new WeakMap<RunContext, Set<string>>();
+
 /** Teacher vectors of `sentences`, computed once per teacher and sentence across runs. */
 export async function teacherVectors(context: RunContext, teacherDirectory: string, teacher: SentenceEncoder, sentences: string[]) {
-  const cache = await TeacherCache.open(context.cacheDirectory, await fingerprintDirectory(teacherDirectory), teacher.dimension);
+  const shown = cacheWarnings.get(context) ?? new Set<string>();
+  cacheWarnings.set(context, shown);
+  const warn = (line: string) => {
+    if (shown.has(line)) return;
+    shown.add(line);
+    context.log(`warning: ${line}`);
+    void context.run.log({ event: "warning", message: line });
+  };
+  const cache = await TeacherCache.open(context.cacheDirectory, await fingerprintDirectory(teacherDirectory), teacher.dimension, { warn });
   const result = await cache.vectors(sentences, (missing) => teacher.encode(missing, { batchSize: 64 }));
   await context.run.log({ event: "teacher-cache", teacher: teacherDirectory, sentences: sentences.length, computed: result.computed });
   return result;

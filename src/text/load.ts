@@ -33,8 +33,10 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
       try {
         return new JsonTokenizer(json, config, segmenter);
       } catch (error) {
-        if (error instanceof BabelbedError) throw error;
-        throw new BabelbedError(`${jsonFile}: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        // The tokenizer's own messages say "tokenizer.json"; the user needs to know which one.
+        if (error instanceof BabelbedError && message.includes(jsonFile)) throw error;
+        throw new BabelbedError(`${jsonFile}: ${message.replace(/^tokenizer\.json: /, "")}`);
       }
     }
     const normalizer = bert.normalizer;

@@ -30,7 +30,13 @@ export function registerEncode(program: Command): void {
     .action(async (flags: EncodeFlags) => encode(flags));
 }
 
+const outputFormats = [".jsonl", ".json", ".npy"];
+
 async function encode(flags: EncodeFlags): Promise<void> {
+  const extension = path.extname(flags.output).toLowerCase();
+  if (flags.output !== "-" && !outputFormats.includes(extension)) {
+    throw new BabelbedError(`${flags.output}: --output must end in ${outputFormats.join(", ")} (JSON lines, or float32 .npy); ${extension || "no extension"} is not a format encode writes`);
+  }
   await startDevice(flags.device);
   const sentences = await readSentences(flags.input);
   const encoder = await loadSentenceEncoder(flags.model);
@@ -42,10 +48,12 @@ async function encode(flags: EncodeFlags): Promise<void> {
         spinner.text = `encoding ${done}/${total} sentences`;
       },
     });
+    const bad = vectors.findIndex((vector) => vector.some((value) => !Number.isFinite(value)));
+    if (bad >= 0) throw new BabelbedError(`${flags.input}:${bad + 1}: the model gave a vector holding NaN or Infinity for this line; nothing was written`, 1);
     if (flags.output === "-") {
       // Line by line: a pipe takes them as they come, and no string of every vector is built.
       for (const [index, text] of sentences.entries()) await writeLine(JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
-    } else if (path.extname(flags.output).toLowerCase() === ".npy") {
+    } else if (extension === ".npy") {
       await writeNpy(flags.output, vectors, encoder.dimension);
     } else {
       const lines = sentences.map((text, index) => JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));

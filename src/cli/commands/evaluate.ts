@@ -27,6 +27,7 @@ interface EvaluateFlags {
   scoreRange?: [number, number];
   joinSpacedCjk?: boolean;
   limit?: number;
+  skipBadRows?: boolean;
   teacher?: string;
   k?: number;
   output?: string;
@@ -58,6 +59,7 @@ export function registerEvaluate(program: Command): void {
     .option("--score-range <low,high>", "sts: the gold scale (default 0,5)", parseScoreRange)
     .option("--join-spaced-cjk", "remove spaces between CJK characters (word-segmented text)")
     .option("--limit <n>", "read only the first n good rows", parsePositiveInteger)
+    .option("--skip-bad-rows", "skip rows that do not parse, reporting each (a recipe's onBadRows: skip)")
     .option("--teacher <dir>", "mse: the teacher model directory")
     .option("--k <n>", "mining: neighbours in the margin score (default 4)", parsePositiveInteger)
     .option("--output <file>", "also write {model, task, data, metrics, device} as JSON")
@@ -127,6 +129,7 @@ function taskFromFlags(flags: EvaluateFlags): TaskSpec {
     quote: flags.quote,
     columns: flags.columns,
     limit: flags.limit,
+    onBadRows: flags.skipBadRows ? "skip" : undefined,
     joinSpacedCjk: flags.joinSpacedCjk,
     ...(parallel ? {} : { scoreRange: flags.scoreRange ?? [0, 5] }),
   };

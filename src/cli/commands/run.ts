@@ -11,6 +11,7 @@ interface RunFlags {
   device?: DeviceChoice;
   output?: string;
   resume?: boolean;
+  restart?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -21,19 +22,24 @@ export function registerRun(program: Command): void {
     .option("--device <device>", `${deviceHelp} (default: the recipe's device)`, parseDevice)
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
+    .option("--restart", "move the run already in the run directory aside (to DIR.previous-TIME) and start over")
     .addHelpText("after", "\nExample:\n  babelbed run recipes/quickstart.yaml\n  babelbed run recipes/quickstart.yaml --resume\n")
     .action(async (file: string, flags: RunFlags) => runRecipeFile(file, flags));
 }
 
 /** What `babelbed run FILE` does; the wizard's "Run it now?" calls it too. */
 export async function runRecipeFile(file: string, flags: RunFlags): Promise<void> {
+  if (flags.resume && flags.restart) throw new BabelbedError("--resume and --restart exclude each other: continue the run, or move it aside and start over");
   const loaded = await loadRecipe(file);
   const reporter = new Reporter();
   const device = await startDevice(flags.device ?? loaded.recipe.device);
   let stopRequested = false;
-  const onInterrupt = () => {
-    if (stopRequested) process.exit(130);
+  // 128 + the signal's number, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
+  let exitCode = 130;
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    if (stopRequested) process.exit(exitCode);
     stopRequested = true;
+    exitCode = signal === "SIGTERM" ? 143 : 130;
     reporter.log("stopping after this step: saving a checkpoint (Ctrl-C again to quit without one)");
   };
   process.on("SIGINT", onInterrupt);
@@ -42,6 +48,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
     const outcome = await runRecipe(loaded, {
       output: flags.output,
       resume: flags.resume,
+      restart: flags.restart,
       log: (line) => reporter.log(line),
       progress: (line, done) => reporter.progress(line, done),
       shouldStop: () => stopRequested,
@@ -51,7 +58,8 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
     process.stdout.write(`\n${outcome.table}\n\nrun directory: ${outcome.directory}\n`);
   } catch (error) {
     reporter.finish();
-    if (error instanceof RunInterrupted) throw new BabelbedError(error.message, 1);
+    // The checkpoint is written by now.
+    if (error instanceof RunInterrupted) throw new BabelbedError(error.message, exitCode);
     throw error;
   } finally {
     process.off("SIGINT", onInterrupt);

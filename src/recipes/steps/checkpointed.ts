@@ -42,6 +42,8 @@ export async function runCheckpointed<State extends object, StepRecord extends {
     options.restored?.(extra);
     if (timeBudget !== undefined && typeof extra.trainingSeconds === "number") timeBudget.spent = extra.trainingSeconds;
     context.log(`${name}: resumed from step ${loop.step} of ${loop.totalSteps}`);
+  } else if (context.resume && context.state.started[name] !== undefined) {
+    context.log(`${name}: no checkpoint was saved before the run stopped; the step starts again from step 1`);
   }
   let recent: number[] = [];
   const outcome = await trainLoop(loop, { ...options.schedule, ...(timeBudget === undefined ? {} : { timeBudget }) }, {
