@@ -59,6 +59,8 @@ for (const [index, combination] of combinations.entries()) {
     assert.deepEqual(summary.results.map((entry) => entry.step), loaded.steps.map((step) => step.name));
     const student = summary.results.find((entry) => entry.step === distill.name)!;
     assert.ok(Number.isFinite(student.after?.["en-sts/spearman"]), "the student's English STS after training");
+    const teacher = summary.results.find((entry) => entry.step === "teacher");
+    assert.ok(Number.isFinite(teacher?.after?.["en-sts/spearman"]), "the teacher's English STS, trained here or not, to read the student's against");
     // The exported student's vectors are as wide as the teacher's.
     const exported = path.join(run, "student");
     assert.ok(existsSync(path.join(exported, "modules.json")), "the student is exported for sentence-transformers");

@@ -83,7 +83,7 @@ test(
       assert.ok(screen().includes(`${bad}:3: field target`), "the bad row is named FILE:LINE");
       assert.ok(screen().includes("skip bad rows (onBadRows: skip)"), "skipping is offered");
       await keys("Enter"); // give another file, the default
-      await waitFor("? Parallel data for Japanese (ja)", 10_000, 2);
+      await waitFor("? Parallel data for Japanese (ja)", 10_000); // the first one now reads ✔
       await keys("datasets/en-ja/train.tsv", "Enter");
       await waitFor("? Does the first line name the columns?");
       await keys("Enter");
@@ -152,8 +152,8 @@ test("the wizard from flags alone, with no terminal: a recipe with an existing t
   assert.match(result.stdout, /400 pairs \(English → German\)/);
   assert.match(result.stdout, /150 pairs \(English → German\)/);
   const { recipe: loaded } = await loadRecipe(recipe);
-  assert.deepEqual(loaded.steps.map((step) => step.step), ["distill", "export"]);
-  const distill = loaded.steps[0]!;
+  assert.deepEqual(loaded.steps.map((step) => step.step), ["evaluate", "distill", "export"], "the existing teacher's English STS, then distillation");
+  const distill = loaded.steps[1]!;
   if (distill.step !== "distill") return assert.fail("the first step distills");
   // Relative to the recipe's folder, or absolute where the two share no folder: either way it reaches the model.
   const fromRecipe = (reference: string | undefined) => path.resolve(path.dirname(recipe), reference ?? "");

@@ -83,6 +83,10 @@ export function composeRecipe(answers: WizardAnswers): ComposedRecipe {
         `(u, v, |u-v|)) and STS (cosine regression) in turn.\nBudget: ${budget.teacherNote}.`,
     );
   }
+  if ("directory" in teacher && teacher.stsTest !== undefined) {
+    steps.push({ step: "evaluate", name: "teacher", model: relative(teacher.directory), tasks: [{ task: "sts", name: "en-sts", data: source(teacher.stsTest) }] });
+    note(`steps.${steps.length - 1}`, "The teacher's own English STS: the mark the student's en-sts below is read against.");
+  }
   const studentIndex = steps.length;
   const segment = answers.languages.filter((plan) => plan.language.segment).map((plan) => plan.language.code);
   const fresh = "fresh" in answers.student;
