@@ -52,9 +52,9 @@ test(
     await writeFile(bad, "en\tja\nGood morning.\tおはようございます。\nA row with one column\n");
     const tmuxRun = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
     const screen = () => tmuxRun("capture-pane", "-p", "-J", "-S", "-2000", "-t", "wizard");
-    const waitFor = async (text: string, timeout = 30_000, times = 1) => {
+    const waitFor = async (text: string, timeout = 30_000) => {
       const started = Date.now();
-      while (screen().split(text).length - 1 < times) {
+      while (!screen().includes(text)) {
         if (Date.now() - started > timeout) assert.fail(`waited ${timeout} ms for "${text}"; the screen:\n${screen()}`);
         await new Promise((resolve) => setTimeout(resolve, 150));
       }

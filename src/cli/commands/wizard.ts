@@ -101,19 +101,8 @@ const shown = (file: string) => relativeWhereShared(process.cwd(), file);
 
 async function wizard(flags: WizardFlags): Promise<void> {
   const asker = new Asker(flags.yes ?? false);
-  const languages = await asker.text({
-    title: "Target language(s)",
-    hint: "ISO 639-1 codes or English names, comma-separated, e.g. ja or Japanese",
-    flag: "--lang LANG",
-    given: flags.lang,
-    parse: (text) => parseLanguages(text, "language"),
-  });
+  const languages = await askLanguages(asker, flags.lang);
   for (const language of languages) if (language.note !== undefined) say(`${language.name}: ${language.note}.`);
-  for (const language of languages.filter((entry) => entry.unknown)) {
-    say(`⚠ "${language.code}" is not an ISO 639-1 language code; babelbed knows nothing about its script.`);
-    const keep = await asker.confirm({ title: `Use "${language.code}" anyway?`, flag: "--yes", given: asker.yes ? true : undefined, default: false });
-    if (!keep) throw new BabelbedError(`wizard: --lang: "${language.code}" is not an ISO 639-1 code (e.g. de, ja, sw); nothing was written`);
-  }
   const data: { language: Language; train: LanguagePlan["train"]; pairs: number; evaluation: EvaluationAnswer }[] = [];
   for (const [index, language] of languages.entries()) {
     const parallel = await askParallel(asker, language, {
@@ -196,6 +185,26 @@ async function wizard(flags: WizardFlags): Promise<void> {
   const runNow = await asker.confirm({ title: "Run it now?", flag: "--run or --no-run", given: flags.run, default: false });
   if (runNow) await runRecipeFile(recipeFile, {});
   else say(`Run it later with: babelbed run ${shown(recipeFile)}`);
+}
+
+/** The target languages; a code that is not ISO 639-1 is used only once confirmed, else asked for again (or refused, from a flag). */
+async function askLanguages(asker: Asker, given: string | undefined): Promise<Language[]> {
+  for (;;) {
+    const languages = await asker.text({
+      title: "Target language(s)",
+      hint: "ISO 639-1 codes or English names, comma-separated, e.g. ja or Japanese",
+      flag: "--lang LANG",
+      given,
+      parse: (text) => parseLanguages(text, "language"),
+    });
+    let confirmed = true;
+    for (const language of languages.filter((entry) => entry.unknown)) {
+      say(`⚠ "${language.code}" is not an ISO 639-1 language code; babelbed knows nothing about its script.`);
+      confirmed &&= await asker.confirm({ title: `Use "${language.code}" anyway?`, flag: "--yes", given: asker.yes ? true : undefined, default: false });
+      if (!confirmed && given !== undefined) throw new BabelbedError(`wizard: --lang: "${language.code}" is not an ISO 639-1 code (e.g. de, ja, sw); nothing was written`);
+    }
+    if (confirmed) return languages;
+  }
 }
 
 /** Undefined: the composer's default epochs for the corpus size (with --yes and no budget flag). */
