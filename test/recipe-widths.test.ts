@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parseRecipe } from "../src/recipes/load.js";
 import { checkModelWidths, directoryWidth } from "../src/recipes/widths.js";
 import { BabelbedError } from "../src/util/files.js";
+import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
 const data = "{ kind: parallel, file: pairs.tsv, format: tsv }";
@@ -45,4 +49,21 @@ test("earlier steps' models are followed: a teacher trained in the recipe, and a
   const second = distill("teacher", `{ from: student }`).replace("name: student", "name: again");
   await check(teacherStep + distill("teacher", `{ fresh: ${fresh(16)}, dense: teacher }`) + second);
   await assert.rejects(check(teacherStep + distill("teacher", `{ fresh: ${fresh(16)}, dense: teacher }`) + second.replace("teacher: teacher", "teacher: student").replace("{ from: student }", `{ fresh: ${fresh(8)} }`)), mismatch("steps.2.student.dense", 64, 8));
+});
+
+test("babelbed run refuses a recipe whose student is narrower than its teacher before it loads anything (exit 2)", { skip: skipWithoutFixtures }, async () => {
+  const work = await mkdtemp(path.join(tmpdir(), "babelbed-widths-"));
+  try {
+    const file = path.join(work, "narrow.yaml");
+    await writeFile(file, `name: narrow\nsteps:\n${distill(path.join(fixturesRoot, "tiny-mpnet"), `{ fresh: ${fresh(24)} }`)}`);
+    const started = Date.now();
+    const result = await babelbed(["run", file, "--output", path.join(work, "run")]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /narrow\.yaml: steps\.0\.student\.dense: the teacher's vectors have 32 dimensions and the student's 24; add "dense: teacher"/);
+    assert.ok(!existsSync(path.join(work, "run")), "no run directory: nothing ran");
+    assert.ok(!result.stderr.includes("    at "), "no stack trace");
+    console.log(`refused in ${Date.now() - started} ms`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 });
