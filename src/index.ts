@@ -69,6 +69,7 @@ export { recipeSchema, type Recipe, type RecipeStep } from "./recipes/schema.js"
 export { loadRecipe, parseRecipe } from "./recipes/load.js";
 export { runRecipe, type RunOptions, type RunOutcome } from "./recipes/run.js";
 export { composeRecipe, type WizardAnswers, type ComposedRecipe } from "./recipes/compose.js";
+export { checkModelWidths, directoryWidth } from "./recipes/widths.js";
 export { findLanguage, languages, parseLanguages, type Language } from "./recipes/languages.js";
 export { writeRunReport, writeComparisonReport, runReportHtml, comparisonReportHtml, loadRunData, type RunData } from "./report/index.js";
 

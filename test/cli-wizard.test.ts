@@ -69,6 +69,9 @@ test(
     tmuxRun("new-session", "-d", "-s", "wizard", "-x", "200", "-y", "50", shell);
     try {
       await waitFor("? Target language(s)");
+      // A rejected answer is cleared: what is typed next is the whole answer, not "Klingon" plus it.
+      await keys("Klingon", "Enter");
+      await waitFor('unknown language "Klingon"');
       await keys("Japanese", "Enter");
       await waitFor("? Parallel data for Japanese (ja)");
       await keys(bad, "Enter");
@@ -76,8 +79,11 @@ test(
       await keys("Enter");
       await waitFor("? Which columns hold English and the translation?");
       await keys("Enter");
-      await waitFor("Give another file");
+      await waitFor("? This file has a bad row");
       assert.ok(screen().includes(`${bad}:3: field target`), "the bad row is named FILE:LINE");
+      assert.ok(screen().includes("skip bad rows (onBadRows: skip)"), "skipping is offered");
+      await keys("Enter"); // give another file, the default
+      await waitFor("? Parallel data for Japanese (ja)", 10_000); // the first one now reads ✔
       await keys("datasets/en-ja/train.tsv", "Enter");
       await waitFor("? Does the first line name the columns?");
       await keys("Enter");
@@ -113,6 +119,8 @@ test(
       await keys("n", "Enter");
       await waitFor("WIZARD-EXIT=");
       assert.ok(screen().includes("WIZARD-EXIT=0"), screen());
+      assert.match(screen(), /✔ Target language\(s\) .*\) Japanese\n/, "the answer after a rejected one is the new text alone");
+      assert.ok(!screen().includes("KlingonJapanese"));
       assert.ok(screen().includes("held out 50 of 400 pairs"));
     } finally {
       try {
@@ -144,15 +152,15 @@ test("the wizard from flags alone, with no terminal: a recipe with an existing t
   assert.match(result.stdout, /400 pairs \(English → German\)/);
   assert.match(result.stdout, /150 pairs \(English → German\)/);
   const { recipe: loaded } = await loadRecipe(recipe);
-  assert.deepEqual(loaded.steps.map((step) => step.step), ["distill", "export"]);
-  const distill = loaded.steps[0]!;
+  assert.deepEqual(loaded.steps.map((step) => step.step), ["evaluate", "distill", "export"], "the existing teacher's English STS, then distillation");
+  const distill = loaded.steps[1]!;
   if (distill.step !== "distill") return assert.fail("the first step distills");
   // Relative to the recipe's folder, or absolute where the two share no folder: either way it reaches the model.
   const fromRecipe = (reference: string | undefined) => path.resolve(path.dirname(recipe), reference ?? "");
   assert.equal(fromRecipe(distill.student.from), model);
   assert.equal(fromRecipe(distill.teacher), model);
   assert.equal(distill.student.segment, undefined);
-  assert.deepEqual(distill.evaluation.map((task) => task.name), ["en-de", "en-de-mse"]);
+  assert.deepEqual(distill.evaluation.map((task) => task.name), ["en-de", "en-de-mse", "en-sts"], "English STS too: datasets/en-sts is at hand");
   await runsToSummary(recipe, path.join(work, "flags-run"));
 });
 
@@ -189,6 +197,27 @@ test("with no terminal, a missing answer stops the wizard with exit 2 naming the
   await writeFile(bad, "Hello.\tHallo.\nOnly one column\n");
   const badRows = await command(["wizard", "--yes", "--lang", "de", "--parallel", bad, "--no-header", "--output", path.join(work, "never.yaml")]);
   assert.equal(badRows.code, 2);
-  assert.match(badRows.stderr, new RegExp(`--parallel: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: field target`));
+  assert.match(badRows.stderr, new RegExp(`--parallel: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: field target.*pass --skip-bad-rows`));
   assert.ok(!existsSync(path.join(work, "never.yaml")));
+  const unknown = await command(["wizard", "--lang", "xx", "--output", path.join(work, "never.yaml")]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stdout, /"xx" is not an ISO 639-1 language code/);
+  assert.match(unknown.stderr, /no terminal to ask "Use "xx" anyway\?" on; pass --yes/);
+});
+
+test("--skip-bad-rows writes onBadRows: skip; an unknown code is warned about, and --yes accepts it", async () => {
+  const rows = path.join(work, "some-bad.tsv");
+  await writeFile(rows, "Hello.\tHallo.\nOnly one column\nThank you.\tDanke.\nGood night.\tGute Nacht.\n");
+  const recipe = path.join(work, "skip", "xx.yaml");
+  const result = await command([
+    "wizard", "--yes", "--lang", "xx", "--parallel", rows, "--no-header", "--skip-bad-rows", "--eval", "datasets/en-de/test.tsv",
+    "--size", "tiny", "--steps", "5", "--output", recipe, "--no-run",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /⚠ "xx" is not an ISO 639-1 language code/);
+  assert.match(result.stdout, /3 pairs \(English → xx\) \(1 bad row skipped\)/);
+  const { recipe: loaded } = await loadRecipe(recipe);
+  const distill = loaded.steps.find((step) => step.step === "distill");
+  if (distill?.step !== "distill") return assert.fail("a distill step");
+  assert.equal(distill.data[0]!.onBadRows, "skip");
 });

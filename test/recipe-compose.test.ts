@@ -40,7 +40,9 @@ test("languages are found by code or English name; unknown names and English are
   assert.equal(findLanguage("Japanese")?.code, "ja");
   assert.equal(findLanguage("JA")?.name, "Japanese");
   assert.deepEqual(parseLanguages("ja, German").map((language) => language.code), ["ja", "de"]);
-  assert.equal(parseLanguages("xx")[0]!.code, "xx", "an unlisted ISO code is taken as it is");
+  assert.equal(parseLanguages("sw")[0]!.code, "sw", "an unlisted ISO code is taken as it is");
+  assert.equal(parseLanguages("sw")[0]!.unknown, undefined);
+  assert.equal(parseLanguages("xx")[0]!.unknown, true, "a code that is not ISO 639-1 is marked for the wizard to confirm");
   assert.throws(() => parseLanguages("Klingon"), (error: Error) => error instanceof BabelbedError && /unknown language "Klingon"/.test(error.message));
   assert.throws(() => parseLanguages("english"), /teacher's language/);
   assert.throws(() => parseLanguages("ja,Japanese"), /given twice/);
@@ -98,6 +100,19 @@ test("an existing teacher and a pretrained student: no teacher step, the directo
   const mse = distill.evaluation.find((task) => task.task === "mse");
   assert.equal(mse?.task === "mse" && mse.teacher, "../../models/teacher");
   assert.match(text, /segment: \[ja\] is left out/);
+});
+
+test("a student sized to the teacher gets dense: teacher; an existing teacher's student is scored on English STS when given", () => {
+  const stsTest = { kind: "scored-pairs" as const, file: path.join(datasets, "en-sts", "test.tsv"), format: "tsv" as const, header: true, scoreRange: [0, 5] as [number, number] };
+  const { text, recipe } = composeRecipe(japanese({ teacher: { directory: beside("models", "teacher"), stsTest }, student: { fresh: true, dense: "teacher" } }));
+  assert.deepEqual(recipe.steps.map((step) => step.step), ["evaluate", "distill", "export"], "the teacher's own English STS first");
+  const distill = recipe.steps[1]!;
+  if (distill.step !== "distill") return assert.fail();
+  assert.equal(distill.student.dense, "teacher");
+  assert.match(text, /dense: teacher adds a linear layer to the teacher's width/);
+  assert.deepEqual(distill.evaluation.map((task) => task.name), ["en-ja", "en-ja-mse", "en-sts"]);
+  const plain = composeRecipe(japanese({ teacher: { directory: beside("models", "teacher") } })).recipe.steps[0]!;
+  assert.equal(plain.step === "distill" && plain.student.dense, undefined);
 });
 
 test("paths that share only the filesystem root stay absolute", () => {

@@ -21,10 +21,11 @@ export interface LanguagePlan {
 }
 
 export type TeacherPlan =
-  | { directory: string }
+  | { directory: string; stsTest?: Spec<"scored-pairs"> }
   | { regression: Spec<"scored-pairs">; classification: Spec<"labelled-pairs">; stsTest?: Spec<"scored-pairs">; rows: number };
 
-export type StudentPlan = { directory: string } | { fresh: true };
+/** `dense: "teacher"`: the student's vectors are not as wide as the teacher's, so a linear layer maps them. */
+export type StudentPlan = ({ directory: string } | { fresh: true }) & { dense?: "teacher" };
 
 /** Epochs over the data, a time budget converted to steps, or steps outright. */
 export type Budget = { epochs: number } | { minutes: number } | { steps: number };
@@ -82,6 +83,10 @@ export function composeRecipe(answers: WizardAnswers): ComposedRecipe {
         `(u, v, |u-v|)) and STS (cosine regression) in turn.\nBudget: ${budget.teacherNote}.`,
     );
   }
+  if ("directory" in teacher && teacher.stsTest !== undefined) {
+    steps.push({ step: "evaluate", name: "teacher", model: relative(teacher.directory), tasks: [{ task: "sts", name: "en-sts", data: source(teacher.stsTest) }] });
+    note(`steps.${steps.length - 1}`, "The teacher's own English STS: the mark the student's en-sts below is read against.");
+  }
   const studentIndex = steps.length;
   const segment = answers.languages.filter((plan) => plan.language.segment).map((plan) => plan.language.code);
   const fresh = "fresh" in answers.student;
@@ -97,11 +102,13 @@ export function composeRecipe(answers: WizardAnswers): ComposedRecipe {
       // A pretrained model keeps its own length: it may have fewer position embeddings than the preset.
       ...(fresh ? { maxSeqLength: size.maxSeqLength } : {}),
       ...(fresh && segment.length > 0 ? { segment } : {}),
+      ...(answers.student.dense === "teacher" ? { dense: "teacher" } : {}),
     },
     data: answers.languages.map((plan) => source(plan.train)),
     training: { ...budget.student, batchSize, learningRate: fresh ? 1e-3 : 2e-5, warmupRatio: 0.1 },
     evaluation: answers.languages.flatMap((plan) => studentTasks(plan, teacherReference, source)).concat(
-      "regression" in teacher && teacher.stsTest !== undefined ? [{ task: "sts", name: "en-sts", data: source(teacher.stsTest) }] : [],
+      // Whether the student's English got worse: scored whenever English STS data is at hand.
+      teacher.stsTest !== undefined ? [{ task: "sts", name: "en-sts", data: source(teacher.stsTest) }] : [],
     ),
   });
   note(`steps.${studentIndex}`, studentComment(answers, vocabulary, segment, budget.studentNote));
@@ -197,6 +204,7 @@ function studentComment(answers: WizardAnswers, vocabulary: { size: number }, se
     lines.push("The student: a pretrained model whose own tokenizer is kept; learning rate 2e-5 so it is not overwritten.");
   }
   lines.push("It learns student(English) ≈ teacher(English) and student(translation) ≈ teacher(English); teacher vectors are cached.");
+  if (answers.student.dense === "teacher") lines.push("Its vectors are not as wide as the teacher's: dense: teacher adds a linear layer to the teacher's width.");
   for (const plan of answers.languages) {
     if (plan.language.note !== undefined) lines.push(`${plan.language.code}: ${plan.language.note}.`);
     if (plan.train.joinSpacedCjk) lines.push(`${plan.language.code}: the corpus puts spaces between words (KyTea/MeCab): joinSpacedCjk removes them.`);

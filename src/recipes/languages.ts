@@ -11,6 +11,8 @@ export interface Language {
   cjk: boolean;
   /** Said to the user and written into the recipe next to the student. */
   note?: string;
+  /** Not an ISO 639-1 code: a typo, or a private code; the wizard asks before using it. */
+  unknown?: boolean;
 }
 
 const table: Language[] = [
@@ -60,6 +62,17 @@ const table: Language[] = [
 
 export const languages: readonly Language[] = table;
 
+/** Every ISO 639-1 code, so that a typo ("xx", "jp") is told apart from a real language babelbed has no notes on. */
+const isoCodes = new Set(
+  (
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu " +
+    "fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn " +
+    "ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os " +
+    "pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw " +
+    "ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu"
+  ).split(" "),
+);
+
 /** A language by ISO 639-1 code or English name, ignoring case ("Japanese", "ja", "JA"). */
 export function findLanguage(query: string): Language | undefined {
   const key = query.trim().toLowerCase();
@@ -68,7 +81,8 @@ export function findLanguage(query: string): Language | undefined {
 
 /**
  * One or more languages, comma-separated. A code not in the table is accepted as it is
- * (two lowercase letters), since distillation itself needs nothing language-specific.
+ * (two lowercase letters), since distillation itself needs nothing language-specific; one
+ * that is not ISO 639-1 either is marked `unknown` for the caller to confirm.
  */
 export function parseLanguages(text: string, where = "--lang"): Language[] {
   const parts = text
@@ -80,7 +94,10 @@ export function parseLanguages(text: string, where = "--lang"): Language[] {
     if (/^(en|english)$/i.test(part)) throw new BabelbedError(`${where}: English is the teacher's language; name the new language(s) only`);
     const known = findLanguage(part);
     if (known !== undefined) return known;
-    if (/^[a-z]{2}$/i.test(part)) return { code: part.toLowerCase(), name: part.toLowerCase(), segment: false, cjk: false };
+    if (/^[a-z]{2}$/i.test(part)) {
+      const code = part.toLowerCase();
+      return { code, name: code, segment: false, cjk: false, ...(isoCodes.has(code) ? {} : { unknown: true }) };
+    }
     throw new BabelbedError(`${where}: unknown language "${part}" (use an ISO 639-1 code such as ${table.slice(0, 4).map((l) => l.code).join(", ")}, or an English name)`);
   });
   const codes = found.map((language) => language.code);

@@ -9,10 +9,10 @@ export const cliPath = path.join(repositoryRoot, "bin", "babelbed.js");
  * Run `babelbed ARGS` in a child process from the repository root, with stdin not a
  * terminal (as in CI or a script), and collect its exit code and output.
  */
-export function babelbed(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function babelbed(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: repositoryRoot,
+      cwd: options.cwd ?? repositoryRoot,
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadRecipe } from "../../recipes/load.js";
 import { runRecipe } from "../../recipes/run.js";
+import { checkModelWidths } from "../../recipes/widths.js";
 import { RunInterrupted } from "../../recipes/context.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
@@ -31,6 +32,8 @@ export function registerRun(program: Command): void {
 export async function runRecipeFile(file: string, flags: RunFlags): Promise<void> {
   if (flags.resume && flags.restart) throw new BabelbedError("--resume and --restart exclude each other: continue the run, or move it aside and start over");
   const loaded = await loadRecipe(file);
+  // A teacher/student width mismatch otherwise shows only after the backend, the teacher and its vectors.
+  await checkModelWidths(loaded.recipe, loaded.directory, file);
   const reporter = new Reporter();
   const device = await startDevice(flags.device ?? loaded.recipe.device);
   let stopRequested = false;

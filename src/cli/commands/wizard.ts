@@ -6,11 +6,12 @@ import { composeRecipe, recipeName, relativeWhereShared, type Budget, type Langu
 import { parseLanguages, type Language } from "../../recipes/languages.js";
 import { loadRecipe } from "../../recipes/load.js";
 import { defaultEpochs, modelSizeNames, type ModelSize } from "../../recipes/presets.js";
+import { checkModelWidths } from "../../recipes/widths.js";
 import { BabelbedError, exists, writeFileAtomic } from "../../util/files.js";
 import { parseDevice, parsePositiveInteger, type DeviceChoice } from "../options.js";
 import { Asker } from "../wizard/ask.js";
 import { writeHeldOutSplit } from "../wizard/data.js";
-import { askStudent, askTeacher } from "../wizard/models.js";
+import { askStudent, askTeacher, sizeStudent } from "../wizard/models.js";
 import { askEvaluation, askParallel, type EvaluationAnswer } from "../wizard/parallel.js";
 import { runRecipeFile } from "./run.js";
 
@@ -22,6 +23,7 @@ interface WizardFlags {
   columns?: string[];
   header?: boolean;
   joinSpacedCjk?: boolean;
+  skipBadRows?: boolean;
   eval?: string[];
   evalTarget?: string[];
   heldOut?: string[];
@@ -73,6 +75,7 @@ export function registerWizard(program: Command): void {
     .option("--no-header", "csv/tsv: the first line is a pair")
     .option("--join-spaced-cjk", "remove spaces between CJK characters (KyTea/MeCab-segmented text)")
     .option("--no-join-spaced-cjk", "keep them")
+    .option("--skip-bad-rows", "skip rows of the parallel data that do not parse (onBadRows: skip), each reported when the recipe runs")
     .option("--eval <file>", "a held-out evaluation file of pairs", collect)
     .option("--eval-target <file>", "the translated side, line-aligned with --eval", collect)
     .option("--held-out <n>", "hold out n pairs of the parallel data for evaluation (default: 10% of the pairs, at most 1000)", collect)
@@ -98,13 +101,7 @@ const shown = (file: string) => relativeWhereShared(process.cwd(), file);
 
 async function wizard(flags: WizardFlags): Promise<void> {
   const asker = new Asker(flags.yes ?? false);
-  const languages = await asker.text({
-    title: "Target language(s)",
-    hint: "ISO 639-1 codes or English names, comma-separated, e.g. ja or Japanese",
-    flag: "--lang LANG",
-    given: flags.lang,
-    parse: (text) => parseLanguages(text, "language"),
-  });
+  const languages = await askLanguages(asker, flags.lang);
   for (const language of languages) if (language.note !== undefined) say(`${language.name}: ${language.note}.`);
   const data: { language: Language; train: LanguagePlan["train"]; pairs: number; evaluation: EvaluationAnswer }[] = [];
   for (const [index, language] of languages.entries()) {
@@ -114,6 +111,7 @@ async function wizard(flags: WizardFlags): Promise<void> {
       columns: flags.columns?.[index],
       header: flags.header,
       joinSpacedCjk: flags.joinSpacedCjk,
+      skipBadRows: flags.skipBadRows,
     });
     const evaluation = await askEvaluation(asker, language, parallel.pairs, {
       eval: flags.eval?.[index],
@@ -123,8 +121,12 @@ async function wizard(flags: WizardFlags): Promise<void> {
     data.push({ language, train: parallel.spec, pairs: parallel.pairs, evaluation });
   }
   const teacher = await askTeacher(asker, flags);
-  const { student, size } = await askStudent(asker, flags, "regression" in teacher);
-  const budget = await askBudget(asker, flags, data.reduce((sum, entry) => sum + entry.pairs, 0));
+  const asked = await askStudent(asker, flags, "regression" in teacher);
+  const size = asked.size;
+  const student = await sizeStudent(teacher, asked.student, size);
+  // The pairs training will see: those held out for testing are not among them.
+  const trainingPairs = data.reduce((sum, entry) => sum + entry.pairs - ("heldOut" in entry.evaluation ? entry.evaluation.heldOut : 0), 0);
+  const budget = await askBudget(asker, flags, trainingPairs);
   const device = await asker.choose({
     title: "Device",
     flag: "--device auto|gpu|cpu|wasm|js",
@@ -159,25 +161,50 @@ async function wizard(flags: WizardFlags): Promise<void> {
     if (!overwrite) throw new BabelbedError(`wizard: ${shown(existing[0]!)} exists; pass --force to overwrite it, or --output PATH`);
   }
 
-  const plans: LanguagePlan[] = [];
-  for (const entry of data) {
-    if ("heldOut" in entry.evaluation) {
-      const files = splitFiles(entry.language.code);
-      const counts = await writeHeldOutSplit(entry.train, entry.pairs, entry.evaluation.heldOut, seed, files);
-      say(`held out ${counts.test} of ${entry.pairs} pairs: wrote ${shown(files.train)} (${counts.train}) and ${shown(files.test)} (${counts.test})`);
-      const join = entry.train.joinSpacedCjk ? { joinSpacedCjk: true } : {};
-      const jsonl = (file: string) => ({ kind: "parallel" as const, file, format: "jsonl" as const, ...join });
-      const source = entry.train.file ?? entry.train.files!.source;
-      plans.push({ language: entry.language, train: jsonl(files.train), pairs: counts.train, test: jsonl(files.test), heldOutFrom: { file: shown(source), pairs: counts.test } });
-    } else plans.push({ language: entry.language, train: entry.train, pairs: entry.pairs, test: entry.evaluation.test });
-  }
+  // The plans count the split before it is written, so that the recipe is checked before anything is.
+  const splits: { entry: (typeof data)[number]; files: { train: string; test: string }; heldOut: number }[] = [];
+  const plans: LanguagePlan[] = data.map((entry) => {
+    if (!("heldOut" in entry.evaluation)) return { language: entry.language, train: entry.train, pairs: entry.pairs, test: entry.evaluation.test };
+    const files = splitFiles(entry.language.code);
+    const heldOut = entry.evaluation.heldOut;
+    splits.push({ entry, files, heldOut });
+    const join = entry.train.joinSpacedCjk ? { joinSpacedCjk: true } : {};
+    const jsonl = (file: string) => ({ kind: "parallel" as const, file, format: "jsonl" as const, ...join });
+    const source = entry.train.file ?? entry.train.files!.source;
+    return { language: entry.language, train: jsonl(files.train), pairs: entry.pairs - heldOut, test: jsonl(files.test), heldOutFrom: { file: shown(source), pairs: heldOut } };
+  });
   const composed = composeRecipe({ recipeFile, shownFile: shown(recipeFile), languages: plans, teacher, student, size, budget, device, seed });
-  await writeRecipe(recipeFile, composed.text);
+  await writeRecipe(recipeFile, composed.text, async () => {
+    for (const { entry, files, heldOut } of splits) {
+      const counts = await writeHeldOutSplit(entry.train, entry.pairs, heldOut, seed, files);
+      say(`held out ${counts.test} of ${entry.pairs} pairs: wrote ${shown(files.train)} (${counts.train}) and ${shown(files.test)} (${counts.test})`);
+    }
+  });
   say(`\n${composed.text}`);
   say(`wrote ${shown(recipeFile)}`);
   const runNow = await asker.confirm({ title: "Run it now?", flag: "--run or --no-run", given: flags.run, default: false });
   if (runNow) await runRecipeFile(recipeFile, {});
   else say(`Run it later with: babelbed run ${shown(recipeFile)}`);
+}
+
+/** The target languages; a code that is not ISO 639-1 is used only once confirmed, else asked for again (or refused, from a flag). */
+async function askLanguages(asker: Asker, given: string | undefined): Promise<Language[]> {
+  for (;;) {
+    const languages = await asker.text({
+      title: "Target language(s)",
+      hint: "ISO 639-1 codes or English names, comma-separated, e.g. ja or Japanese",
+      flag: "--lang LANG",
+      given,
+      parse: (text) => parseLanguages(text, "language"),
+    });
+    let confirmed = true;
+    for (const language of languages.filter((entry) => entry.unknown)) {
+      say(`⚠ "${language.code}" is not an ISO 639-1 language code; babelbed knows nothing about its script.`);
+      confirmed &&= await asker.confirm({ title: `Use "${language.code}" anyway?`, flag: "--yes", given: asker.yes ? true : undefined, default: false });
+      if (!confirmed && given !== undefined) throw new BabelbedError(`wizard: --lang: "${language.code}" is not an ISO 639-1 code (e.g. de, ja, sw); nothing was written`);
+    }
+    if (confirmed) return languages;
+  }
 }
 
 /** Undefined: the composer's default epochs for the corpus size (with --yes and no budget flag). */
@@ -212,15 +239,21 @@ async function askBudget(asker: Asker, flags: WizardFlags, pairs: number): Promi
     return { steps: await asker.text({ title: "Training steps", flag: "--steps N", default: "200", parse: whole }) };
   }
   if (mode === "minutes") return { minutes: await asker.text({ title: "Minutes of training", flag: "--minutes M", default: "10", parse: amount }) };
-  return { epochs: await asker.text({ title: "Epochs", hint: `${pairs} pairs`, flag: "--epochs N", default: String(defaultEpochs(pairs)), parse: amount }) };
+  return { epochs: await asker.text({ title: "Epochs", hint: `over ${pairs} training pairs`, flag: "--epochs N", default: String(defaultEpochs(pairs)), parse: amount }) };
 }
 
-/** Check the recipe as `babelbed run` will (loadRecipe, from its own folder), then move it into place. */
-async function writeRecipe(file: string, text: string): Promise<void> {
+/**
+ * Check the recipe as `babelbed run` will (loadRecipe, from its own folder), and the teacher's
+ * and students' widths, which a run finds only once the teacher is loaded; then write the files
+ * it reads (`beforeMove`) and move it into place.
+ */
+async function writeRecipe(file: string, text: string, beforeMove: () => Promise<void>): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.wizard-${process.pid}.yaml`);
   await writeFileAtomic(temporary, text);
   try {
-    await loadRecipe(temporary);
+    const loaded = await loadRecipe(temporary);
+    await checkModelWidths(loaded.recipe, loaded.directory, shown(file));
+    await beforeMove();
     await fs.rename(temporary, file);
   } catch (error) {
     await fs.rm(temporary, { force: true });

@@ -38,6 +38,8 @@ export class Asker {
         message: prompt(question),
         default: question.default,
         required: true,
+        // A rejected answer is cleared: kept, the next keystrokes would append to it ("Klingonxx").
+        theme: { validationFailureMode: "clear" },
         validate: async (text) => {
           try {
             parsed = { text, value: await question.parse(text.trim()) };

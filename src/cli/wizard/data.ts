@@ -71,9 +71,11 @@ export interface Inspection {
   preview: ParallelPair[];
   /** Whether the target side looks word-segmented with spaces (KyTea/MeCab) in CJK text. */
   spacedCjk: boolean;
+  /** Rows skipped as bad (with onBadRows: skip). */
+  badRows: number;
 }
 
-/** Read every pair once, as a run would (bad rows fail with FILE:LINE), keeping the first few. */
+/** Read every pair once, as a run would (bad rows fail with FILE:LINE, or are counted with onBadRows: skip), keeping the first few. */
 export async function inspectParallel(spec: ParallelSpec): Promise<Inspection> {
   const reader = openDataSource({ ...spec, joinSpacedCjk: false } as DataSourceInput & { kind: "parallel" });
   const sample: ParallelPair[] = [];
@@ -82,13 +84,14 @@ export async function inspectParallel(spec: ParallelSpec): Promise<Inspection> {
   const spaced = sample.filter((pair) => joinCjk(pair.target) !== pair.target).length;
   const join = (text: string) => (spec.joinSpacedCjk ? joinCjk(text) : text);
   const preview = sample.slice(0, 3).map((pair) => ({ ...pair, source: join(pair.source), target: join(pair.target) }));
-  return { pairs: reader.report.rows, preview, spacedCjk: spaced * 2 > sample.length };
+  return { pairs: reader.report.rows, preview, spacedCjk: spaced * 2 > sample.length, badRows: reader.report.badRows };
 }
 
 export function describeInspection(inspection: Inspection, language: Language): string {
   const clip = (text: string) => (text.length > 56 ? `${text.slice(0, 55)}…` : text);
   const lines = inspection.preview.map((pair, index) => `  ${index + 1}. ${clip(pair.source)}  →  ${clip(pair.target)}`);
-  return [`${inspection.pairs} pairs (English → ${language.name}); the first ${inspection.preview.length}:`, ...lines].join("\n");
+  const skipped = inspection.badRows > 0 ? ` (${inspection.badRows} bad row${inspection.badRows === 1 ? "" : "s"} skipped)` : "";
+  return [`${inspection.pairs} pairs (English → ${language.name})${skipped}; the first ${inspection.preview.length}:`, ...lines].join("\n");
 }
 
 /**

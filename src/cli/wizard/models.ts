@@ -3,8 +3,9 @@ import { openDataSource } from "../../data/rows.js";
 import type { DataSourceInput } from "../../data/source.js";
 import { inspectModelDirectory } from "../../io/model-directory.js";
 import { relativeWhereShared, type StudentPlan, type TeacherPlan } from "../../recipes/compose.js";
-import { modelSizeNames, sizeHelp, type ModelSize } from "../../recipes/presets.js";
-import { BabelbedError } from "../../util/files.js";
+import { modelSizeNames, modelSizes, sizeHelp, type ModelSize } from "../../recipes/presets.js";
+import { directoryWidth } from "../../recipes/widths.js";
+import { BabelbedError, exists } from "../../util/files.js";
 import { packageRoot } from "../../util/package.js";
 import type { Asker } from "./ask.js";
 import { formatOf, requireFile } from "./data.js";
@@ -45,7 +46,8 @@ export async function askTeacher(asker: Asker, flags: ModelFlags): Promise<Teach
   });
   if (mode === "directory") {
     const directory = await asker.text({ title: "Teacher model directory", flag: "--teacher DIR", given: flags.teacher, parse: modelDirectory });
-    return { directory };
+    const stsTest = await projectStsTest();
+    return { directory, ...(stsTest === undefined ? {} : { stsTest }) };
   }
   const sts = await asker.text({
     title: "STS file for the teacher",
@@ -64,15 +66,20 @@ export async function askTeacher(asker: Asker, flags: ModelFlags): Promise<Teach
     parse: (file) => checkedSource(file, { kind: "labelled-pairs" }),
   });
   say(`teacher data: ${sts.rows} STS rows, ${nli.rows} NLI rows`);
-  // The project's STS test file scores the teacher (and the student's English) when its training file is the project's.
-  const stsTest = projectData("en-sts/test.tsv");
-  const usesProjectSts = path.resolve(sts.spec.file!) === projectData("en-sts/train.tsv");
+  const stsTest = await projectStsTest();
   return {
     regression: sts.spec as Extract<DataSourceInput, { kind: "scored-pairs" }>,
     classification: nli.spec as Extract<DataSourceInput, { kind: "labelled-pairs" }>,
-    ...(usesProjectSts ? { stsTest: { ...(sts.spec as Extract<DataSourceInput, { kind: "scored-pairs" }>), file: stsTest } } : {}),
+    ...(stsTest === undefined ? {} : { stsTest }),
     rows: Math.min(sts.rows, nli.rows),
   };
+}
+
+/** The project's English STS test file, which scores the teacher and the student's English, when it is at hand. */
+async function projectStsTest(): Promise<Extract<DataSourceInput, { kind: "scored-pairs" }> | undefined> {
+  const file = projectData("en-sts/test.tsv");
+  if (!(await exists(file))) return undefined;
+  return { kind: "scored-pairs", file, format: "tsv", header: true, scoreRange: [0, 5] };
 }
 
 /** A teacher data file read through once, so that a bad row is reported (FILE:LINE) now, not an hour into a run. */
@@ -106,13 +113,28 @@ export async function askStudent(asker: Asker, flags: ModelFlags, trainsTeacher:
     mode === "fresh"
       ? { fresh: true }
       : { directory: await asker.text({ title: "Student model directory", flag: "--student DIR", given: flags.student, parse: modelDirectory }) };
+  // Nothing is trained from scratch: no size to ask.
   if (mode === "directory" && !trainsTeacher) return { student, size: flags.size ?? "small" };
   const size = await asker.choose({
-    title: mode === "fresh" ? "Model size (teacher and student)" : "Model size (of the teacher trained here)",
+    title: mode === "directory" ? "Model size (of the teacher trained here)" : trainsTeacher ? "Model size (teacher and student)" : "Model size (of the fresh student)",
     flag: "--size tiny|small|base",
     given: flags.size,
     default: "small",
     choices: modelSizeNames.map((name) => ({ value: name, name: `${name}: ${sizeHelp[name]}` })),
   });
   return { student, size };
+}
+
+/**
+ * The student sized to the teacher: when their vectors differ in width (an existing teacher
+ * of 32, 384 or 768 dimensions; an existing student of another width), `dense: teacher`.
+ */
+export async function sizeStudent(teacher: TeacherPlan, student: StudentPlan, size: ModelSize): Promise<StudentPlan> {
+  const fresh = modelSizes[size].hiddenSize;
+  const teacherWidth = "directory" in teacher ? await directoryWidth(teacher.directory) : fresh;
+  // The recipe gives the student mean pooling, so its width is measured with it.
+  const studentWidth = "directory" in student ? await directoryWidth(student.directory, "mean") : fresh;
+  if (teacherWidth === studentWidth) return student;
+  say(`The teacher's vectors have ${teacherWidth} dimensions and the student's ${studentWidth}: the student gets a linear layer to ${teacherWidth} (dense: teacher).`);
+  return { ...student, dense: "teacher" };
 }

@@ -13,6 +13,8 @@ export interface ParallelFlags {
   columns?: string;
   header?: boolean;
   joinSpacedCjk?: boolean;
+  /** Skip rows that do not parse (onBadRows: skip) instead of stopping. */
+  skipBadRows?: boolean;
 }
 
 export interface EvaluationFlags {
@@ -25,6 +27,9 @@ export type EvaluationAnswer = { test: ParallelSpec; pairs: number } | { heldOut
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
+/** The data reader's complaint about a row that does not parse, which `onBadRows: skip` would get past. */
+const badRowHint = / \(set onBadRows: skip to skip and report such rows\)$/;
+
 /** Ask for a language's parallel data until it reads cleanly, showing its first pairs and count. */
 export async function askParallel(asker: Asker, language: Language, flags: ParallelFlags): Promise<{ spec: ParallelSpec; pairs: number }> {
   for (;;) {
@@ -35,29 +40,57 @@ export async function askParallel(asker: Asker, language: Language, flags: Paral
       given: flags.parallel,
       parse: requireFile,
     });
+    let spec: ParallelSpec | undefined;
     try {
-      const spec = await describeFile(asker, language, file, flags, "--parallel-target FILE");
-      const first = await inspectParallel(spec);
-      if (language.cjk && first.spacedCjk) {
-        spec.joinSpacedCjk = await asker.confirm({
-          title: `The ${language.name} side has spaces between words (KyTea/MeCab style): join them (joinSpacedCjk)?`,
-          flag: "--join-spaced-cjk or --no-join-spaced-cjk",
-          given: flags.joinSpacedCjk,
-          default: true,
-        });
-      } else if (flags.joinSpacedCjk) spec.joinSpacedCjk = true;
-      const inspection = spec.joinSpacedCjk ? await inspectParallel(spec) : first;
-      say(describeInspection(inspection, language));
-      return { spec, pairs: inspection.pairs };
+      spec = await describeFile(asker, language, file, flags, "--parallel-target FILE");
+      if (flags.skipBadRows) spec.onBadRows = "skip";
+      return await inspected(asker, language, spec, flags);
     } catch (error) {
+      const badRow = error instanceof BabelbedError && badRowHint.test(error.message);
       // A file named by a flag is not asked for again: the caller may have no terminal.
       if (!(error instanceof BabelbedError) || flags.parallel !== undefined || !asker.interactive) {
+        if (badRow) throw new BabelbedError(`wizard: --parallel: ${error.message.replace(badRowHint, "")} (pass --skip-bad-rows to skip such rows)`);
         if (error instanceof BabelbedError && !error.message.startsWith("wizard:")) throw new BabelbedError(`wizard: --parallel: ${error.message}`);
         throw error;
       }
-      say(`✗ ${error.message}\n  Give another file, or fix this one and give it again.`);
+      say(`✗ ${error.message.replace(badRowHint, "")}`);
+      if (badRow && spec !== undefined) {
+        const next = await asker.choose({
+          title: "This file has a bad row",
+          flag: "--skip-bad-rows",
+          default: "another",
+          choices: [
+            { value: "another", name: "give another file (or fix this one and give it again)" },
+            { value: "skip", name: "skip bad rows (onBadRows: skip): each one is reported when the recipe runs" },
+          ],
+        });
+        if (next === "skip") {
+          const skipping = await inspected(asker, language, { ...spec, onBadRows: "skip" }, flags).catch((failure: unknown) => {
+            if (!(failure instanceof BabelbedError)) throw failure;
+            say(`✗ ${failure.message}\n  Give another file.`);
+            return undefined;
+          });
+          if (skipping !== undefined) return skipping;
+        }
+      } else say("  Give another file, or fix this one and give it again.");
     }
   }
+}
+
+/** The pairs of a described file, counted and previewed, with spaced CJK joined if the user wants. */
+async function inspected(asker: Asker, language: Language, spec: ParallelSpec, flags: ParallelFlags): Promise<{ spec: ParallelSpec; pairs: number }> {
+  const first = await inspectParallel(spec);
+  if (language.cjk && first.spacedCjk) {
+    spec.joinSpacedCjk = await asker.confirm({
+      title: `The ${language.name} side has spaces between words (KyTea/MeCab style): join them (joinSpacedCjk)?`,
+      flag: "--join-spaced-cjk or --no-join-spaced-cjk",
+      given: flags.joinSpacedCjk,
+      default: true,
+    });
+  } else if (flags.joinSpacedCjk) spec.joinSpacedCjk = true;
+  const inspection = spec.joinSpacedCjk ? await inspectParallel(spec) : first;
+  say(describeInspection(inspection, language));
+  return { spec, pairs: inspection.pairs };
 }
 
 /** Held-out pairs of the parallel data, or a separate file. */
