@@ -11,6 +11,9 @@ import {
   type RowKind,
 } from "./source.js";
 
+/** Ends every bad-row error; the wizard recognises a bad row by it and offers to skip such rows. */
+export const badRowHint = " (onBadRows: skip in a recipe, --skip-bad-rows for babelbed evaluate, skips and reports such rows)";
+
 /** Where a row came from, so that any later complaint about it can point at the file. */
 export interface RowOrigin {
   file: string;
@@ -141,7 +144,7 @@ export class DataReader<R extends RowOrigin> implements AsyncIterable<R> {
           : { file: event.file, line: event.line, ...(event.field === undefined ? {} : { field: event.field }), reason: event.reason };
       if (isBadRow(row)) {
         if (source.onBadRows === "fail") {
-          throw new BabelbedError(`${formatBadRow(row)} (onBadRows: skip in a recipe, --skip-bad-rows for babelbed evaluate, skips and reports such rows)`);
+          throw new BabelbedError(`${formatBadRow(row)}${badRowHint}`);
         }
         report.badRows += 1;
         if (report.listedBadRows.length < maxListed) report.listedBadRows.push(row);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { ParallelSpec } from "../../recipes/compose.js";
 import type { Language } from "../../recipes/languages.js";
+import { badRowHint } from "../../data/rows.js";
 import { BabelbedError } from "../../util/files.js";
 import type { Asker } from "./ask.js";
 import { describeInspection, firstCells, formatOf, guessColumns, inspectParallel, looksLikeHeader, parseParallelColumns, requireFile } from "./data.js";
@@ -28,7 +29,6 @@ export type EvaluationAnswer = { test: ParallelSpec; pairs: number } | { heldOut
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 /** The data reader's complaint about a row that does not parse, which `onBadRows: skip` would get past. */
-const badRowHint = / \(set onBadRows: skip to skip and report such rows\)$/;
 
 /** Ask for a language's parallel data until it reads cleanly, showing its first pairs and count. */
 export async function askParallel(asker: Asker, language: Language, flags: ParallelFlags): Promise<{ spec: ParallelSpec; pairs: number }> {
@@ -46,14 +46,14 @@ export async function askParallel(asker: Asker, language: Language, flags: Paral
       if (flags.skipBadRows) spec.onBadRows = "skip";
       return await inspected(asker, language, spec, flags);
     } catch (error) {
-      const badRow = error instanceof BabelbedError && badRowHint.test(error.message);
+      const badRow = error instanceof BabelbedError && error.message.endsWith(badRowHint);
       // A file named by a flag is not asked for again: the caller may have no terminal.
       if (!(error instanceof BabelbedError) || flags.parallel !== undefined || !asker.interactive) {
-        if (badRow) throw new BabelbedError(`wizard: --parallel: ${error.message.replace(badRowHint, "")} (pass --skip-bad-rows to skip such rows)`);
+        if (badRow) throw new BabelbedError(`wizard: --parallel: ${withoutHint(error.message)} (pass --skip-bad-rows to skip such rows)`);
         if (error instanceof BabelbedError && !error.message.startsWith("wizard:")) throw new BabelbedError(`wizard: --parallel: ${error.message}`);
         throw error;
       }
-      say(`✗ ${error.message.replace(badRowHint, "")}`);
+      say(`✗ ${withoutHint(error.message)}`);
       if (badRow && spec !== undefined) {
         const next = await asker.choose({
           title: "This file has a bad row",
@@ -196,4 +196,9 @@ function siblingFile(file: string, code: string): string | undefined {
   if (extension.length === 0) return undefined;
   const candidate = `${file.slice(0, -extension.length)}.${code}`;
   return existsSync(candidate) ? path.relative(process.cwd(), candidate) : undefined;
+}
+
+/** A bad-row message without the recipe hint, which the wizard replaces by its own choice. */
+function withoutHint(message: string): string {
+  return message.endsWith(badRowHint) ? message.slice(0, -badRowHint.length) : message;
 }
