@@ -6,7 +6,7 @@ import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const exportFormats = ["sentence-transformers", "tfjs"] as const;
 
@@ -15,6 +15,7 @@ interface ExportFlags {
   output: string;
   format: (typeof exportFormats)[number];
   device: DeviceChoice;
+  threads?: number;
 }
 
 const example = `
@@ -36,6 +37,7 @@ export function registerExport(program: Command): void {
         .default("sentence-transformers"),
     )
     .option("--device <device>", deviceHelp, parseDevice, "auto")
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .addHelpText("after", example)
     .action(async (flags: ExportFlags) => exportModel(flags));
 }
@@ -48,7 +50,7 @@ async function exportModel(flags: ExportFlags): Promise<void> {
   if (output === checkpoint || checkpoint.startsWith(output + path.sep)) {
     throw new BabelbedError(`--output ${flags.output}: would replace the checkpoint it is exported from`);
   }
-  await startDevice(flags.device);
+  await startDevice(flags.device, false, flags.threads);
   const encoder = await loadSentenceEncoder(checkpoint);
   try {
     if (flags.format === "tfjs") {

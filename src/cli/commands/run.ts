@@ -4,11 +4,12 @@ import { runRecipe } from "../../recipes/run.js";
 import { RunInterrupted } from "../../recipes/context.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { Reporter } from "../reporter.js";
 
 interface RunFlags {
   device?: DeviceChoice;
+  threads?: number;
   output?: string;
   resume?: boolean;
 }
@@ -19,6 +20,7 @@ export function registerRun(program: Command): void {
     .description("Run a recipe: train a teacher, distill a student, evaluate, export. Ctrl-C saves a checkpoint.")
     .argument("<recipe>", "recipe file (YAML)")
     .option("--device <device>", `${deviceHelp} (default: the recipe's device)`, parseDevice)
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
     .addHelpText("after", "\nExample:\n  babelbed run recipes/quickstart.yaml\n  babelbed run recipes/quickstart.yaml --resume\n")
@@ -29,7 +31,7 @@ export function registerRun(program: Command): void {
 export async function runRecipeFile(file: string, flags: RunFlags): Promise<void> {
   const loaded = await loadRecipe(file);
   const reporter = new Reporter();
-  const device = await startDevice(flags.device ?? loaded.recipe.device);
+  const device = await startDevice(flags.device ?? loaded.recipe.device, false, flags.threads);
   let stopRequested = false;
   const onInterrupt = () => {
     if (stopRequested) process.exit(130);
