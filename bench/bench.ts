@@ -1,9 +1,13 @@
 /**
- * `npm run bench [-- --device D] [-- --quick]`: throughput of the encoder on the chosen backend
- * as JSON on stdout: encode sentences/s, train steps/s (forward + backward + AdamW), the
- * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; plus
- * the peak memory of a training step on a 250,000 × 256 embedding table, and vocabulary training.
+ * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch]`: throughput
+ * of the encoder on the chosen backend as JSON on stdout, each figure with the engine and thread
+ * count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the backend's
+ * own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak memory
+ * growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table, and
+ * vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
+ * threads and adds its figures and babelbed's ratio to them.
  */
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
 import { defaultConfig } from "../src/model/config.js";
@@ -15,10 +19,14 @@ import { benchmarkVocabTraining } from "../src/text/index.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
+import { torchFigures, type TorchFigures } from "./compare-torch.js";
 
 const args = process.argv.slice(2);
-const device = (args[args.indexOf("--device") + 1] ?? "auto") as "auto";
+const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const device = (valueOf("--device") ?? "auto") as "auto";
+const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
 const quick = args.includes("--quick");
+const compareTorch = args.includes("--compare-torch");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
@@ -77,7 +85,9 @@ function forwardFlopsPerSentence(): number {
 }
 
 async function main(): Promise<void> {
-  const chosen = await selectDevice(device, { log });
+  const chosen = await selectDevice(device, { log, threads });
+  // Every figure says where it ran: "wasm, 2 threads".
+  const ranOn = { engine: `${chosen.device} (tfjs backend "${chosen.backend}")`, threads: chosen.threads };
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
   const matmul = {
@@ -96,7 +106,7 @@ async function main(): Promise<void> {
     vectors.dispose();
   }, 2, quick ? 3 : 10);
   const encodeRate = shape.batch / encodeSeconds;
-  log(`encode ${encodeRate.toFixed(1)} sentences/s`);
+  log(`encode ${encodeRate.toFixed(1)} sentences/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
 
   const optimizer = new AdamW({ learningRate: 1e-4 });
   const step = async () => {
@@ -108,7 +118,7 @@ async function main(): Promise<void> {
     disposeGradients(gradients);
   };
   const trainSeconds = await time(step, 2, quick ? 3 : 8);
-  log(`train ${(1 / trainSeconds).toFixed(2)} steps/s`);
+  log(`train ${(1 / trainSeconds).toFixed(2)} steps/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
   optimizer.dispose();
 
   // Peak memory of a training step, measured by tfjs' own profiler, on the benchmark's vocabulary and
@@ -143,6 +153,14 @@ async function main(): Promise<void> {
   mask.dispose();
 
   const vocabulary = quick ? undefined : await benchmarkVocabTraining();
+  let torch: (TorchFigures & { ratio: { encode: number; train: number } }) | undefined;
+  if (compareTorch) {
+    const figures = torchFigures(shape, chosen.threads ?? availableParallelism(), quick);
+    const ratio = { encode: encodeRate / figures.encode.sentencesPerSecond, train: 1 / trainSeconds / figures.train.stepsPerSecond };
+    torch = { ...figures, ratio };
+    log(`${figures.engine}, ${figures.threads} thread(s): encode ${figures.encode.sentencesPerSecond.toFixed(1)} sentences/s, train ${figures.train.stepsPerSecond.toFixed(2)} steps/s`);
+    log(`babelbed / PyTorch: encode ${ratio.encode.toFixed(2)}x, train ${ratio.train.toFixed(2)}x`);
+  }
   const forwardFlops = forwardFlopsPerSentence();
   const encodeGflops = (encodeRate * forwardFlops) / 1e9;
   const trainGflops = (3 * forwardFlops * shape.batch) / trainSeconds / 1e9;
@@ -151,10 +169,13 @@ async function main(): Promise<void> {
     device: chosen.device,
     threads: chosen.threads,
     config: shape,
-    matmulGflops: { ...matmul, roofline },
-    encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline },
-    train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline },
+    matmulGflops: { ...matmul, roofline, ...ranOn },
+    encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline, ...ranOn },
+    train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline, ...ranOn },
+    stepPeakGrowth: { bytes: smallVocabulary.stepPeakGrowthBytes, megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6, ...ranOn },
+    torch,
     sparseEmbedding: {
+      ...ranOn,
       smallVocabulary,
       largeVocabulary,
       peakGrowthDifferenceBytes: largeVocabulary.stepPeakGrowthBytes - smallVocabulary.stepPeakGrowthBytes,
