@@ -20,6 +20,7 @@ import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
 import { torchFigures, type TorchFigures } from "./compare-torch.js";
+import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -139,16 +140,22 @@ async function main(): Promise<void> {
       disposeGradients(gradients);
     };
     profiledStep(); // creates the optimizer's moments
+    const meter = meterWasmHeap();
+    const heapResident = meter?.current() ?? 0;
+    profiledStep();
+    const heapPeakGrowthBytes = meter === undefined ? undefined : meter.peak() - heapResident;
+    meter?.stop();
     const resident = tf.memory().numBytes;
     const profile = await tf.profile(profiledStep);
     stepOptimizer.dispose();
     table.dispose();
     (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = original;
-    return { vocab, tableBytes: vocab * shape.hidden * 4, residentBytes: resident, stepPeakGrowthBytes: profile.peakBytes - resident };
+    return { vocab, tableBytes: vocab * shape.hidden * 4, residentBytes: resident, stepPeakGrowthBytes: profile.peakBytes - resident, heapPeakGrowthBytes };
   };
   const smallVocabulary = await peakGrowth(shape.vocab);
   const largeVocabulary = await peakGrowth(250_000);
-  log(`step peak growth: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
+  const heapGrowth = smallVocabulary.heapPeakGrowthBytes === undefined ? "" : ` (wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB)`;
+  log(`step peak growth${heapGrowth}: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
   model.dispose();
   mask.dispose();
 
@@ -172,7 +179,12 @@ async function main(): Promise<void> {
     matmulGflops: { ...matmul, roofline, ...ranOn },
     encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline, ...ranOn },
     train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline, ...ranOn },
-    stepPeakGrowth: { bytes: smallVocabulary.stepPeakGrowthBytes, megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6, ...ranOn },
+    stepPeakGrowth: {
+      megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6,
+      heapMegabytes: smallVocabulary.heapPeakGrowthBytes === undefined ? undefined : smallVocabulary.heapPeakGrowthBytes / 1e6,
+      note: "megabytes: tfjs' count (tf.profile), which adds a shared buffer once per tensor viewing it; heapMegabytes: the wasm heap's malloc/free",
+      ...ranOn,
+    },
     torch,
     sparseEmbedding: {
       ...ranOn,

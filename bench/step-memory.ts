@@ -3,9 +3,9 @@
  * memory goes on the benchmark's configuration (hidden 256, 4 layers, 4 heads, intermediate
  * 1024, 32 tokens, batch 32). tfjs' profiler lists every kernel with the bytes it left
  * allocated and the total at that moment; the step's peak is the largest total. The kernels
- * run before the peak are grouped by what they compute, with the bytes of the outputs they
- * produced (the tape keeps nearly all of them alive until the backward pass uses them), and
- * the kernel at the peak is named.
+ * of the forward pass are grouped by what they compute, with the bytes each added (the tape
+ * keeps nearly all of them alive until the backward pass uses them); the bytes alive when the
+ * forward pass ends and what the backward pass and AdamW add above them are given apart.
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
@@ -16,6 +16,7 @@ import type { TokenBatch } from "../src/model/batch.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
+import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -42,19 +43,32 @@ const batch: TokenBatch = {
 };
 const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
 const optimizer = new AdamW({ learningRate: 1e-4 });
+// Where the forward pass ends inside the profiled step: its kernel count and the bytes alive then
+// (tfjs' profile under construction is internal state, read here only to split the step in two).
+const engineState = () => (tf.engine() as unknown as { state: { activeProfile: { kernels: unknown[] } } }).state;
+const forwardEnd = { kernels: 0, bytes: 0 };
 const step = () => {
-  const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) =>
-    tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar),
-  );
+  const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) => {
+    const loss = tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar);
+    forwardEnd.kernels = engineState().activeProfile.kernels.length;
+    forwardEnd.bytes = tf.memory().numBytes;
+    return loss;
+  });
   optimizer.apply(model.trainableParameters(), gradients);
   disposeGradients(gradients);
 };
 step(); // creates AdamW's moments, which stay resident
+const meter = meterWasmHeap();
+step();
+const heapResident = meter?.current() ?? 0;
+meter?.resetPeak();
+step();
+const heapPeakGrowth = (meter?.peak() ?? 0) - heapResident;
+meter?.stop();
 const resident = tf.memory().numBytes;
 const profile = await tf.profile(step);
 const kernels = profile.kernels;
 const peakIndex = kernels.reduce((best, kernel, index) => (kernel.totalBytesSnapshot > kernels[best]!.totalBytesSnapshot ? index : best), 0);
-const bytesOf = (outputShapes: number[][]) => outputShapes.reduce((sum, outShape) => sum + 4 * outShape.reduce((a, b) => a * b, 1), 0);
 
 /** What a kernel computes in this model, from its name and output shape. */
 function category(name: string, outputShapes: number[][]): string {
@@ -73,12 +87,14 @@ function category(name: string, outputShapes: number[][]): string {
   return `elementwise [tokens, hidden] (${name})`;
 }
 
+// Bytes each forward kernel added (0 for reshapes, which share their input's data): with the
+// tape holding them, these are what the forward pass leaves for the backward pass.
 const byCategory = new Map<string, { bytes: number; kernels: number }>();
-for (const kernel of kernels.slice(0, peakIndex + 1)) {
+for (const kernel of kernels.slice(0, forwardEnd.kernels)) {
   const outputShapes = (kernel.outputShapes ?? []) as number[][];
   const key = category(kernel.name, outputShapes);
   const entry = byCategory.get(key) ?? { bytes: 0, kernels: 0 };
-  entry.bytes += bytesOf(outputShapes);
+  entry.bytes += Math.max(0, kernel.bytesAdded);
   entry.kernels += 1;
   byCategory.set(key, entry);
 }
@@ -91,10 +107,13 @@ process.stdout.write(
       threads: chosen.threads,
       residentMB: megabytes(resident),
       stepPeakGrowthMB: megabytes(profile.peakBytes - resident),
+      // The same step measured on the wasm heap (malloc/free), where shared buffers count once.
+      heap: meter === undefined ? undefined : { residentMB: megabytes(heapResident), stepPeakGrowthMB: megabytes(heapPeakGrowth) },
       kernelsInStep: kernels.length,
       peakAtKernel: { index: peakIndex, name: kernels[peakIndex]!.name, outputShapes: kernels[peakIndex]!.outputShapes },
-      producedBeforePeakMB: megabytes(kernels.slice(0, peakIndex + 1).reduce((sum, kernel) => sum + bytesOf((kernel.outputShapes ?? []) as number[][]), 0)),
-      byCategory: Object.fromEntries(rows.map(([key, entry]) => [key, { MB: megabytes(entry.bytes), kernels: entry.kernels }])),
+      forward: { kernels: forwardEnd.kernels, aliveAtEndMB: megabytes(forwardEnd.bytes - resident) },
+      backwardAndOptimizerAboveForwardMB: megabytes(profile.peakBytes - forwardEnd.bytes),
+      forwardBytesAddedByCategory: Object.fromEntries(rows.map(([key, entry]) => [key, { MB: megabytes(entry.bytes), kernels: entry.kernels }])),
       largestAllocations: kernels
         .map((kernel, index) => ({ index, name: kernel.name, MB: megabytes(kernel.bytesAdded), outputShapes: kernel.outputShapes }))
         .sort((a, b) => b.MB - a.MB)
