@@ -45,12 +45,14 @@ const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int3
 const optimizer = new AdamW({ learningRate: 1e-4 });
 // Where the forward pass ends inside the profiled step: its kernel count and the bytes alive then
 // (tfjs' profile under construction is internal state, read here only to split the step in two).
-const engineState = () => (tf.engine() as unknown as { state: { activeProfile: { kernels: unknown[] } } }).state;
-const forwardEnd = { kernels: 0, bytes: 0 };
+const engineState = () => (tf.engine() as unknown as { state: { activeProfile?: { kernels: unknown[] } } }).state;
+const forwardEnd = { kernels: 0, bytes: 0, heap: 0 };
+let meter: ReturnType<typeof meterWasmHeap>;
 const step = () => {
   const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) => {
     const loss = tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar);
-    forwardEnd.kernels = engineState().activeProfile.kernels.length;
+    forwardEnd.kernels = engineState().activeProfile?.kernels.length ?? 0;
+    forwardEnd.heap = meter?.current() ?? 0;
     forwardEnd.bytes = tf.memory().numBytes;
     return loss;
   });
@@ -58,12 +60,13 @@ const step = () => {
   disposeGradients(gradients);
 };
 step(); // creates AdamW's moments, which stay resident
-const meter = meterWasmHeap();
+meter = meterWasmHeap();
 step();
 const heapResident = meter?.current() ?? 0;
 meter?.resetPeak();
 step();
 const heapPeakGrowth = (meter?.peak() ?? 0) - heapResident;
+const heapForwardEnd = forwardEnd.heap - heapResident;
 meter?.stop();
 const resident = tf.memory().numBytes;
 const profile = await tf.profile(step);
@@ -108,7 +111,7 @@ process.stdout.write(
       residentMB: megabytes(resident),
       stepPeakGrowthMB: megabytes(profile.peakBytes - resident),
       // The same step measured on the wasm heap (malloc/free), where shared buffers count once.
-      heap: meter === undefined ? undefined : { residentMB: megabytes(heapResident), stepPeakGrowthMB: megabytes(heapPeakGrowth) },
+      heap: meter === undefined ? undefined : { residentMB: megabytes(heapResident), stepPeakGrowthMB: megabytes(heapPeakGrowth), aliveAtForwardEndMB: megabytes(heapForwardEnd) },
       kernelsInStep: kernels.length,
       peakAtKernel: { index: peakIndex, name: kernels[peakIndex]!.name, outputShapes: kernels[peakIndex]!.outputShapes },
       forward: { kernels: forwardEnd.kernels, aliveAtEndMB: megabytes(forwardEnd.bytes - resident) },
