@@ -1,9 +1,13 @@
 /**
- * `npm run bench [-- --device D] [-- --quick]`: throughput of the encoder on the chosen backend
- * as JSON on stdout: encode sentences/s, train steps/s (forward + backward + AdamW), the
- * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; plus
- * the peak memory of a training step on a 250,000 × 256 embedding table, and vocabulary training.
+ * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch]`: throughput
+ * of the encoder on the chosen backend as JSON on stdout, each figure with the engine and thread
+ * count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the backend's
+ * own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak memory
+ * growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table, and
+ * vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
+ * threads and adds its figures and babelbed's ratio to them.
  */
+import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
 import { defaultConfig } from "../src/model/config.js";
@@ -15,10 +19,15 @@ import { benchmarkVocabTraining } from "../src/text/index.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
+import { torchFigures, type TorchFigures } from "./compare-torch.js";
+import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
-const device = (args[args.indexOf("--device") + 1] ?? "auto") as "auto";
+const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const device = (valueOf("--device") ?? "auto") as "auto";
+const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
 const quick = args.includes("--quick");
+const compareTorch = args.includes("--compare-torch");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
@@ -77,7 +86,9 @@ function forwardFlopsPerSentence(): number {
 }
 
 async function main(): Promise<void> {
-  const chosen = await selectDevice(device, { log });
+  const chosen = await selectDevice(device, { log, threads });
+  // Every figure says where it ran: "wasm, 2 threads".
+  const ranOn = { engine: `${chosen.device} (tfjs backend "${chosen.backend}")`, threads: chosen.threads };
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
   const matmul = {
@@ -96,7 +107,7 @@ async function main(): Promise<void> {
     vectors.dispose();
   }, 2, quick ? 3 : 10);
   const encodeRate = shape.batch / encodeSeconds;
-  log(`encode ${encodeRate.toFixed(1)} sentences/s`);
+  log(`encode ${encodeRate.toFixed(1)} sentences/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
 
   const optimizer = new AdamW({ learningRate: 1e-4 });
   const step = async () => {
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
     disposeGradients(gradients);
   };
   const trainSeconds = await time(step, 2, quick ? 3 : 8);
-  log(`train ${(1 / trainSeconds).toFixed(2)} steps/s`);
+  log(`train ${(1 / trainSeconds).toFixed(2)} steps/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
   optimizer.dispose();
 
   // Peak memory of a training step, measured by tfjs' own profiler, on the benchmark's vocabulary and
@@ -129,20 +140,34 @@ async function main(): Promise<void> {
       disposeGradients(gradients);
     };
     profiledStep(); // creates the optimizer's moments
+    const meter = meterWasmHeap();
+    const heapResident = meter?.current() ?? 0;
+    profiledStep();
+    const heapPeakGrowthBytes = meter === undefined ? undefined : meter.peak() - heapResident;
+    meter?.stop();
     const resident = tf.memory().numBytes;
     const profile = await tf.profile(profiledStep);
     stepOptimizer.dispose();
     table.dispose();
     (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = original;
-    return { vocab, tableBytes: vocab * shape.hidden * 4, residentBytes: resident, stepPeakGrowthBytes: profile.peakBytes - resident };
+    return { vocab, tableBytes: vocab * shape.hidden * 4, residentBytes: resident, stepPeakGrowthBytes: profile.peakBytes - resident, heapPeakGrowthBytes };
   };
   const smallVocabulary = await peakGrowth(shape.vocab);
   const largeVocabulary = await peakGrowth(250_000);
-  log(`step peak growth: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
+  const heapGrowth = smallVocabulary.heapPeakGrowthBytes === undefined ? "" : ` (wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB)`;
+  log(`step peak growth${heapGrowth}: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
   model.dispose();
   mask.dispose();
 
   const vocabulary = quick ? undefined : await benchmarkVocabTraining();
+  let torch: (TorchFigures & { ratio: { encode: number; train: number } }) | undefined;
+  if (compareTorch) {
+    const figures = torchFigures(shape, chosen.threads ?? availableParallelism(), quick);
+    const ratio = { encode: encodeRate / figures.encode.sentencesPerSecond, train: 1 / trainSeconds / figures.train.stepsPerSecond };
+    torch = { ...figures, ratio };
+    log(`${figures.engine}, ${figures.threads} thread(s): encode ${figures.encode.sentencesPerSecond.toFixed(1)} sentences/s, train ${figures.train.stepsPerSecond.toFixed(2)} steps/s`);
+    log(`babelbed / PyTorch: encode ${ratio.encode.toFixed(2)}x, train ${ratio.train.toFixed(2)}x`);
+  }
   const forwardFlops = forwardFlopsPerSentence();
   const encodeGflops = (encodeRate * forwardFlops) / 1e9;
   const trainGflops = (3 * forwardFlops * shape.batch) / trainSeconds / 1e9;
@@ -151,10 +176,18 @@ async function main(): Promise<void> {
     device: chosen.device,
     threads: chosen.threads,
     config: shape,
-    matmulGflops: { ...matmul, roofline },
-    encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline },
-    train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline },
+    matmulGflops: { ...matmul, roofline, ...ranOn },
+    encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline, ...ranOn },
+    train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline, ...ranOn },
+    stepPeakGrowth: {
+      megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6,
+      heapMegabytes: smallVocabulary.heapPeakGrowthBytes === undefined ? undefined : smallVocabulary.heapPeakGrowthBytes / 1e6,
+      note: "megabytes: tfjs' count (tf.profile), which adds a shared buffer once per tensor viewing it; heapMegabytes: the wasm heap's malloc/free",
+      ...ranOn,
+    },
+    torch,
     sparseEmbedding: {
+      ...ranOn,
       smallVocabulary,
       largeVocabulary,
       peakGrowthDifferenceBytes: largeVocabulary.stepPeakGrowthBytes - smallVocabulary.stepPeakGrowthBytes,

@@ -69,8 +69,8 @@ before(async () => {
   await selectDevice("wasm");
 });
 
-test("babelbed registers exactly the kernels tested here (BatchMatMul in device-matmul.test.ts)", () => {
-  assert.deepEqual(registeredKernels(), ["BatchMatMul", "Cast", "ClipByValue", "Einsum", "OneHot", "Reverse", "Select", "StridedSlice", "UnsortedSegmentSum"]);
+test("babelbed registers exactly the kernels tested here (BatchMatMul in device-matmul.test.ts, Identity in device-wasm-identity.test.ts)", () => {
+  assert.deepEqual(registeredKernels(), ["BatchMatMul", "Cast", "ClipByValue", "Einsum", "Identity", "OneHot", "Reverse", "Select", "StridedSlice", "UnsortedSegmentSum"]);
 });
 
 test("UnsortedSegmentSum matches js exactly, including dropped and repeated ids", async () => {

@@ -13,10 +13,10 @@ export function setVerbose(value: boolean): void {
  * for data): one line, naming what was skipped; `--verbose` adds why, and the backend's notes.
  * Production mode silences tfjs' "install tfjs-node" banner: the choice line says more.
  */
-export async function startDevice(choice: DeviceChoice, quiet = false): Promise<DeviceInfo> {
+export async function startDevice(choice: DeviceChoice, quiet = false, threads?: number): Promise<DeviceInfo> {
   tf.env().set("PROD", true);
   const lines: string[] = [];
-  const info = await selectDevice(choice, { log: (line) => (verbose && !quiet ? process.stderr.write(`${line}\n`) : lines.push(line)) });
+  const info = await selectDevice(choice, { threads, log: (line) => (verbose && !quiet ? process.stderr.write(`${line}\n`) : lines.push(line)) });
   if (!quiet && !verbose) process.stderr.write(`${deviceSummary(info, lines)}\n`);
   return info;
 }

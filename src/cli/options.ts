@@ -17,3 +17,5 @@ export function parsePositiveInteger(value: string): number {
 }
 
 export const deviceHelp = "where tensors run: auto (gpu, then cpu, then wasm, then js), gpu (tfjs-node-gpu), cpu (tfjs-node), wasm, js";
+
+export const threadsHelp = "threads for the wasm device (default: every core, at most 8); results are the same on any count";

@@ -6,10 +6,14 @@ import * as tf from "@tensorflow/tfjs";
 import { firstLine } from "./messages.js";
 import type { Activation } from "./types.js";
 import { registerWasmKernels } from "./wasm-kernels/index.js";
+import { createThreadedBackend, maximumWasmThreads } from "./wasm-threads.js";
 
 type WasmPackage = typeof import("@tensorflow/tfjs-backend-wasm");
 
 let wasmPackage: WasmPackage | undefined;
+
+/** Which build the "wasm" backend runs: set when it is registered, updated if threads fail to start. */
+const build = { threads: 1, threadFailure: undefined as string | undefined };
 
 /**
  * Import tfjs-backend-wasm, point it at its .wasm files and register
@@ -23,21 +27,58 @@ let wasmPackage: WasmPackage | undefined;
  * The .wasm files are addressed by absolute path inside the installed package,
  * so they are found whatever the working directory and however the calling
  * code is bundled.
+ *
+ * With more than one thread (the default wherever there is more than one
+ * core) "wasm" is re-registered to start the threaded SIMD build through
+ * wasm-threads.ts; where that fails, the registration falls back to tfjs' own
+ * single-threaded build and activateWasm says why. The thread count is fixed
+ * when the backend first starts in a process.
  */
 export async function prepareWasmBackend(threads = availableParallelism()): Promise<WasmPackage> {
   if (wasmPackage === undefined) {
     const loaded = await import("@tensorflow/tfjs-backend-wasm");
-    if (!wasmInitialised()) {
-      loaded.setWasmPaths(wasmDirectory());
-      // Node gets the single-threaded build (see activateWasm); the count is
-      // still passed so the threaded build is used wherever tfjs enables it.
-      loaded.setThreadsCount(threads);
-    }
+    if (!wasmInitialised()) loaded.setWasmPaths(wasmDirectory());
+    singleThreaded = tf.findBackendFactory("wasm") ?? undefined;
     wasmPackage = loaded;
   }
+  if (!wasmInitialised()) register(wasmPackage, Math.min(threads, maximumWasmThreads));
   registerWasmKernels();
   return wasmPackage;
 }
+
+/** tfjs-backend-wasm's own factory: the single-threaded SIMD build under Node. */
+let singleThreaded: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+
+/** Register "wasm" for `threads` threads; until the backend starts, a later call may change the count. */
+function register(wasm: WasmPackage, threads: number): void {
+  if (singleThreaded === undefined) return;
+  const fallback = singleThreaded;
+  build.threads = threads;
+  build.threadFailure = undefined;
+  wasm.setThreadsCount(1);
+  tf.removeBackend("wasm");
+  if (threads === 1) {
+    tf.registerBackend("wasm", fallback, wasmPriority);
+    return;
+  }
+  tf.registerBackend(
+    "wasm",
+    async () => {
+      try {
+        return await createThreadedBackend(wasm, threads);
+      } catch (error) {
+        build.threads = 1;
+        build.threadFailure = firstLine(error);
+        wasm.setThreadsCount(1);
+        return fallback();
+      }
+    },
+    wasmPriority,
+  );
+}
+
+/** The priority tfjs-backend-wasm registers "wasm" with (below tensorflow, above cpu). */
+const wasmPriority = 2;
 
 function wasmDirectory(): string {
   const require = createRequire(import.meta.url);
@@ -58,7 +99,8 @@ export async function activateWasm(threads: number | undefined, log: (line: stri
     const alreadyInitialised = wasmInitialised();
     wasm = await prepareWasmBackend(requested);
     simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-    const binary = path.join(wasmDirectory(), simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm");
+    const file = build.threads > 1 ? "tfjs-backend-wasm-threaded-simd.wasm" : simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm";
+    const binary = path.join(wasmDirectory(), file);
     if (!alreadyInitialised && !existsSync(binary)) {
       return { ok: false, reason: `wasm: ${binary} is missing (reinstall: npm install @tensorflow/tfjs-backend-wasm)` };
     }
@@ -71,14 +113,13 @@ export async function activateWasm(threads: number | undefined, log: (line: stri
   } catch (error) {
     return { ok: false, reason: `wasm: ${firstLine(error)}` };
   }
-  const threaded = (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true;
   const active = wasm.getThreadsCount();
-  const notes = [`wasm build: ${threaded && simd ? "threaded SIMD" : simd ? "SIMD" : "baseline"}, ${active} thread(s)`];
-  if (!threaded && requested > 1) {
-    // tfjs-backend-wasm reports no thread support under Node
-    // (tensorflow/tfjs#3830): forcing it fails because the worker script is a
-    // blob: URL that Node's Worker cannot load, so kernels run on one thread.
-    notes.push(`wasm runs single-threaded under Node (tfjs has no Node worker support), not on ${requested} threads`);
+  const threaded = build.threads > 1;
+  const notes = [`wasm build: ${threaded ? "threaded SIMD" : simd ? "SIMD" : "baseline"}, ${active} thread(s)`];
+  if (build.threadFailure !== undefined) {
+    notes.push(`wasm runs on one thread: the threaded build failed to start (${build.threadFailure})`);
+  } else if (requested > maximumWasmThreads) {
+    notes.push(`wasm runs on ${maximumWasmThreads} threads, the most tfjs-backend-wasm's pthread pool holds, not ${requested}`);
   }
   return {
     ok: true,

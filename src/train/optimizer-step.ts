@@ -1,11 +1,12 @@
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { AdamW } from "./adamw.js";
-import { clipGlobalNorm } from "./clip.js";
+import { clipGlobalNormOnDevice } from "./clip.js";
 import { disposeGradients, type Gradients } from "./gradients.js";
 
 /**
- * The end of every training step: read the loss, clip the global norm (when a limit is
- * given), apply AdamW, release the gradients. Returns the loss and the norm before clipping.
+ * The end of every training step: clip the global norm (when a limit is given), apply
+ * AdamW, release the gradients, and read the loss and the norm before clipping back to
+ * the host together, in the step's one host read (a GPU waits for each read).
  */
 export function optimizerStep(
   optimizer: AdamW,
@@ -14,12 +15,16 @@ export function optimizerStep(
   learningRate: number,
   maxGradNorm?: number,
 ): { loss: number; gradientNorm: number } {
+  let logged: tf.Tensor1D | undefined;
   try {
-    const loss = gradients.loss.dataSync()[0]!;
-    const gradientNorm = maxGradNorm === undefined ? Number.NaN : clipGlobalNorm(gradients, maxGradNorm);
+    const norm = maxGradNorm === undefined ? undefined : clipGlobalNormOnDevice(gradients, maxGradNorm);
+    logged = tf.tidy(() => tf.stack(norm === undefined ? [gradients.loss] : [gradients.loss, norm]) as tf.Tensor1D);
+    norm?.dispose();
     optimizer.apply(parameters, gradients, learningRate);
-    return { loss, gradientNorm };
+    const values = logged.dataSync();
+    return { loss: values[0]!, gradientNorm: values[1] ?? Number.NaN };
   } finally {
+    logged?.dispose();
     disposeGradients(gradients);
   }
 }

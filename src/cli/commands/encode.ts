@@ -6,7 +6,7 @@ import { decodeLine, readLines, withoutCarriageReturn } from "../../data/lines.j
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { writeNpy } from "../../io/npy.js";
 import { BabelbedError, writeFileAtomic } from "../../util/files.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { startDevice } from "../device.js";
 
 interface EncodeFlags {
@@ -14,6 +14,7 @@ interface EncodeFlags {
   input: string;
   output: string;
   device: DeviceChoice;
+  threads?: number;
   batchSize: number;
 }
 
@@ -25,6 +26,7 @@ export function registerEncode(program: Command): void {
     .requiredOption("--input <file>", "UTF-8 text, one sentence per line (empty lines are sentences too)")
     .requiredOption("--output <file>", 'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy; - writes JSON lines to stdout')
     .option("--device <device>", deviceHelp, parseDevice, "auto")
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
     .addHelpText("after", "\nExamples:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output - | head -1\n")
     .action(async (flags: EncodeFlags) => encode(flags));
@@ -37,7 +39,7 @@ async function encode(flags: EncodeFlags): Promise<void> {
   if (flags.output !== "-" && !outputFormats.includes(extension)) {
     throw new BabelbedError(`${flags.output}: --output must end in ${outputFormats.join(", ")} (JSON lines, or float32 .npy); ${extension || "no extension"} is not a format encode writes`);
   }
-  await startDevice(flags.device);
+  await startDevice(flags.device, false, flags.threads);
   const sentences = await readSentences(flags.input);
   const encoder = await loadSentenceEncoder(flags.model);
   const spinner = ora({ text: `encoding ${sentences.length} sentences`, stream: process.stderr }).start();

@@ -10,7 +10,7 @@ import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
 import { formatMetric } from "../../util/format.js";
 import { BabelbedError, writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = ["sts", "retrieval", "mining", "mse"] as const;
 
@@ -32,6 +32,7 @@ interface EvaluateFlags {
   k?: number;
   output?: string;
   device: DeviceChoice;
+  threads?: number;
   batchSize: number;
 }
 
@@ -64,6 +65,7 @@ export function registerEvaluate(program: Command): void {
     .option("--k <n>", "mining: neighbours in the margin score (default 4)", parsePositiveInteger)
     .option("--output <file>", "also write {model, task, data, metrics, device} as JSON")
     .option("--device <device>", deviceHelp, parseDevice, "auto")
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
     .addHelpText("after", example)
     .action(async (flags: EvaluateFlags) => evaluate(flags));
@@ -71,7 +73,7 @@ export function registerEvaluate(program: Command): void {
 
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
-  const device = await startDevice(flags.device);
+  const device = await startDevice(flags.device, false, flags.threads);
   const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize });
   process.stdout.write(`${metricTable(metrics)}\n`);
   if (flags.output !== undefined) {

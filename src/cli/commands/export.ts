@@ -7,7 +7,7 @@ import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { checkpointPageContent, parseLanguageCodes } from "../export-page.js";
-import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const exportFormats = ["sentence-transformers", "tfjs"] as const;
 
@@ -17,6 +17,7 @@ interface ExportFlags {
   format: (typeof exportFormats)[number];
   device: DeviceChoice;
   languages?: string[];
+  threads?: number;
 }
 
 const example = `
@@ -39,6 +40,7 @@ export function registerExport(program: Command): void {
     )
     .option("--languages <codes>", "tfjs: the model's languages (e.g. en,de), named in the page's title and used for its sample sentences", parseLanguageCodes)
     .option("--device <device>", deviceHelp, parseDevice, "auto")
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .addHelpText("after", example)
     .action(async (flags: ExportFlags) => exportModel(flags));
 }
@@ -51,7 +53,7 @@ async function exportModel(flags: ExportFlags): Promise<void> {
   if (output === checkpoint || checkpoint.startsWith(output + path.sep)) {
     throw new BabelbedError(`--output ${flags.output}: would replace the checkpoint it is exported from`);
   }
-  await startDevice(flags.device);
+  await startDevice(flags.device, false, flags.threads);
   const encoder = await loadSentenceEncoder(checkpoint);
   try {
     if (flags.format === "tfjs") {

@@ -5,11 +5,12 @@ import { checkModelWidths } from "../../recipes/widths.js";
 import { RunInterrupted } from "../../recipes/context.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, type DeviceChoice } from "../options.js";
+import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { Reporter } from "../reporter.js";
 
 interface RunFlags {
   device?: DeviceChoice;
+  threads?: number;
   output?: string;
   resume?: boolean;
   restart?: boolean;
@@ -21,6 +22,7 @@ export function registerRun(program: Command): void {
     .description("Run a recipe: train a teacher, distill a student, evaluate, export. Ctrl-C saves a checkpoint.")
     .argument("<recipe>", "recipe file (YAML)")
     .option("--device <device>", `${deviceHelp} (default: the recipe's device)`, parseDevice)
+    .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
     .option("--restart", "move the run already in the run directory aside (to DIR.previous-TIME) and start over")
@@ -35,7 +37,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
   // A teacher/student width mismatch otherwise shows only after the backend, the teacher and its vectors.
   await checkModelWidths(loaded.recipe, loaded.directory, file);
   const reporter = new Reporter();
-  const device = await startDevice(flags.device ?? loaded.recipe.device);
+  const device = await startDevice(flags.device ?? loaded.recipe.device, false, flags.threads);
   let stopRequested = false;
   // 128 + the signal's number, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
   let exitCode = 130;
