@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { Tokenizer as LibraryTokenizer } from "@huggingface/tokenizers";
 import { BabelbedError, writeJsonAtomic } from "../util/files.js";
-import { normalizeBert } from "./basic.js";
 import { configFilesFor, isRecord, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
+import { jsonNormalizer } from "./normalizers.js";
 import { SpecialTokenSplitter, type TextSection } from "./special-split.js";
 import { applyTemplate, specialCount, specialTemplate, type SpecialTemplate } from "./template.js";
 import type { TokenizerJson } from "./tokenizer-json.js";
@@ -21,8 +21,8 @@ const conventionalSpellings: Record<keyof SpecialTokenIds, string[]> = {
 /**
  * Any Hugging Face tokenizer.json (SentencePiece/Unigram as in XLM-R, BPE, WordPiece), run by
  * @huggingface/tokenizers. Babelbed drives the pipeline steps itself so that it can stop at word
- * boundaries for pair truncation, apply a segmenter, and use its exact BERT normaliser (the
- * library's differs from the Rust crate on final sigma, astral ideographs and whitespace).
+ * boundaries for pair truncation, apply a segmenter, and normalise exactly as the Rust crate
+ * (normalizers.ts: the library differs on Precompiled, final sigma, astral ideographs, whitespace).
  */
 export class JsonTokenizer implements Tokenizer {
   readonly special: SpecialTokenIds;
@@ -50,11 +50,7 @@ export class JsonTokenizer implements Tokenizer {
       this.stripAround.set(token.id, { left: token.lstrip, right: token.rstrip });
     }
     this.rawSplitter = new SpecialTokenSplitter(raw);
-    const normalizer = json.normalizer;
-    this.normalize =
-      isRecord(normalizer) && normalizer.type === "BertNormalizer"
-        ? (text) => normalizeBert(text, bertNormalizerOptions(normalizer))
-        : (text) => (this.library.normalizer === null ? text : this.library.normalizer(text));
+    this.normalize = jsonNormalizer(json.normalizer);
     const preTokenizer = json.pre_tokenizer;
     // The library keeps a Metaspace section whole; the Rust crate splits it before each "▁".
     this.splitMetaspace =
@@ -132,6 +128,12 @@ export class JsonTokenizer implements Tokenizer {
       } else if (section.text.length > 0) {
         const source = this.segmenter === undefined ? section.text : this.segmenter.segment(section.text);
         const normalized = this.normalize(source);
+        // The crate drops sections that normalise to nothing ("   " under XLM-R's Strip), so the
+        // pre-tokenizer never prepends a lone "▁" to them.
+        if (normalized.length === 0) {
+          sectionIndex += 1;
+          continue;
+        }
         let words: string[] = preTokenizer === null ? [normalized] : preTokenizer(normalized, { section_index: sectionIndex });
         if (this.splitMetaspace !== undefined) words = words.flatMap((word) => splitBefore(word, this.splitMetaspace as string));
         for (const word of words) {
@@ -192,15 +194,6 @@ export class JsonTokenizer implements Tokenizer {
     });
     return result;
   }
-}
-
-function bertNormalizerOptions(config: Record<string, unknown>): Parameters<typeof normalizeBert>[1] {
-  return {
-    cleanText: config.clean_text !== false,
-    handleChineseChars: config.handle_chinese_chars !== false,
-    lowercase: config.lowercase !== false,
-    stripAccents: typeof config.strip_accents === "boolean" ? config.strip_accents : null,
-  };
 }
 
 /** "▁Hello▁world" becomes ["▁Hello", "▁world"], the Rust crate's MergedWithNext split. */
