@@ -1,9 +1,10 @@
 import * as path from "node:path";
 import { Tokenizer as LibraryTokenizer } from "@huggingface/tokenizers";
 import { BabelbedError, writeJsonAtomic } from "../util/files.js";
-import { configFilesFor, isRecord, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
+import { configFilesFor, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
 import { jsonNormalizer } from "./normalizers.js";
-import { SpecialTokenSplitter, type TextSection } from "./special-split.js";
+import { AddedVocabulary } from "./added-tokens.js";
+import { jsonPreTokenizer, type PreTokenize } from "./pre-tokenizers.js";
 import { applyTemplate, specialCount, specialTemplate, type SpecialTemplate } from "./template.js";
 import type { TokenizerJson } from "./tokenizer-json.js";
 import { contentBudget, earlyStopLength, longestFirstLengths } from "./truncation.js";
@@ -29,10 +30,9 @@ export class JsonTokenizer implements Tokenizer {
   readonly specialTokens: SpecialTokenStrings;
   private readonly library: LibraryTokenizer;
   private readonly template: SpecialTemplate;
-  private readonly rawSplitter: SpecialTokenSplitter;
-  private readonly stripAround = new Map<number, { left: boolean; right: boolean }>();
+  private readonly addedVocabulary: AddedVocabulary;
   private readonly normalize: (text: string) => string;
-  private readonly splitMetaspace: string | undefined;
+  private readonly preTokenize: PreTokenize;
 
   constructor(
     readonly json: TokenizerJson,
@@ -42,21 +42,13 @@ export class JsonTokenizer implements Tokenizer {
     // The library insists on these keys even when a step is absent.
     const complete = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
     this.library = new LibraryTokenizer(complete, config.raw);
-    const raw = new Map<string, number>();
-    for (const token of this.library.get_added_tokens_decoder().values()) {
-      // Tokens flagged `normalized` would have to be matched after normalisation; BERT, XLM-R and
-      // sentence-transformers checkpoints only use raw-matched special tokens.
-      raw.set(token.content, token.id);
-      this.stripAround.set(token.id, { left: token.lstrip, right: token.rstrip });
-    }
-    this.rawSplitter = new SpecialTokenSplitter(raw);
     this.normalize = jsonNormalizer(json.normalizer);
-    const preTokenizer = json.pre_tokenizer;
-    // The library keeps a Metaspace section whole; the Rust crate splits it before each "▁".
-    this.splitMetaspace =
-      isRecord(preTokenizer) && preTokenizer.type === "Metaspace" && preTokenizer.split !== false
-        ? String(preTokenizer.replacement ?? "\u2581")
-        : undefined;
+    this.addedVocabulary = new AddedVocabulary(json.added_tokens ?? [], this.normalize);
+    const libraryPreTokenizer = this.library.pre_tokenizer;
+    this.preTokenize = jsonPreTokenizer(
+      json.pre_tokenizer,
+      libraryPreTokenizer === null ? null : (text, options) => libraryPreTokenizer(text, options),
+    );
     this.specialTokens = this.resolveSpecialTokens();
     const ids = {} as SpecialTokenIds;
     for (const name of specialTokenNames) ids[name] = this.idOf(this.specialTokens[name]);
@@ -117,31 +109,19 @@ export class JsonTokenizer implements Tokenizer {
   /** Content token ids, stopping at the first word boundary with at least `stopAfter` ids. */
   encodeText(text: string, stopAfter: number = Number.POSITIVE_INFINITY): number[] {
     const ids: number[] = [];
-    const sections = this.stripSpaces(this.rawSplitter.split(text));
-    const { model, pre_tokenizer: preTokenizer } = this.library;
+    const { model } = this.library;
     if (model === null) throw new BabelbedError("tokenizer.json has no model");
-    let sectionIndex = 0;
-    for (const section of sections) {
+    const segment = this.segmenter === undefined ? undefined : (piece: string) => (this.segmenter as Segmenter).segment(piece);
+    for (const split of this.addedVocabulary.extractAndNormalize(text, segment)) {
       if (ids.length >= stopAfter) break;
-      if (section.specialId !== undefined) {
-        ids.push(section.specialId);
-      } else if (section.text.length > 0) {
-        const source = this.segmenter === undefined ? section.text : this.segmenter.segment(section.text);
-        const normalized = this.normalize(source);
-        // The crate drops sections that normalise to nothing ("   " under XLM-R's Strip), so the
-        // pre-tokenizer never prepends a lone "▁" to them.
-        if (normalized.length === 0) {
-          sectionIndex += 1;
-          continue;
-        }
-        let words: string[] = preTokenizer === null ? [normalized] : preTokenizer(normalized, { section_index: sectionIndex });
-        if (this.splitMetaspace !== undefined) words = words.flatMap((word) => splitBefore(word, this.splitMetaspace as string));
-        for (const word of words) {
-          if (ids.length >= stopAfter) break;
-          for (const token of model([word])) ids.push(model.tokens_to_ids.get(token) ?? this.special.unk);
-        }
+      if (split.id !== undefined) {
+        ids.push(split.id);
+        continue;
       }
-      sectionIndex += 1;
+      for (const word of this.preTokenize(split.text, split.atStart)) {
+        if (ids.length >= stopAfter) break;
+        for (const token of model([word])) ids.push(model.tokens_to_ids.get(token) ?? this.special.unk);
+      }
     }
     return ids;
   }
@@ -180,30 +160,4 @@ export class JsonTokenizer implements Tokenizer {
     }
     return resolved;
   }
-
-  /** Added tokens with lstrip/rstrip swallow the whitespace next to them (XLM-R's <mask>). */
-  private stripSpaces(sections: TextSection[]): TextSection[] {
-    const result = sections.map((section) => ({ ...section }));
-    result.forEach((section, index) => {
-      if (section.specialId === undefined) return;
-      const strip = this.stripAround.get(section.specialId);
-      const before = result[index - 1];
-      const after = result[index + 1];
-      if (strip?.left && before !== undefined && before.specialId === undefined) before.text = before.text.trimEnd();
-      if (strip?.right && after !== undefined && after.specialId === undefined) after.text = after.text.trimStart();
-    });
-    return result;
-  }
-}
-
-/** "▁Hello▁world" becomes ["▁Hello", "▁world"], the Rust crate's MergedWithNext split. */
-function splitBefore(text: string, marker: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  for (let index = text.indexOf(marker, 1); index !== -1; index = text.indexOf(marker, index + marker.length)) {
-    parts.push(text.slice(start, index));
-    start = index;
-  }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part.length > 0);
 }
