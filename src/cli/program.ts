@@ -7,6 +7,7 @@ import { registerExport } from "./commands/export.js";
 import { registerInfo } from "./commands/info.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
+import { registerSegment } from "./commands/segment.js";
 import { registerWizard } from "./commands/wizard.js";
 
 /** Exit codes: 0 success, 1 a run that failed, 2 a usage or input error. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerEncode(program);
   registerEvaluate(program);
   registerExport(program);
+  registerSegment(program);
   registerRun(program);
   registerWizard(program);
   registerReport(program);

@@ -189,6 +189,10 @@ const exportStep = z
       .enum(["sentence-transformers", "tfjs"])
       .default("sentence-transformers")
       .describe("sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)"),
+    languages: z
+      .array(z.string().regex(/^[a-z]{2,3}$/, "an ISO 639 code such as en or ja"))
+      .optional()
+      .describe("languages the model embeds, for the model card (README.md) of a sentence-transformers export"),
   })
   .strict();
 

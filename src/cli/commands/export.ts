@@ -2,7 +2,9 @@ import { Option, type Command } from "commander";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
+import { cardFactsFromRunModel } from "../../recipes/card-facts.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
@@ -15,6 +17,7 @@ interface ExportFlags {
   output: string;
   format: (typeof exportFormats)[number];
   device: DeviceChoice;
+  language?: string[];
 }
 
 const example = `
@@ -36,8 +39,16 @@ export function registerExport(program: Command): void {
         .default("sentence-transformers"),
     )
     .option("--device <device>", deviceHelp, parseDevice, "auto")
+    .option("--language <codes>", "languages the model embeds, comma-separated ISO codes (en,ja), for the model card", parseLanguageCodes)
     .addHelpText("after", example)
     .action(async (flags: ExportFlags) => exportModel(flags));
+}
+
+function parseLanguageCodes(value: string): string[] {
+  const codes = value.split(",").map((code) => code.trim().toLowerCase()).filter((code) => code.length > 0);
+  const bad = codes.find((code) => !/^[a-z]{2,3}$/.test(code));
+  if (codes.length === 0 || bad !== undefined) throw new BabelbedError(`--language ${value}: give ISO 639 codes separated by commas, e.g. en,ja`);
+  return codes;
 }
 
 async function exportModel(flags: ExportFlags): Promise<void> {
@@ -61,7 +72,10 @@ async function exportModel(flags: ExportFlags): Promise<void> {
       );
     } else {
       await saveSentenceEncoder(encoder, output);
-      process.stderr.write(`exported ${flags.checkpoint} to ${output} (sentence-transformers)\n`);
+      // A model of a babelbed run gets its recipe and figures on the card; any other model the basics.
+      const facts = (await cardFactsFromRunModel(checkpoint, flags.language)) ?? { languages: flags.language, baseModel: flags.checkpoint };
+      for (const warning of await writeModelCard(output, facts)) process.stderr.write(`warning: ${warning}\n`);
+      process.stderr.write(`exported ${flags.checkpoint} to ${output} (sentence-transformers, with a model card, README.md)\n`);
     }
   } finally {
     encoder.dispose();
