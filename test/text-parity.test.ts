@@ -216,3 +216,26 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
     assert.deepEqual(tokenizer.encode("the", { pair: " the", maxLength: 6 }).inputIds, [0, byteId("t"), 2, 2, Ġthe, 2]);
   });
 });
+
+describe("Metaspace as the Rust crate runs it", () => {
+  const unigram = (preTokenizer: Record<string, unknown>): TokenizerJson => ({
+    version: "1.0",
+    added_tokens: [0, 1, 2, 3].map((id) => ({ id, content: ["<s>", "<pad>", "</s>", "<unk>"][id] as string, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: preTokenizer,
+    post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0] },
+    model: { type: "Unigram", unk_id: 3, vocab: [["<s>", 0], ["<pad>", 0], ["</s>", 0], ["<unk>", 0], ["\u2581", -3], ["\u2581hi", -1], ["hi", -1.5], ["<mask>", 0]] },
+  });
+
+  test("legacy add_prefix_space, prepend_scheme first after a special token, and split", () => {
+    // Files before tokenizers 0.19: add_prefix_space false means no "▁" in front.
+    assert.deepEqual(new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: false }), noConfig).encode("hi hi").inputIds, [0, 6, 5, 2]);
+    assert.deepEqual(new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: true }), noConfig).encode("hi hi").inputIds, [0, 5, 5, 2]);
+    // "first": only text at the very start of the input gets the "▁"; after a special token it does not.
+    const first = new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true }), noConfig);
+    assert.deepEqual(first.encode("hi</s>hi").inputIds, [0, 5, 2, 6, 2]);
+    // split: false keeps "▁hi▁hi" one word, which the model then cuts itself.
+    const whole = new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: false }), noConfig);
+    assert.deepEqual(whole.encode("hi hi").inputIds, [0, 5, 5, 2]);
+  });
+});
