@@ -211,6 +211,15 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
     for (const text of ["👨\u200D👩", "👍🏽", "Ａ１"]) assert.deepEqual(tokenizer.encode(text).inputIds, [0, ...bytesOf(text), 2], text);
   });
 
+  test("add_prefix_space puts a space before every text section, after special tokens too", () => {
+    const json = byteLevelJson();
+    json.pre_tokenizer = { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true };
+    const prefixed = new JsonTokenizer(json, noConfig);
+    assert.deepEqual(prefixed.encode("the</s>the").inputIds, [0, Ġthe, 2, Ġthe, 2]);
+    // A section that already starts with a space gets no second one.
+    assert.deepEqual(prefixed.encode(" the").inputIds, [0, Ġthe, 2]);
+  });
+
   test("truncation keeps the first ids and the RoBERTa specials", () => {
     assert.deepEqual(tokenizer.encode("the lower lowest", { maxLength: 5 }).inputIds, [0, byteId("t"), he, Ġ, 2]);
     assert.deepEqual(tokenizer.encode("the", { pair: " the", maxLength: 6 }).inputIds, [0, byteId("t"), 2, 2, Ġthe, 2]);
