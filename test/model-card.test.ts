@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { main } from "../src/cli/program.js";
+import { cardFacts, cardFactsFromRunModel } from "../src/recipes/card-facts.js";
 import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { createJapaneseSegmenter, loadTokenizer } from "../src/text/index.js";
@@ -108,5 +109,32 @@ steps:
       assert.notDeepEqual(python.encode(sentence).inputIds, babelbed.encode(sentence).inputIds, "unsegmented text differs");
     });
     assert.equal(await main(["segment", "--language", "de", "--input", input, "--output", segmented]), 2);
+  });
+});
+
+describe("what a run knows about its models", () => {
+  test("teacher, starting model, figures and languages of a distilled student, also from its run directory", async () => {
+    const { recipe } = await loadRecipe(path.join(repositoryRoot, "recipes", "ci", "quickstart-tiny.yaml"));
+    const completed = [
+      { step: "teacher", kind: "training", after: { "en-sts/spearman": 0.5 }, seconds: 1 },
+      { step: "student", kind: "training", after: { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 }, seconds: 1 },
+    ];
+    const facts = cardFacts(recipe, "name: quickstart-ci\n", "student", completed);
+    assert.match(facts.teacher ?? "", /^teacher \(made by this recipe's train-teacher step, fresh BERT encoder trained from scratch \(2 layers, hidden 128/);
+    assert.match(facts.baseModel ?? "", /^fresh BERT encoder trained from scratch \(1 layer, hidden 128, 4 heads, WordPiece vocabulary of 6000\)$/);
+    assert.deepEqual(facts.metrics, { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 }, "the student's figures, not the teacher's");
+    assert.deepEqual(facts.languages, ["ja"], "without a languages field: the segmented ones");
+    assert.deepEqual(cardFacts(recipe, "", "student", completed, ["en", "ja", "de"]).languages, ["en", "ja", "de"]);
+
+    // babelbed export --checkpoint runs/<name>/models/student finds the same facts in the run directory.
+    const run = path.join(work, "fake-run");
+    await mkdir(path.join(run, "models", "student"), { recursive: true });
+    await writeFile(path.join(run, "recipe.resolved.yaml"), `# resolved from somewhere.yaml\n${stringify(recipe)}`);
+    await writeFile(path.join(run, "state.json"), JSON.stringify({ completed, started: {} }));
+    const fromRun = await cardFactsFromRunModel(path.join(run, "models", "student"), ["en", "ja"]);
+    assert.deepEqual(fromRun?.metrics, facts.metrics);
+    assert.equal(fromRun?.teacher, facts.teacher);
+    assert.doesNotMatch(fromRun?.recipe ?? "", /^# resolved from/);
+    assert.equal(await cardFactsFromRunModel(path.join(fixturesRoot, "tiny-bert")), undefined, "not a run's model");
   });
 });

@@ -56,5 +56,5 @@ function describeModel(recipe: Recipe, reference: string): string {
 function freshModel(spec: ModelSpec): string {
   const fresh = spec.fresh;
   if (fresh === undefined) return "a fresh model";
-  return `fresh BERT encoder trained from scratch (${fresh.layers} layers, hidden ${fresh.hiddenSize}, ${fresh.heads} heads, WordPiece vocabulary of ${fresh.vocabulary.size})`;
+  return `fresh BERT encoder trained from scratch (${fresh.layers} layer${fresh.layers === 1 ? "" : "s"}, hidden ${fresh.hiddenSize}, ${fresh.heads} heads, WordPiece vocabulary of ${fresh.vocabulary.size})`;
 }
