@@ -7,6 +7,7 @@ import { parse, stringify } from "yaml";
 import { main } from "../src/cli/program.js";
 import { cardFacts, cardFactsFromRunModel } from "../src/recipes/card-facts.js";
 import { loadRecipe } from "../src/recipes/load.js";
+import type { StepResult } from "../src/recipes/run-directory.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { createJapaneseSegmenter, loadTokenizer } from "../src/text/index.js";
 import { useBackend } from "./helpers/backends.js";
@@ -115,7 +116,7 @@ steps:
 describe("what a run knows about its models", () => {
   test("teacher, starting model, figures and languages of a distilled student, also from its run directory", async () => {
     const { recipe } = await loadRecipe(path.join(repositoryRoot, "recipes", "ci", "quickstart-tiny.yaml"));
-    const completed = [
+    const completed: StepResult[] = [
       { step: "teacher", kind: "training", after: { "en-sts/spearman": 0.5 }, seconds: 1 },
       { step: "student", kind: "training", after: { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 }, seconds: 1 },
     ];
