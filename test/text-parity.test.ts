@@ -67,6 +67,8 @@ describe("token ids exactly as sentence-transformers 6 / tokenizers 0.23 gave th
     assert.equal(map.normalize("👨\u200D👩"), "👨\u200D👩");
     // Zero-width space and no-break space become spaces, ligatures decompose.
     assert.equal(map.normalize("a\u200Bb\u00A0c ﬁ"), "a b c fi");
+    // A base letter and its combining accent form one cluster, looked up whole: NFKC-composed.
+    assert.equal(map.normalize("cafe\u0301"), "caf\u00E9");
     // The whole pipeline: trailing spaces stripped, runs of spaces become one "▁".
     assert.equal(jsonNormalizer(json.normalizer)("a   b  "), "a\u2581b");
   });
