@@ -57,6 +57,7 @@ export { readSentenceTransformerLayout, writeSentenceTransformerLayout, type Mod
 export { inspectModelDirectory, readModelWeights } from "./io/model-directory.js";
 export { loadSentenceEncoder, saveSentenceEncoder } from "./io/encoder-checkpoint.js";
 export { saveTfjsEncoder, type TfjsExportOptions, type TfjsExportSummary } from "./io/tfjs/layout.js";
+export { writeModelCard, type ModelCardFacts } from "./io/model-card.js";
 export { loadTfjsEncoder, type TfjsEncoder, type LoadTfjsOptions } from "./io/tfjs/browser-entry.js";
 export { loadTfjsDirectory, verifyTfjsExport } from "./io/tfjs/read-back.js";
 export { bundleBrowserRuntime, type BrowserRuntime } from "./io/tfjs/bundle.js";

@@ -135,11 +135,15 @@ test("export: sentence-transformers by default, --help with an example, exit 2 n
     const output = path.join(work, "exported");
     const missing = path.join(work, "nowhere");
     const [exported, help, absent] = await Promise.all([
-      babelbed(["export", "--checkpoint", model, "--output", output, "--device", "js"]),
+      babelbed(["export", "--checkpoint", model, "--output", output, "--device", "js", "--languages", "en,de"]),
       babelbed(["export", "--help"]),
       babelbed(["export", "--checkpoint", missing, "--output", path.join(work, "out"), "--format", "tfjs"]),
     ]);
     assert.equal(exported.code, 0, exported.stderr);
+    // A model card, with the languages given and the output width of the Dense module.
+    const card = await readFile(path.join(output, "README.md"), "utf8");
+    assert.match(card, /^---\nlanguage:\n- en\n- de\nlibrary_name: sentence-transformers\n/);
+    assert.match(card, /\*\*Modules:\*\* Transformer → Pooling → Dense → Normalize/);
     const original = await loadSentenceEncoder(model);
     const reloaded = await loadSentenceEncoder(output);
     try {

@@ -58,6 +58,8 @@ test("Japanese answers compose a schema-valid recipe: teacher, kuromoji-segmente
   const distill = recipe.steps[1]!;
   if (distill.step !== "distill") return assert.fail();
   assert.deepEqual(distill.student.segment, ["ja"]);
+  const exported = recipe.steps[2]!;
+  assert.deepEqual(exported.step === "export" ? exported.languages : undefined, ["en", "ja"], "the model card's languages");
   assert.equal(distill.student.fresh?.vocabulary.size, 16_000, "a 40k-pair corpus gets a 16k vocabulary");
   assert.equal(distill.training.epochs, 3, "the default for 40k pairs");
   assert.deepEqual(distill.data[0], {

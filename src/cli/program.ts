@@ -7,6 +7,7 @@ import { registerExport } from "./commands/export.js";
 import { registerInfo } from "./commands/info.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
+import { registerSegment } from "./commands/segment.js";
 import { registerWizard } from "./commands/wizard.js";
 import { setVerbose } from "./device.js";
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerEncode(program);
   registerEvaluate(program);
   registerExport(program);
+  registerSegment(program);
   registerRun(program);
   registerWizard(program);
   registerReport(program);

@@ -112,7 +112,7 @@ export function composeRecipe(answers: WizardAnswers): ComposedRecipe {
     ),
   });
   note(`steps.${studentIndex}`, studentComment(answers, vocabulary, segment, budget.studentNote));
-  steps.push({ step: "export", name: "export", model: "student", output: "student" });
+  steps.push({ step: "export", name: "export", model: "student", output: "student", languages: ["en", ...answers.languages.map((plan) => plan.language.code)] });
   note(`steps.${studentIndex + 1}`, "A sentence-transformers directory (runs/<name>/student) that Python loads as it is.");
 
   const header = [

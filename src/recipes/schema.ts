@@ -213,7 +213,7 @@ const exportStep = z
       .array(z.string().regex(/^[a-z]{2,3}$/, "an ISO 639 code such as en, de or ja"))
       .min(1)
       .optional()
-      .describe("tfjs: the languages the page names and shows samples in (default: the codes in the training data's file names)"),
+      .describe("the languages the model embeds: the model card's `language` (sentence-transformers) or the page's title and samples (tfjs); default for tfjs: the codes in the training data's file names"),
   })
   .strict();
 

@@ -1,9 +1,10 @@
 import * as path from "node:path";
 import { Tokenizer as LibraryTokenizer } from "@huggingface/tokenizers";
 import { BabelbedError, writeJsonAtomic } from "../util/files.js";
-import { normalizeBert } from "./basic.js";
-import { configFilesFor, isRecord, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
-import { SpecialTokenSplitter, type TextSection } from "./special-split.js";
+import { configFilesFor, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
+import { jsonNormalizer } from "./normalizers.js";
+import { AddedVocabulary } from "./added-tokens.js";
+import { jsonPreTokenizer, type PreTokenize } from "./pre-tokenizers.js";
 import { applyTemplate, specialCount, specialTemplate, type SpecialTemplate } from "./template.js";
 import type { TokenizerJson } from "./tokenizer-json.js";
 import { contentBudget, earlyStopLength, longestFirstLengths } from "./truncation.js";
@@ -21,18 +22,17 @@ const conventionalSpellings: Record<keyof SpecialTokenIds, string[]> = {
 /**
  * Any Hugging Face tokenizer.json (SentencePiece/Unigram as in XLM-R, BPE, WordPiece), run by
  * @huggingface/tokenizers. Babelbed drives the pipeline steps itself so that it can stop at word
- * boundaries for pair truncation, apply a segmenter, and use its exact BERT normaliser (the
- * library's differs from the Rust crate on final sigma, astral ideographs and whitespace).
+ * boundaries for pair truncation, apply a segmenter, and normalise exactly as the Rust crate
+ * (normalizers.ts: the library differs on Precompiled, final sigma, astral ideographs, whitespace).
  */
 export class JsonTokenizer implements Tokenizer {
   readonly special: SpecialTokenIds;
   readonly specialTokens: SpecialTokenStrings;
   private readonly library: LibraryTokenizer;
   private readonly template: SpecialTemplate;
-  private readonly rawSplitter: SpecialTokenSplitter;
-  private readonly stripAround = new Map<number, { left: boolean; right: boolean }>();
+  private readonly addedVocabulary: AddedVocabulary;
   private readonly normalize: (text: string) => string;
-  private readonly splitMetaspace: string | undefined;
+  private readonly preTokenize: PreTokenize;
 
   constructor(
     readonly json: TokenizerJson,
@@ -42,25 +42,13 @@ export class JsonTokenizer implements Tokenizer {
     // The library insists on these keys even when a step is absent.
     const complete = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
     this.library = new LibraryTokenizer(complete, config.raw);
-    const raw = new Map<string, number>();
-    for (const token of this.library.get_added_tokens_decoder().values()) {
-      // Tokens flagged `normalized` would have to be matched after normalisation; BERT, XLM-R and
-      // sentence-transformers checkpoints only use raw-matched special tokens.
-      raw.set(token.content, token.id);
-      this.stripAround.set(token.id, { left: token.lstrip, right: token.rstrip });
-    }
-    this.rawSplitter = new SpecialTokenSplitter(raw);
-    const normalizer = json.normalizer;
-    this.normalize =
-      isRecord(normalizer) && normalizer.type === "BertNormalizer"
-        ? (text) => normalizeBert(text, bertNormalizerOptions(normalizer))
-        : (text) => (this.library.normalizer === null ? text : this.library.normalizer(text));
-    const preTokenizer = json.pre_tokenizer;
-    // The library keeps a Metaspace section whole; the Rust crate splits it before each "▁".
-    this.splitMetaspace =
-      isRecord(preTokenizer) && preTokenizer.type === "Metaspace" && preTokenizer.split !== false
-        ? String(preTokenizer.replacement ?? "\u2581")
-        : undefined;
+    this.normalize = jsonNormalizer(json.normalizer);
+    this.addedVocabulary = new AddedVocabulary(json.added_tokens ?? [], this.normalize);
+    const libraryPreTokenizer = this.library.pre_tokenizer;
+    this.preTokenize = jsonPreTokenizer(
+      json.pre_tokenizer,
+      libraryPreTokenizer === null ? null : (text, options) => libraryPreTokenizer(text, options),
+    );
     this.specialTokens = this.resolveSpecialTokens();
     const ids = {} as SpecialTokenIds;
     for (const name of specialTokenNames) ids[name] = this.idOf(this.specialTokens[name]);
@@ -121,25 +109,19 @@ export class JsonTokenizer implements Tokenizer {
   /** Content token ids, stopping at the first word boundary with at least `stopAfter` ids. */
   encodeText(text: string, stopAfter: number = Number.POSITIVE_INFINITY): number[] {
     const ids: number[] = [];
-    const sections = this.stripSpaces(this.rawSplitter.split(text));
-    const { model, pre_tokenizer: preTokenizer } = this.library;
+    const { model } = this.library;
     if (model === null) throw new BabelbedError("tokenizer.json has no model");
-    let sectionIndex = 0;
-    for (const section of sections) {
+    const segment = this.segmenter === undefined ? undefined : (piece: string) => (this.segmenter as Segmenter).segment(piece);
+    for (const split of this.addedVocabulary.extractAndNormalize(text, segment)) {
       if (ids.length >= stopAfter) break;
-      if (section.specialId !== undefined) {
-        ids.push(section.specialId);
-      } else if (section.text.length > 0) {
-        const source = this.segmenter === undefined ? section.text : this.segmenter.segment(section.text);
-        const normalized = this.normalize(source);
-        let words: string[] = preTokenizer === null ? [normalized] : preTokenizer(normalized, { section_index: sectionIndex });
-        if (this.splitMetaspace !== undefined) words = words.flatMap((word) => splitBefore(word, this.splitMetaspace as string));
-        for (const word of words) {
-          if (ids.length >= stopAfter) break;
-          for (const token of model([word])) ids.push(model.tokens_to_ids.get(token) ?? this.special.unk);
-        }
+      if (split.id !== undefined) {
+        ids.push(split.id);
+        continue;
       }
-      sectionIndex += 1;
+      for (const word of this.preTokenize(split.text, split.atStart)) {
+        if (ids.length >= stopAfter) break;
+        for (const token of model([word])) ids.push(model.tokens_to_ids.get(token) ?? this.special.unk);
+      }
     }
     return ids;
   }
@@ -178,39 +160,4 @@ export class JsonTokenizer implements Tokenizer {
     }
     return resolved;
   }
-
-  /** Added tokens with lstrip/rstrip swallow the whitespace next to them (XLM-R's <mask>). */
-  private stripSpaces(sections: TextSection[]): TextSection[] {
-    const result = sections.map((section) => ({ ...section }));
-    result.forEach((section, index) => {
-      if (section.specialId === undefined) return;
-      const strip = this.stripAround.get(section.specialId);
-      const before = result[index - 1];
-      const after = result[index + 1];
-      if (strip?.left && before !== undefined && before.specialId === undefined) before.text = before.text.trimEnd();
-      if (strip?.right && after !== undefined && after.specialId === undefined) after.text = after.text.trimStart();
-    });
-    return result;
-  }
-}
-
-function bertNormalizerOptions(config: Record<string, unknown>): Parameters<typeof normalizeBert>[1] {
-  return {
-    cleanText: config.clean_text !== false,
-    handleChineseChars: config.handle_chinese_chars !== false,
-    lowercase: config.lowercase !== false,
-    stripAccents: typeof config.strip_accents === "boolean" ? config.strip_accents : null,
-  };
-}
-
-/** "▁Hello▁world" becomes ["▁Hello", "▁world"], the Rust crate's MergedWithNext split. */
-function splitBefore(text: string, marker: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  for (let index = text.indexOf(marker, 1); index !== -1; index = text.indexOf(marker, index + marker.length)) {
-    parts.push(text.slice(start, index));
-    start = index;
-  }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part.length > 0);
 }

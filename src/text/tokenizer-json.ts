@@ -119,6 +119,9 @@ export function plainBertPipeline(json: TokenizerJson): PlainBertPipeline | unde
   // A vocabulary with holes or extra added tokens cannot be written as vocab.txt.
   for (let id = 0; id < vocab.length; id += 1) if (vocab[id] === undefined) return undefined;
   for (const added of json.added_tokens ?? []) if (vocab[added.id] !== added.content) return undefined;
+  // The native path matches added tokens raw and whole; any other matching rule needs the general one.
+  const plain = (added: AddedTokenJson) => added.normalized === false && !added.lstrip && !added.rstrip && !added.single_word;
+  if (!(json.added_tokens ?? []).every(plain)) return undefined;
   return {
     vocab,
     normalizer,

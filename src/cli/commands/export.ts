@@ -2,7 +2,9 @@ import { Option, type Command } from "commander";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
+import { cardFactsFromRunModel } from "../../recipes/card-facts.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/files.js";
 import { startDevice } from "../device.js";
@@ -38,7 +40,7 @@ export function registerExport(program: Command): void {
         .choices(exportFormats)
         .default("sentence-transformers"),
     )
-    .option("--languages <codes>", "tfjs: the model's languages (e.g. en,de), named in the page's title and used for its sample sentences", parseLanguageCodes)
+    .option("--languages <codes>", "the model's languages (e.g. en,de): the model card's `language`, or the tfjs page's title and sample sentences", parseLanguageCodes)
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .addHelpText("after", example)
@@ -66,7 +68,10 @@ async function exportModel(flags: ExportFlags): Promise<void> {
       );
     } else {
       await saveSentenceEncoder(encoder, output);
-      process.stderr.write(`exported ${flags.checkpoint} to ${output} (sentence-transformers)\n`);
+      // A model of a babelbed run gets its recipe and figures on the card; any other model the basics.
+      const facts = (await cardFactsFromRunModel(checkpoint, flags.languages)) ?? { languages: flags.languages, baseModel: flags.checkpoint };
+      for (const warning of await writeModelCard(output, facts)) process.stderr.write(`warning: ${warning}\n`);
+      process.stderr.write(`exported ${flags.checkpoint} to ${output} (sentence-transformers, with a model card, README.md)\n`);
     }
   } finally {
     encoder.dispose();

@@ -1,7 +1,10 @@
+import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
+import { cardFacts } from "../card-facts.js";
 import type { RunContext } from "../context.js";
 import { pageContent } from "../page-content.js";
 import type { RecipeStep } from "../schema.js";
@@ -26,7 +29,10 @@ export async function exportStep(context: RunContext, step: ExportStep): Promise
     } else {
       await saveSentenceEncoder(encoder, output);
       (await loadSentenceEncoder(output)).dispose();
-      context.log(`${step.name}: exported ${step.model} to ${output}`);
+      const recipeYaml = await fs.readFile(path.join(context.run.root, "recipe.resolved.yaml"), "utf8");
+      const facts = cardFacts(context.recipe, recipeYaml.replace(/^# resolved from .*\n/, ""), step.model, context.state.completed, step.languages);
+      for (const warning of await writeModelCard(output, facts)) context.log(`${step.name}: warning: ${warning}`);
+      context.log(`${step.name}: exported ${step.model} to ${output} (with a model card, README.md)`);
     }
   } finally {
     encoder.dispose();
