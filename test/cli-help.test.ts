@@ -14,7 +14,7 @@ function helpOf(name: string): string {
 
 test("every command's --help shows an example that starts with babelbed", () => {
   const names = buildProgram().commands.map((command) => command.name());
-  assert.deepEqual(names.sort(), ["encode", "evaluate", "export", "info", "report", "run", "wizard"]);
+  assert.deepEqual(names.sort(), ["encode", "evaluate", "export", "info", "report", "run", "segment", "wizard"]);
   for (const name of names) {
     const help = helpOf(name);
     assert.match(help, /Examples?:\n\s+babelbed /, `babelbed ${name} --help has an example`);
