@@ -98,6 +98,14 @@ export class EmbeddingTable {
   /** The whole table as one tensor (for export and tied decoders); the caller disposes it. */
   toTensor(): tf.Tensor2D {
     this.catchUp?.();
+    return this.storedTensor();
+  }
+
+  /**
+   * The rows as stored, deferred updates not applied: for training checkpoints, which save the
+   * optimizer's record of those too, so a resumed run repeats the uninterrupted one bit for bit.
+   */
+  storedTensor(): tf.Tensor2D {
     return tf.tidy(() => (this.blocks.length === 1 ? this.blocks[0]!.clone() : tf.concat(this.blocks, 0)) as tf.Tensor2D);
   }
 

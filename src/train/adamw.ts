@@ -161,10 +161,12 @@ export class AdamW {
 
   /** Optimizer state as named tensors (copies; the caller disposes them), for checkpoints. */
   stateTensors(): Map<string, tf.Tensor> {
-    // Settled rows need no per-row step in the checkpoint: after a restore every row is current.
-    this.catchUp();
     const state = new Map<string, tf.Tensor>();
     state.set("step", tf.scalar(this.step, "int32"));
+    // The rows exact mode has not yet brought up to date, and the rates of the steps they owe.
+    const { origin, bits } = this.history.bits();
+    state.set("learning_rates.origin", tf.scalar(origin, "int32"));
+    state.set("learning_rates.float64_bits", tf.tensor1d(bits, "int32"));
     for (const [name, moments] of this.moments) {
       state.set(`${name}.exp_avg`, moments.first.clone());
       state.set(`${name}.exp_avg_sq`, moments.second.clone());
@@ -172,6 +174,8 @@ export class AdamW {
     for (const [name, moments] of this.rowMoments) {
       state.set(`${name}.exp_avg`, moments.first.toTensor());
       state.set(`${name}.exp_avg_sq`, moments.second.toTensor());
+      // A copy: the CPU backend would otherwise keep the live array, which later catch-ups change.
+      state.set(`${name}.last_step`, tf.tensor1d(Int32Array.from(moments.lastStep), "int32"));
     }
     return state;
   }
@@ -180,7 +184,10 @@ export class AdamW {
   loadState(state: Map<string, tf.Tensor>, tables: EmbeddingTable[]): void {
     this.dispose();
     this.step = (state.get("step")?.dataSync()[0] as number | undefined) ?? 0;
-    this.history.restart(this.step);
+    // Checkpoints from before exact mode carry no rates: their rows count as current.
+    const bits = state.get("learning_rates.float64_bits");
+    if (bits === undefined) this.history.restart(this.step);
+    else this.history.replay(state.get("learning_rates.origin")!.dataSync()[0]!, Int32Array.from(bits.dataSync()));
     const byName = new Map(tables.map((table) => [table.name, table]));
     for (const [key, tensor] of state) {
       const match = /^(.*)\.exp_avg$/.exec(key);
@@ -191,10 +198,13 @@ export class AdamW {
       const table = byName.get(name);
       if (table) {
         const make = (values: tf.Tensor) => EmbeddingTable.fromTensor(name, values as tf.Tensor2D, table.blockRows);
-        const state = this.tableState(table, make(tensor), make(second), this.step);
-        const moving = tf.tidy(() => tf.any(tf.notEqual(second, 0), 1).dataSync());
-        state.moving.set(moving);
-        this.rowMoments.set(name, state);
+        const rows = this.tableState(table, make(tensor), make(second), this.step);
+        const lastStep = state.get(`${name}.last_step`);
+        if (lastStep !== undefined) rows.lastStep.set(lastStep.dataSync());
+        // Rows with zero moments take the decay-only path, whose arithmetic equals the general one for them.
+        const moving = tf.tidy(() => tf.logicalOr(tf.any(tf.notEqual(second, 0), 1), tf.any(tf.notEqual(tensor, 0), 1)).dataSync());
+        rows.moving.set(moving);
+        this.rowMoments.set(name, rows);
       } else {
         this.moments.set(name, { first: variableFrom(tensor.clone()), second: variableFrom(second.clone()) });
       }

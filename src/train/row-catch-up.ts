@@ -49,6 +49,18 @@ export class StepHistory {
     this.logDecay.push(this.logDecay[this.logDecay.length - 1]! + Math.log1p(-learningRate * this.weightDecay));
   }
 
+  /** Every recorded rate, as float64 bits in int32 pairs (tfjs tensors have no float64), from step origin + 1. */
+  bits(): { origin: number; bits: Int32Array } {
+    return { origin: this.origin, bits: new Int32Array(Float64Array.from(this.rates).buffer) };
+  }
+
+  /** Replay rates saved by `bits`, recomputing the decay sums exactly as they were first summed. */
+  replay(origin: number, bits: Int32Array): void {
+    this.restart(origin);
+    const rates = new Float64Array(bits.buffer.slice(bits.byteOffset, bits.byteOffset + bits.byteLength));
+    rates.forEach((rate, index) => this.record(origin + index + 1, rate));
+  }
+
   rate(step: number): number {
     return this.rates[step - this.origin - 1]!;
   }
