@@ -128,7 +128,7 @@ export class AdamW {
   private rowMomentsFor(table: EmbeddingTable): TableState {
     let moments = this.rowMoments.get(table.name);
     if (moments === undefined) {
-      // A table first stepped now has missed no step of this optimizer.
+      // A table first stepped now is current up to the previous step; all its rows take this one.
       moments = this.tableState(table, EmbeddingTable.zerosLike(table), EmbeddingTable.zerosLike(table), this.step - 1);
       this.rowMoments.set(table.name, moments);
     }
