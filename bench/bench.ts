@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --device D] [-- --quick] [-- --memory]`: throughput of the encoder on the chosen backend
+ * `npm run bench [-- --device D] [-- --quick] [-- --memory | --tables]`: throughput of the encoder on the chosen backend
  * as JSON on stdout: encode sentences/s, train steps/s (forward + backward + AdamW), the
  * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; plus
  * the peak memory of a training step on a 250,000 × 256 embedding table, and vocabulary training.
@@ -21,6 +21,8 @@ const device = (args.includes("--device") ? args[args.indexOf("--device") + 1]! 
 const quick = args.includes("--quick");
 // Only the step-memory measurement (and the time of those steps): the optimizer's figures without the rest.
 const memoryOnly = args.includes("--memory");
+// Only the optimizer on a 500,000-row table, exact against lazy.
+const tablesOnly = args.includes("--tables");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
@@ -122,10 +124,54 @@ async function stepMemory(model: Transformer, batch: TokenBatch, mask: tf.Tensor
   };
 }
 
+/**
+ * The optimizer alone on a LaBSE-sized table (500,000 × 128, as `recipes/labse.yaml`'s hidden size):
+ * steps whose 2,048 ids follow a Zipf law (frequent rows recur, rare ones rest for hundreds of
+ * steps), exact against lazy: milliseconds per step and the step's peak memory growth.
+ */
+async function tableSteps(random: Random) {
+  const rows = 500_000;
+  const width = 128;
+  const steps = quick ? 30 : 200;
+  const zipf = () => Math.min(rows - 1, Math.floor(Math.exp(random.next() * Math.log(rows)) - 1));
+  const measure = async (embeddings: "exact" | "lazy") => {
+    const values = tf.randomNormal([rows, width], 0, 0.02, "float32", 2) as tf.Tensor2D;
+    const table = EmbeddingTable.fromTensor("embeddings.word_embeddings.weight", values);
+    values.dispose();
+    const optimizer = new AdamW({ learningRate: 2e-3, embeddings });
+    const step = () => {
+      const ids = Int32Array.from(new Set(Array.from({ length: 2048 }, zipf))).sort();
+      const gradients = computeGradients({ trainableParameters: () => new Map(), sparseTables: () => [table] }, new Map([[table, [ids]]]), (sparse) =>
+        tf.tidy(() => tf.sum(tf.square(sparse.get(table)!.variable)) as tf.Scalar),
+      );
+      optimizer.apply(new Map(), gradients, 2e-3);
+      disposeGradients(gradients);
+    };
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    const millisecondsPerStep = (performance.now() - started) / steps;
+    const resident = tf.memory().numBytes;
+    const profile = await tf.profile(step);
+    const flushStarted = performance.now();
+    table.toTensor().dispose(); // an export or evaluation: every resting row caught up
+    const fullCatchUpSeconds = (performance.now() - flushStarted) / 1000;
+    optimizer.dispose();
+    table.dispose();
+    return { millisecondsPerStep, stepPeakGrowthBytes: profile.peakBytes - resident, fullCatchUpSeconds };
+  };
+  const result = { rows, width, steps, exact: await measure("exact"), lazy: await measure("lazy") };
+  log(`500000-row table: exact ${result.exact.millisecondsPerStep.toFixed(0)} ms/step, lazy ${result.lazy.millisecondsPerStep.toFixed(0)} ms/step`);
+  return result;
+}
+
 async function main(): Promise<void> {
   const chosen = await selectDevice(device, { log });
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
+  if (tablesOnly) {
+    process.stdout.write(JSON.stringify({ backend: chosen.backend, optimizerOnly: await tableSteps(random) }, null, 2) + "\n");
+    return;
+  }
   if (memoryOnly) {
     const model = Transformer.initialize(config, 1);
     const batch = randomBatch(random);
@@ -133,7 +179,8 @@ async function main(): Promise<void> {
     const sparseEmbedding = await stepMemory(model, batch, mask, random);
     model.dispose();
     mask.dispose();
-    process.stdout.write(JSON.stringify({ backend: chosen.backend, device: chosen.device, threads: chosen.threads, config: shape, sparseEmbedding }, null, 2) + "\n");
+    const optimizerOnly = await tableSteps(random);
+    process.stdout.write(JSON.stringify({ backend: chosen.backend, device: chosen.device, threads: chosen.threads, config: shape, sparseEmbedding, optimizerOnly }, null, 2) + "\n");
     return;
   }
   const matmul = {
