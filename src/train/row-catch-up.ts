@@ -98,56 +98,100 @@ export interface TableState {
 /** Elements of the largest `[rows, terms, width]` temporary a catch-up builds. */
 const elementBudget = 1 << 22;
 const termsPerPass = 16;
+/** Blocks settled together: each block of a window is rewritten once per table, whatever the chunking. */
+const blocksPerWindow = 8;
 
 /**
  * Bring the rows `ids` (sorted, unique; every row when undefined) of `state` up to step `target`,
  * applying the zero-gradient steps each missed, as torch's dense AdamW would have.
  */
 export function catchUpRows(state: TableState, ids: Int32Array | undefined, target: number, history: StepHistory, constants: AdamConstants, terms: number): void {
-  const resting: number[] = [];
-  const moving: number[] = [];
+  const window = state.table.blockRows * blocksPerWindow;
   const count = ids === undefined ? state.table.rows : ids.length;
+  let resting: number[] = [];
+  let moving: number[] = [];
+  let windowEnd = -1;
+  const settleWindow = () => {
+    if (resting.length + moving.length > 0) settle(state, resting, moving, target, history, constants, terms);
+    resting = [];
+    moving = [];
+  };
   for (let i = 0; i < count; i++) {
     const id = ids === undefined ? i : ids[i]!;
+    if (id >= windowEnd) {
+      settleWindow();
+      windowEnd = (Math.floor(id / window) + 1) * window;
+    }
     if (state.lastStep[id]! >= target) continue;
     (state.moving[id] ? moving : resting).push(id);
   }
-  if (resting.length > 0) decayRows(state, resting, target, history);
-  if (moving.length > 0) moveRows(state, moving, target, history, constants, terms);
+  settleWindow();
 }
 
-/** Rows with zero moments: only the decay product applies. */
-function decayRows(state: TableState, ids: number[], target: number, history: StepHistory): void {
-  const factors = ids.map((id) => history.decay(state.lastStep[id]!, target, state.decays));
-  for (const id of ids) state.lastStep[id] = target;
-  if (!state.decays) return;
-  for (let start = 0; start < ids.length; start += state.table.blockRows) {
-    const chunk = Int32Array.from(ids.slice(start, start + state.table.blockRows));
-    const scale = Float32Array.from(factors.slice(start, start + state.table.blockRows));
-    const values = tf.tidy(() => tf.mul(state.table.gatherRows(chunk), tf.tensor2d(scale, [chunk.length, 1])) as tf.Tensor2D);
-    state.table.scatterRows(chunk, values);
-    values.dispose();
+interface Settled {
+  ids: number[];
+  value: tf.Tensor2D;
+  first?: tf.Tensor2D;
+  second?: tf.Tensor2D;
+}
+
+/** Catch up one window's rows, then write each table's rows back in one scatter. */
+function settle(state: TableState, resting: number[], moving: number[], target: number, history: StepHistory, constants: AdamConstants, terms: number): void {
+  const since = new Map<number, number>();
+  for (const id of [...resting, ...moving]) since.set(id, state.lastStep[id]!);
+  // Marked first: the reads below go through the table's own catch-up, which must find nothing to do.
+  for (const id of since.keys()) state.lastStep[id] = target;
+  const parts: Settled[] = [];
+  try {
+    if (resting.length > 0 && state.decays) parts.push(decayRows(state, resting, since, target, history));
+    if (moving.length > 0) parts.push(...moveRows(state, moving, since, target, history, constants, terms));
+    write(state.table, parts, (part) => part.value);
+    const moved = parts.filter((part) => part.first !== undefined);
+    write(state.first, moved, (part) => part.first!);
+    write(state.second, moved, (part) => part.second!);
+  } finally {
+    for (const part of parts) tf.dispose([part.value, part.first, part.second].filter((tensor) => tensor !== undefined));
   }
 }
 
+/** Scatter the parts' rows into `table` at once, in id order. */
+function write(table: EmbeddingTable, parts: Settled[], pick: (part: Settled) => tf.Tensor2D): void {
+  if (parts.length === 0) return;
+  const ids = parts.flatMap((part) => part.ids);
+  const order = ids.map((_, index) => index).sort((a, b) => ids[a]! - ids[b]!);
+  const values = tf.tidy(() => {
+    const all = parts.length === 1 ? pick(parts[0]!) : tf.concat(parts.map(pick), 0);
+    return tf.gather(all, tf.tensor1d(Int32Array.from(order), "int32")) as tf.Tensor2D;
+  });
+  table.scatterRows(Int32Array.from(order, (index) => ids[index]!), values);
+  values.dispose();
+}
+
+/** Rows with zero moments: only the decay product applies. */
+function decayRows(state: TableState, ids: number[], since: Map<number, number>, target: number, history: StepHistory): Settled {
+  const scale = Float32Array.from(ids, (id) => history.decay(since.get(id)!, target, state.decays));
+  const value = tf.tidy(() => tf.mul(state.table.gatherRows(Int32Array.from(ids)), tf.tensor2d(scale, [ids.length, 1])) as tf.Tensor2D);
+  return { ids, value };
+}
+
 /** Rows with moments: decay plus the momentum moves of up to `terms` missed steps. */
-function moveRows(state: TableState, ids: number[], target: number, history: StepHistory, constants: AdamConstants, terms: number): void {
+function moveRows(state: TableState, ids: number[], since: Map<number, number>, target: number, history: StepHistory, constants: AdamConstants, terms: number): Settled[] {
   const { beta1, beta2, epsilon } = constants;
   const width = state.table.width;
-  const termCount = (id: number) => Math.min(target - state.lastStep[id]!, terms);
-  ids.sort((a, b) => termCount(a) - termCount(b)); // rows needing few terms share passes
+  const termCount = (id: number) => Math.min(target - since.get(id)!, terms);
+  const sorted = [...ids].sort((a, b) => termCount(a) - termCount(b)); // rows needing few terms share passes
+  const parts: Settled[] = [];
   let begin = 0;
-  while (begin < ids.length) {
+  while (begin < sorted.length) {
     let end = begin + 1;
-    while (end < ids.length && (end + 1 - begin) * Math.min(termsPerPass, Math.max(1, termCount(ids[end]!))) * width <= elementBudget) end++;
-    const chunk = Int32Array.from(ids.slice(begin, end)).sort();
-    const since = Array.from(chunk, (id) => state.lastStep[id]!);
+    while (end < sorted.length && (end + 1 - begin) * Math.min(termsPerPass, Math.max(1, termCount(sorted[end]!))) * width <= elementBudget) end++;
+    const chunk = Int32Array.from(sorted.slice(begin, end)).sort();
+    const starts = Array.from(chunk, (id) => since.get(id)!);
     const most = Math.max(...Array.from(chunk, termCount));
     const rows = chunk.length;
-    const decay = Float32Array.from(since, (s) => history.decay(s, target, state.decays));
-    const firstDecay = Float32Array.from(since, (s) => beta1 ** (target - s));
-    const secondDecay = Float32Array.from(since, (s) => beta2 ** (target - s));
-    for (const id of chunk) state.lastStep[id] = target;
+    const decay = Float32Array.from(starts, (s) => history.decay(s, target, state.decays));
+    const firstDecay = Float32Array.from(starts, (s) => beta1 ** (target - s));
+    const secondDecay = Float32Array.from(starts, (s) => beta2 ** (target - s));
     const next = tf.tidy(() => {
       const value = state.table.gatherRows(chunk); // [rows, width]
       const first = state.first.gatherRows(chunk);
@@ -159,7 +203,7 @@ function moveRows(state: TableState, ids: number[], target: number, history: Ste
         const span = Math.min(termsPerPass, most - offset);
         const a = new Float32Array(rows * span);
         const b = new Float32Array(rows * span).fill(1);
-        since.forEach((s, row) => {
+        starts.forEach((s, row) => {
           const limit = Math.min(target - s, terms);
           for (let t = 0; t < span && offset + t < limit; t++) {
             const k = offset + t + 1;
@@ -180,10 +224,8 @@ function moveRows(state: TableState, ids: number[], target: number, history: Ste
         second: tf.mul(second, column(secondDecay)) as tf.Tensor2D,
       };
     });
-    state.table.scatterRows(chunk, next.value);
-    state.first.scatterRows(chunk, next.first);
-    state.second.scatterRows(chunk, next.second);
-    tf.dispose([next.value, next.first, next.second]);
+    parts.push({ ids: Array.from(chunk), ...next });
     begin = end;
   }
+  return parts;
 }
