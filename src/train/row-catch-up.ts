@@ -200,22 +200,27 @@ function moveRows(state: TableState, ids: number[], since: Map<number, number>, 
       const momentum = first.expandDims(1); // [rows, 1, width]
       let moves: tf.Tensor = tf.zeros([rows, width]);
       for (let offset = 0; offset < most; offset += termsPerPass) {
-        const span = Math.min(termsPerPass, most - offset);
-        const a = new Float32Array(rows * span);
-        const b = new Float32Array(rows * span).fill(1);
-        starts.forEach((s, row) => {
-          const limit = Math.min(target - s, terms);
-          for (let t = 0; t < span && offset + t < limit; t++) {
-            const k = offset + t + 1;
-            const j = s + k;
-            a[row * span + t] = (history.rate(j) / (1 - beta1 ** j)) * beta1 ** k * history.decay(j, target, state.decays);
-            b[row * span + t] = beta2 ** (k / 2) / Math.sqrt(1 - beta2 ** j);
-          }
+        // Each pass in its own scope: only the running sum outlives it, so the peak is one pass's.
+        const previous = moves;
+        moves = tf.tidy(() => {
+          const span = Math.min(termsPerPass, most - offset);
+          const a = new Float32Array(rows * span);
+          const b = new Float32Array(rows * span).fill(1);
+          starts.forEach((s, row) => {
+            const limit = Math.min(target - s, terms);
+            for (let t = 0; t < span && offset + t < limit; t++) {
+              const k = offset + t + 1;
+              const j = s + k;
+              a[row * span + t] = (history.rate(j) / (1 - beta1 ** j)) * beta1 ** k * history.decay(j, target, state.decays);
+              b[row * span + t] = beta2 ** (k / 2) / Math.sqrt(1 - beta2 ** j);
+            }
         });
         const scaleA = tf.tensor3d(a, [rows, span, 1]);
         const scaleB = tf.tensor3d(b, [rows, span, 1]);
         const terms3 = tf.div(tf.mul(scaleA, momentum), tf.add(tf.mul(scaleB, root), epsilon)); // [rows, span, width]
-        moves = tf.add(moves, tf.sum(terms3, 1));
+        return tf.add(previous, tf.sum(terms3, 1));
+        });
+        previous.dispose();
       }
       const column = (values: Float32Array) => tf.tensor2d(values, [rows, 1]);
       return {
