@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch]`: throughput
- * of the encoder on the chosen backend as JSON on stdout, each figure with the engine and thread
- * count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the backend's
- * own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak memory
- * growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table, and
- * vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
+ * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch] [-- --memory | --tables]`:
+ * throughput of the encoder on the chosen backend as JSON on stdout, each figure with the engine
+ * and thread count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the
+ * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak
+ * memory growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table,
+ * and vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
  * threads and adds its figures and babelbed's ratio to them.
  */
 import { availableParallelism } from "node:os";
@@ -28,6 +28,10 @@ const device = (valueOf("--device") ?? "auto") as "auto";
 const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
 const quick = args.includes("--quick");
 const compareTorch = args.includes("--compare-torch");
+// Only the step-memory measurement (and the time of those steps): the optimizer's figures without the rest.
+const memoryOnly = args.includes("--memory");
+// Only the optimizer on a 500,000-row table, exact against lazy.
+const tablesOnly = args.includes("--tables");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
@@ -85,12 +89,123 @@ function forwardFlopsPerSentence(): number {
   return layers * (projections + feedForward + attention);
 }
 
+/**
+ * Peak memory of a training step, measured by tfjs' own profiler, on the benchmark's vocabulary and
+ * on a LaBSE/XLM-R sized one: with row-sparse updates the two peaks differ by far less than a table.
+ * A few steps run first, so the profiled step finds rows left behind by earlier steps (the optimizer
+ * catches those up), and the profiled step is timed on its own.
+ */
+async function stepMemory(model: Transformer, batch: TokenBatch, mask: tf.Tensor2D, random: Random) {
+  const warmSteps = 4;
+  const peakGrowth = async (vocab: number) => {
+    const values = tf.randomNormal([vocab, shape.hidden], 0, 0.02, "float32", 1) as tf.Tensor2D;
+    const table = EmbeddingTable.fromTensor("embeddings.word_embeddings.weight", values);
+    values.dispose();
+    const original = model.wordEmbeddings;
+    (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = table;
+    const stepOptimizer = new AdamW({ learningRate: 1e-4 });
+    const profiledStep = () => {
+      const ids = { ...batch, inputIds: Int32Array.from(batch.inputIds, () => random.integer(vocab)) };
+      const gradients = computeGradients(model, new Map([[table, [ids.inputIds]]]), (sparse) =>
+        tf.tidy(() => tf.mean(tf.square(pool(model.forward(ids, { sparse }), mask, "mean"))) as tf.Scalar),
+      );
+      stepOptimizer.apply(model.trainableParameters(), gradients);
+      disposeGradients(gradients);
+    };
+    for (let i = 0; i < warmSteps; i++) profiledStep(); // creates the optimizer's moments, leaves rows behind
+    const meter = meterWasmHeap();
+    const heapResident = meter?.current() ?? 0;
+    profiledStep();
+    const heapPeakGrowthBytes = meter === undefined ? undefined : meter.peak() - heapResident;
+    meter?.stop();
+    const resident = tf.memory().numBytes;
+    const started = performance.now();
+    const profile = await tf.profile(profiledStep);
+    const stepSeconds = (performance.now() - started) / 1000;
+    stepOptimizer.dispose();
+    table.dispose();
+    (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = original;
+    return {
+      vocab,
+      tableBytes: vocab * shape.hidden * 4,
+      residentBytes: resident,
+      stepPeakGrowthBytes: profile.peakBytes - resident,
+      heapPeakGrowthBytes,
+      stepSeconds,
+    };
+  };
+  const smallVocabulary = await peakGrowth(shape.vocab);
+  const largeVocabulary = await peakGrowth(250_000);
+  log(`step peak growth: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
+  return {
+    smallVocabulary,
+    largeVocabulary,
+    peakGrowthDifferenceBytes: largeVocabulary.stepPeakGrowthBytes - smallVocabulary.stepPeakGrowthBytes,
+    note: "step peak growth = activations + gradients of one step; a dense embedding gradient would add at least one table (256 MB) at 250000 rows",
+  };
+}
+
+/**
+ * The optimizer alone on a LaBSE-sized table (500,000 × 128, as `recipes/labse.yaml`'s hidden size):
+ * steps whose 2,048 ids follow a Zipf law (frequent rows recur, rare ones rest for hundreds of
+ * steps), exact against lazy: milliseconds per step and the step's peak memory growth.
+ */
+async function tableSteps(random: Random) {
+  const rows = 500_000;
+  const width = 128;
+  const steps = quick ? 30 : 200;
+  const zipf = () => Math.min(rows - 1, Math.floor(Math.exp(random.next() * Math.log(rows)) - 1));
+  const measure = async (embeddings: "exact" | "lazy") => {
+    const values = tf.randomNormal([rows, width], 0, 0.02, "float32", 2) as tf.Tensor2D;
+    const table = EmbeddingTable.fromTensor("embeddings.word_embeddings.weight", values);
+    values.dispose();
+    const optimizer = new AdamW({ learningRate: 2e-3, embeddings });
+    const step = () => {
+      const ids = Int32Array.from(new Set(Array.from({ length: 2048 }, zipf))).sort();
+      const gradients = computeGradients({ trainableParameters: () => new Map(), sparseTables: () => [table] }, new Map([[table, [ids]]]), (sparse) =>
+        tf.tidy(() => tf.sum(tf.square(sparse.get(table)!.variable)) as tf.Scalar),
+      );
+      optimizer.apply(new Map(), gradients, 2e-3);
+      disposeGradients(gradients);
+    };
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    const millisecondsPerStep = (performance.now() - started) / steps;
+    const resident = tf.memory().numBytes;
+    const profile = await tf.profile(step);
+    const flushStarted = performance.now();
+    table.toTensor().dispose(); // an export or evaluation: every resting row caught up
+    const fullCatchUpSeconds = (performance.now() - flushStarted) / 1000;
+    optimizer.dispose();
+    table.dispose();
+    return { millisecondsPerStep, stepPeakGrowthBytes: profile.peakBytes - resident, fullCatchUpSeconds };
+  };
+  const result = { rows, width, steps, exact: await measure("exact"), lazy: await measure("lazy") };
+  log(`500000-row table: exact ${result.exact.millisecondsPerStep.toFixed(0)} ms/step, lazy ${result.lazy.millisecondsPerStep.toFixed(0)} ms/step`);
+  return result;
+}
+
 async function main(): Promise<void> {
   const chosen = await selectDevice(device, { log, threads });
   // Every figure says where it ran: "wasm, 2 threads".
   const ranOn = { engine: `${chosen.device} (tfjs backend "${chosen.backend}")`, threads: chosen.threads };
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
+  if (tablesOnly) {
+    process.stdout.write(JSON.stringify({ backend: chosen.backend, optimizerOnly: await tableSteps(random) }, null, 2) + "\n");
+    return;
+  }
+  if (memoryOnly) {
+    const model = Transformer.initialize(config, 1);
+    const batch = randomBatch(random);
+    const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
+    const sparseEmbedding = await stepMemory(model, batch, mask, random);
+    model.dispose();
+    mask.dispose();
+    const optimizerOnly = await tableSteps(random);
+    process.stdout.write(JSON.stringify({ backend: chosen.backend, device: chosen.device, threads: chosen.threads, config: shape, sparseEmbedding, optimizerOnly }, null, 2) + "\n");
+    return;
+  }
   const matmul = {
     feedForward: await matmulRate(tokens, shape.hidden, shape.intermediate),
     projection: await matmulRate(tokens, shape.hidden, shape.hidden),
@@ -122,40 +237,10 @@ async function main(): Promise<void> {
   log(`train ${(1 / trainSeconds).toFixed(2)} steps/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
   optimizer.dispose();
 
-  // Peak memory of a training step, measured by tfjs' own profiler, on the benchmark's vocabulary and
-  // on a LaBSE/XLM-R sized one: with row-sparse updates the two peaks differ by far less than a table.
-  const peakGrowth = async (vocab: number) => {
-    const values = tf.randomNormal([vocab, shape.hidden], 0, 0.02, "float32", 1) as tf.Tensor2D;
-    const table = EmbeddingTable.fromTensor("embeddings.word_embeddings.weight", values);
-    values.dispose();
-    const original = model.wordEmbeddings;
-    (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = table;
-    const ids = { ...batch, inputIds: Int32Array.from(batch.inputIds, () => random.integer(vocab)) };
-    const stepOptimizer = new AdamW({ learningRate: 1e-4 });
-    const profiledStep = () => {
-      const gradients = computeGradients(model, new Map([[table, [ids.inputIds]]]), (sparse) =>
-        tf.tidy(() => tf.mean(tf.square(pool(model.forward(ids, { sparse }), mask, "mean"))) as tf.Scalar),
-      );
-      stepOptimizer.apply(model.trainableParameters(), gradients);
-      disposeGradients(gradients);
-    };
-    profiledStep(); // creates the optimizer's moments
-    const meter = meterWasmHeap();
-    const heapResident = meter?.current() ?? 0;
-    profiledStep();
-    const heapPeakGrowthBytes = meter === undefined ? undefined : meter.peak() - heapResident;
-    meter?.stop();
-    const resident = tf.memory().numBytes;
-    const profile = await tf.profile(profiledStep);
-    stepOptimizer.dispose();
-    table.dispose();
-    (model as { wordEmbeddings: EmbeddingTable }).wordEmbeddings = original;
-    return { vocab, tableBytes: vocab * shape.hidden * 4, residentBytes: resident, stepPeakGrowthBytes: profile.peakBytes - resident, heapPeakGrowthBytes };
-  };
-  const smallVocabulary = await peakGrowth(shape.vocab);
-  const largeVocabulary = await peakGrowth(250_000);
-  const heapGrowth = smallVocabulary.heapPeakGrowthBytes === undefined ? "" : ` (wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB)`;
-  log(`step peak growth${heapGrowth}: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
+  const sparseEmbedding = await stepMemory(model, batch, mask, random);
+  const { smallVocabulary } = sparseEmbedding;
+  const heapGrowth = smallVocabulary.heapPeakGrowthBytes === undefined ? "" : `, wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB`;
+  log(`step peak growth at ${shape.vocab} rows: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB as tfjs counts${heapGrowth}`);
   model.dispose();
   mask.dispose();
 
@@ -186,13 +271,7 @@ async function main(): Promise<void> {
       ...ranOn,
     },
     torch,
-    sparseEmbedding: {
-      ...ranOn,
-      smallVocabulary,
-      largeVocabulary,
-      peakGrowthDifferenceBytes: largeVocabulary.stepPeakGrowthBytes - smallVocabulary.stepPeakGrowthBytes,
-      note: "step peak growth = activations + gradients of one step; a dense embedding gradient would add at least one table (256 MB) at 250000 rows",
-    },
+    sparseEmbedding: { ...ranOn, ...sparseEmbedding },
     vocabularyTraining: vocabulary,
     notes: "FLOPs count matmuls only (projections, feed-forward, attention); training counts 3x the forward pass.",
   };

@@ -27,7 +27,7 @@ export { additiveMarginLoss, type AdditiveMarginOptions } from "./objectives/add
 export { MaskedLanguageModelHead } from "./objectives/masked-language-model.js";
 export { MaskedLanguageModel } from "./train/masked-language-model.js";
 
-export { AdamW, noDecayOnBiasAndLayerNorm, type AdamWOptions } from "./train/adamw.js";
+export { AdamW, noDecayOnBiasAndLayerNorm, type AdamWOptions, type EmbeddingUpdate } from "./train/adamw.js";
 export { clipGlobalNorm } from "./train/clip.js";
 export { learningRateAt, type ScheduleName, type ScheduleOptions } from "./train/schedule.js";
 export { computeGradients, addGradients, disposeGradients, type Gradients, type Trainable, type RowGradient } from "./train/gradients.js";

@@ -19,7 +19,8 @@ export async function saveTrainingCheckpoint<State extends object>(dir: string, 
   try {
     const parameters = new Map<string, tf.Tensor>();
     for (const [name, variable] of trainer.parameters()) parameters.set(name, variable.clone());
-    for (const table of trainer.sparseTables()) parameters.set(table.name, table.toTensor());
+    // Rows as stored: the optimizer state records the steps they still owe (exact AdamW).
+    for (const table of trainer.sparseTables()) parameters.set(table.name, table.storedTensor());
     await writeSafetensors(path.join(staging, "parameters.safetensors"), await release(parameters));
     await writeSafetensors(path.join(staging, "optimizer.safetensors"), await release(trainer.optimizer.stateTensors()));
     await writeJsonAtomic(path.join(staging, "trainer.json"), { ...trainer.state(), totalSteps: trainer.totalSteps, ...extra });

@@ -10,6 +10,13 @@ import * as tf from "@tensorflow/tfjs";
  * the updated rows back block by block, so no step allocates a whole-table tensor.
  */
 export class EmbeddingTable {
+  /**
+   * Set by an optimizer that defers the updates of rows a step did not touch (exact AdamW):
+   * brings the given sorted rows (every row when undefined) up to date. Every read of the
+   * table (`gatherRows`, `toTensor`) calls it first, so no reader sees a row behind.
+   */
+  catchUp: ((sortedIds?: Int32Array) => void) | undefined;
+
   constructor(
     readonly name: string,
     readonly rows: number,
@@ -43,6 +50,7 @@ export class EmbeddingTable {
 
   /** Rows for sorted, unique ids, in that order: `[ids.length, width]`. */
   gatherRows(sortedIds: Int32Array): tf.Tensor2D {
+    this.catchUp?.(sortedIds);
     return tf.tidy(() => {
       const parts: tf.Tensor2D[] = [];
       forEachBlock(sortedIds, this.blockRows, (block, start, local) => {
@@ -78,6 +86,7 @@ export class EmbeddingTable {
     if (values.shape[0] !== this.rows || values.shape[1] !== this.width) {
       throw new Error(`${this.name}: expected [${this.rows}, ${this.width}], got [${values.shape.join(", ")}]`);
     }
+    this.catchUp?.(); // settle deferred updates first, so none lands on the new values
     this.blocks.forEach((block, index) => {
       const start = index * this.blockRows;
       const slice = tf.tidy(() => values.slice([start, 0], [block.shape[0]!, this.width]));
@@ -88,6 +97,15 @@ export class EmbeddingTable {
 
   /** The whole table as one tensor (for export and tied decoders); the caller disposes it. */
   toTensor(): tf.Tensor2D {
+    this.catchUp?.();
+    return this.storedTensor();
+  }
+
+  /**
+   * The rows as stored, deferred updates not applied: for training checkpoints, which save the
+   * optimizer's record of those too, so a resumed run repeats the uninterrupted one bit for bit.
+   */
+  storedTensor(): tf.Tensor2D {
     return tf.tidy(() => (this.blocks.length === 1 ? this.blocks[0]!.clone() : tf.concat(this.blocks, 0)) as tf.Tensor2D);
   }
 

@@ -71,6 +71,15 @@ export const trainingSchema = z
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+    optimizer: z
+      .object({
+        embeddings: z
+          .enum(["exact", "lazy"])
+          .default("exact")
+          .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

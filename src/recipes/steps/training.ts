@@ -33,7 +33,7 @@ export async function runTraining(
     weightDecay: training.weightDecay,
     maxGradNorm: training.maxGradNorm,
     seed: context.recipe.seed,
-  });
+  }, { embeddings: training.optimizer?.embeddings ?? "exact" });
   try {
     return await trainEncoder(context, name, encoder, trainer, training, tasks, {
       record: (record: StepRecord) => ({ epoch: record.epoch, objective: record.objective, loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm }),
