@@ -10,7 +10,6 @@
 import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
-import { defaultConfig } from "../src/model/config.js";
 import { EmbeddingTable } from "../src/model/embedding.js";
 import { pool } from "../src/model/pooling.js";
 import { Transformer } from "../src/model/transformer.js";
@@ -20,6 +19,7 @@ import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
 import { torchFigures, type TorchFigures } from "./compare-torch.js";
+import { config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
@@ -34,15 +34,6 @@ const memoryOnly = args.includes("--memory");
 const tablesOnly = args.includes("--tables");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
-const config = defaultConfig({
-  vocabSize: shape.vocab,
-  hiddenSize: shape.hidden,
-  numHiddenLayers: shape.layers,
-  numAttentionHeads: shape.heads,
-  intermediateSize: shape.intermediate,
-  maxPositionEmbeddings: 64,
-});
 
 /** Seconds per call of `run`, the median of `repeats` timed calls after `warmup` untimed ones. */
 async function time(run: () => Promise<void>, warmup: number, repeats: number): Promise<number> {

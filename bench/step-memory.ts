@@ -9,28 +9,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
-import { defaultConfig } from "../src/model/config.js";
 import { pool } from "../src/model/pooling.js";
 import { Transformer } from "../src/model/transformer.js";
 import type { TokenBatch } from "../src/model/batch.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
+import { config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
 const chosen = await selectDevice((valueOf("--device") ?? "auto") as "auto", { threads });
-const shape = { hidden: 256, layers: 4, heads: 4, intermediate: 1024, tokens: 32, batch: 32, vocab: 30522 };
-const config = defaultConfig({
-  vocabSize: shape.vocab,
-  hiddenSize: shape.hidden,
-  numHiddenLayers: shape.layers,
-  numAttentionHeads: shape.heads,
-  intermediateSize: shape.intermediate,
-  maxPositionEmbeddings: 64,
-});
 const model = Transformer.initialize(config, 1);
 const random = new Random(1);
 const size = shape.batch * shape.tokens;
