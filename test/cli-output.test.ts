@@ -64,8 +64,9 @@ test("encode --output - writes JSON lines to stdout; redirected stderr has one d
 
 /** `babelbed ARGS` on a pseudo-terminal (util-linux `script`), everything it wrote to it. */
 function onTerminal(args: string[], extra: NodeJS.ProcessEnv): Promise<string> {
-  // Colour as a user's shell has it: neither NO_COLOR nor FORCE_COLOR unless given.
-  const { NO_COLOR: _noColour, FORCE_COLOR: _forceColour, ...inherited } = process.env;
+  // Colour as a user's shell has it: neither NO_COLOR nor FORCE_COLOR unless given, and no CI
+  // (CI=true, as CI sets it, turns chalk's colour off even on a terminal).
+  const { NO_COLOR: _noColour, FORCE_COLOR: _forceColour, CI: _ci, ...inherited } = process.env;
   const env = { ...inherited, TERM: "xterm-256color", ...extra };
   // A terminal of a real size: on script's 0-column one, ora's spinner redraws without end.
   const command = `stty cols 100 rows 40; ${[process.execPath, cliPath, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(" ")}`;
