@@ -14,7 +14,7 @@ export function temporarySibling(target: string): string {
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const temporary = temporarySibling(file);
-  try {
+  await renameWhenWritten(temporary, file, async () => {
     const handle = await fs.open(temporary, "w");
     try {
       await handle.writeFile(data);
@@ -22,6 +22,13 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     } finally {
       await handle.close();
     }
+  });
+}
+
+/** Run `write` (which fills and closes `temporary`), then rename it over `file`; on failure nothing is left behind. */
+async function renameWhenWritten(temporary: string, file: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
     await fs.rename(temporary, file);
   } catch (error) {
     // A full disk must not stay full because of the copy that did not fit.
@@ -131,20 +138,15 @@ export async function openAtomicWriter(file: string): Promise<AtomicWriter> {
       pendingLength += text.length;
       if (pendingLength >= 1 << 20) await flush();
     },
-    commit: async () => {
-      try {
+    commit: () =>
+      renameWhenWritten(temporary, file, async () => {
         try {
           await flush();
           await handle.sync();
         } finally {
           await handle.close();
         }
-        await fs.rename(temporary, file);
-      } catch (error) {
-        await fs.rm(temporary, { force: true, recursive: true }).catch(() => undefined);
-        throw writeError(file, error);
-      }
-    },
+      }),
     abort: async () => {
       await handle.close().catch(() => undefined);
       await fs.rm(temporary, { force: true });
