@@ -3,8 +3,8 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { before, test } from "node:test";
 import { saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import { babelbedInProcess as babelbed } from "./helpers/cli.js";
+import { editJson, editSafetensors } from "./helpers/model-edits.js";
 import { repositoryRoot } from "./helpers/fixtures.js";
 import { scratchDirectories } from "./helpers/scratch.js";
 import { tinyEncoder } from "./helpers/tiny-encoder.js";
@@ -46,17 +46,6 @@ const encode = (dir: string, ...flags: string[]) => ["encode", "--model", path.j
 const evaluateStep = (model: string, file = sts) => `name: t\nsteps:\n  - step: evaluate\n    name: e\n    model: ${model}\n    tasks:\n      - { task: sts, name: s, data: { kind: scored-pairs, file: ${file}, format: tsv, header: true, scoreRange: [0, 5] } }\n`;
 const noModels = async (dir: string) => assert.ok(!(await readdir(dir)).includes("out") || !(await readdir(path.join(dir, "out"))).includes("models"), "nothing was trained");
 
-async function editWeights(dir: string, edit: (tensors: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<void> {
-  const file = path.join(dir, "model", "model.safetensors");
-  const tensors = (await readSafetensors(file)).tensors as unknown as Map<string, { shape: number[]; data: Float32Array }>;
-  edit(tensors);
-  await writeSafetensors(file, tensors);
-}
-async function editJson(file: string, edit: (json: Record<string, unknown>) => void): Promise<void> {
-  const json = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-  edit(json);
-  await writeFile(file, JSON.stringify(json));
-}
 const config = (dir: string) => path.join(dir, "model", "config.json");
 
 const recipeCases: Case[] = [
@@ -127,10 +116,10 @@ const modelCases: Case[] = [
   { name: "weights only as PyTorch pickle", model: async (dir) => { await rm(path.join(dir, "model", "model.safetensors")); await writeFile(path.join(dir, "model", "pytorch_model.bin"), "x"); }, files: { "in.txt": "a\n" }, args: encode, code: 2, message: /pytorch_model\.bin \(PyTorch pickle\)/ },
   { name: "forged safetensors header length", model: async (dir) => { const file = path.join(dir, "model", "model.safetensors"); const bytes = await readFile(file); bytes.writeBigUInt64LE(1n << 40n, 0); await writeFile(file, bytes); }, files: { "in.txt": "a\n" }, args: encode, code: 2, message: /model\.safetensors: / },
   { name: "truncated safetensors", model: async (dir) => { const file = path.join(dir, "model", "model.safetensors"); const bytes = await readFile(file); await writeFile(file, bytes.subarray(0, bytes.length - 100)); }, files: { "in.txt": "a\n" }, args: encode, code: 2, message: /model\.safetensors: / },
-  { name: "NaN weight", model: (dir) => editWeights(dir, (tensors) => (tensors.get("embeddings.LayerNorm.weight")!.data[0] = Number.NaN)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /model\.safetensors: tensor "embeddings\.LayerNorm\.weight" holds NaN/, check: async (dir) => assert.ok(!(await readdir(dir)).includes("out.jsonl"), "no vectors written") },
-  { name: "infinite weight", model: (dir) => editWeights(dir, (tensors) => (tensors.get("encoder.layer.0.intermediate.dense.bias")!.data[1] = Number.POSITIVE_INFINITY)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /holds Infinity/ },
+  { name: "NaN weight", model: (dir) => editSafetensors(path.join(dir, "model", "model.safetensors"), (tensors) => (tensors.get("embeddings.LayerNorm.weight")!.data[0] = Number.NaN)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /model\.safetensors: tensor "embeddings\.LayerNorm\.weight" holds NaN/, check: async (dir) => assert.ok(!(await readdir(dir)).includes("out.jsonl"), "no vectors written") },
+  { name: "infinite weight", model: (dir) => editSafetensors(path.join(dir, "model", "model.safetensors"), (tensors) => (tensors.get("encoder.layer.0.intermediate.dense.bias")!.data[1] = Number.POSITIVE_INFINITY)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /holds Infinity/ },
   { name: "config with fewer layers than the weights", model: (dir) => editJson(config(dir), (json) => (json.num_hidden_layers = 1)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /tensors unused .*layers \(1\)/ },
-  { name: "an unknown tensor", model: (dir) => editWeights(dir, (tensors) => tensors.set("extra.weight", { shape: [1], data: new Float32Array(1) })), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /1 tensor unused \(extra\.weight\)/ },
+  { name: "an unknown tensor", model: (dir) => editSafetensors(path.join(dir, "model", "model.safetensors"), (tensors) => tensors.set("extra.weight", { shape: [1], data: new Float32Array(1) })), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /1 tensor unused \(extra\.weight\)/ },
   { name: "hidden size not the weights'", model: (dir) => editJson(config(dir), (json) => (json.hidden_size = 16)), files: { "in.txt": "a\n" }, args: encode, code: 2, message: /1_Pooling\/config\.json: pooling dimension 8 does not match "hidden_size" 16/ },
   { name: "vocabulary larger than the embedding table", model: async (dir) => { await rm(path.join(dir, "model", "tokenizer.json"), { force: true }); await writeFile(path.join(dir, "model", "vocab.txt"), (await readFile(path.join(dir, "model", "vocab.txt"), "utf8")) + "x1\nx2\n"); }, files: { "in.txt": "a\n" }, args: encode, code: 2, message: /vocab\.txt: the vocabulary has \d+ tokens but the embedding table/ },
   { name: "no tokenizer", model: async (dir) => { await rm(path.join(dir, "model", "tokenizer.json"), { force: true }); await rm(path.join(dir, "model", "vocab.txt")); }, files: { "in.txt": "a\n" }, args: encode, code: 2, message: /no tokenizer: expected vocab\.txt or tokenizer\.json/ },

@@ -3,9 +3,9 @@ import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import { BabelbedError } from "../src/util/files.js";
 import { babelbedInProcess as babelbed } from "./helpers/cli.js";
+import { editJson, editSafetensors } from "./helpers/model-edits.js";
 import { scratchDirectories } from "./helpers/scratch.js";
 import { tinyEncoder } from "./helpers/tiny-encoder.js";
 
@@ -20,19 +20,6 @@ async function savedModel(): Promise<string> {
   return dir;
 }
 
-async function editWeights(dir: string, edit: (tensors: Map<string, { shape: number[]; data: Float32Array }>) => void): Promise<void> {
-  const file = path.join(dir, "model.safetensors");
-  const tensors = (await readSafetensors(file)).tensors as unknown as Map<string, { shape: number[]; data: Float32Array }>;
-  edit(tensors);
-  await writeSafetensors(file, tensors);
-}
-
-async function editJson(file: string, edit: (json: Record<string, unknown>) => void): Promise<void> {
-  const json = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-  edit(json);
-  await writeFile(file, JSON.stringify(json));
-}
-
 const refused = (pattern: RegExp) => (error: unknown) => error instanceof BabelbedError && error.exitCode === 2 && pattern.test(error.message);
 
 test("a config.json with fewer layers than the checkpoint is refused, naming the layers it lacks", async () => {
@@ -43,18 +30,18 @@ test("a config.json with fewer layers than the checkpoint is refused, naming the
 
 test("unknown tensors are refused; the pooler and pre-training heads are ignored by name", async () => {
   const dir = await savedModel();
-  await editWeights(dir, (tensors) => {
+  await editSafetensors(path.join(dir, "model.safetensors"), (tensors) => {
     tensors.set("cls.predictions.bias", { shape: [4], data: new Float32Array(4) });
     tensors.set("lm_head.dense.weight", { shape: [2], data: new Float32Array(2) });
   });
   (await loadSentenceEncoder(dir)).dispose();
-  await editWeights(dir, (tensors) => tensors.set("decoder.weight", { shape: [2], data: new Float32Array(2) }));
+  await editSafetensors(path.join(dir, "model.safetensors"), (tensors) => tensors.set("decoder.weight", { shape: [2], data: new Float32Array(2) }));
   await assert.rejects(loadSentenceEncoder(dir), refused(/1 tensor unused \(decoder\.weight\)/));
 });
 
 test("non-finite weights are refused by loading, and so by encode and evaluate (exit 2, naming file and tensor)", async () => {
   const dir = await savedModel();
-  await editWeights(dir, (tensors) => (tensors.get("encoder.layer.1.output.dense.weight")!.data[5] = Number.NaN));
+  await editSafetensors(path.join(dir, "model.safetensors"), (tensors) => (tensors.get("encoder.layer.1.output.dense.weight")!.data[5] = Number.NaN));
   await assert.rejects(loadSentenceEncoder(dir), refused(/model\.safetensors: tensor "encoder\.layer\.1\.output\.dense\.weight" holds NaN \(element 5\)/));
   const work = scratch({ "in.txt": "one\ntwo\n", "sts.tsv": "a\tb\t1\nc\td\t2\ne\tf\t3\n" });
   const encoded = await babelbed(["encode", "--model", dir, "--input", path.join(work, "in.txt"), "--output", path.join(work, "out.jsonl"), "--device", "js"]);
