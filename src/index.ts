@@ -19,22 +19,22 @@ export { EmbeddingTable, SparseRows, type SparseLookup } from "./model/embedding
 export { padBatch, batchFromRows, type TokenBatch, type EncodedText } from "./model/batch.js";
 export { growTransformer, stackingSchedule } from "./model/stacking.js";
 
-export { SoftmaxClassifier, crossEntropy } from "./objectives/softmax.js";
-export { cosineSimilarityLoss, rowCosine } from "./objectives/cosine-similarity.js";
-export { tripletLoss } from "./objectives/triplet.js";
-export { mseLoss } from "./objectives/mse.js";
-export { additiveMarginLoss, type AdditiveMarginOptions } from "./objectives/additive-margin.js";
-export { MaskedLanguageModelHead } from "./objectives/masked-language-model.js";
-export { MaskedLanguageModel } from "./train/masked-language-model.js";
+export { SoftmaxClassifier, crossEntropy } from "./losses/softmax.js";
+export { cosineSimilarityLoss, rowCosine } from "./losses/cosine-similarity.js";
+export { tripletLoss } from "./losses/triplet.js";
+export { mseLoss } from "./losses/mse.js";
+export { additiveMarginLoss, type AdditiveMarginOptions } from "./losses/additive-margin.js";
+export { MaskedLanguageModelHead } from "./losses/masked-language-model-head.js";
+export { MaskedLanguageModel } from "./train/objectives/masked-language-model.js";
 
 export { AdamW, noDecayOnBiasAndLayerNorm, type AdamWOptions, type EmbeddingUpdate } from "./train/adamw.js";
 export { clipGlobalNorm } from "./train/clip.js";
 export { learningRateAt, type ScheduleName, type ScheduleOptions } from "./train/schedule.js";
 export { computeGradients, addGradients, disposeGradients, type Gradients, type Trainable, type RowGradient } from "./train/gradients.js";
 export { Trainer, type TrainerOptions, type TrainerHooks, type StepRecord } from "./train/trainer.js";
-export type { TrainingObjective, PreparedBatch } from "./train/objective.js";
-export { ClassificationObjective, RegressionObjective, TripletObjective } from "./train/siamese.js";
-export { DistillationObjective, type DistillationExample } from "./train/distillation.js";
+export type { TrainingObjective, PreparedBatch } from "./train/objectives/objective.js";
+export { ClassificationObjective, RegressionObjective, TripletObjective } from "./train/objectives/siamese.js";
+export { DistillationObjective, type DistillationExample } from "./train/objectives/distillation.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./train/masking.js";
 export { cachedContrastiveGradients, splitBatch } from "./train/gradient-cache.js";
 export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./train/pretraining.js";

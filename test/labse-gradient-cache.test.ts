@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { padBatch, type EncodedText, type TokenBatch } from "../src/model/batch.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import type { TransformerConfig } from "../src/model/config.js";
-import { additiveMarginLoss } from "../src/objectives/additive-margin.js";
+import { additiveMarginLoss } from "../src/losses/additive-margin.js";
 import { cachedContrastiveGradients, splitBatch } from "../src/train/gradient-cache.js";
 import { computeGradients, disposeGradients, type Gradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";

@@ -2,11 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { test } from "node:test";
-import { additiveMarginLoss } from "../src/objectives/additive-margin.js";
-import { cosineSimilarityLoss } from "../src/objectives/cosine-similarity.js";
-import { mseLoss } from "../src/objectives/mse.js";
-import { SoftmaxClassifier } from "../src/objectives/softmax.js";
-import { tripletLoss } from "../src/objectives/triplet.js";
+import { additiveMarginLoss } from "../src/losses/additive-margin.js";
+import { cosineSimilarityLoss } from "../src/losses/cosine-similarity.js";
+import { mseLoss } from "../src/losses/mse.js";
+import { SoftmaxClassifier } from "../src/losses/softmax.js";
+import { tripletLoss } from "../src/losses/triplet.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
 import { fixtureNames, fixturesRoot, loadExpected, loadTensors, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
 

@@ -7,7 +7,7 @@ import { JsonTokenizer, loadTokenizer, type TokenizerJson } from "../src/text/in
 import { AddedVocabulary } from "../src/text/added-tokens.js";
 import { jsonNormalizer } from "../src/text/normalizers.js";
 import { PrecompiledCharsmap } from "../src/text/precompiled.js";
-import type { AddedTokenJson } from "../src/text/tokenizer-json.js";
+import type { AddedTokenJson } from "../src/text/tokenizer-json-format.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const fixtures = path.join(repoRoot, "..", "shared", "fixtures");

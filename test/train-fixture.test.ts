@@ -5,7 +5,7 @@ import { padBatch, type TokenBatch } from "../src/model/batch.js";
 import { pool } from "../src/model/pooling.js";
 import type { Transformer } from "../src/model/transformer.js";
 import type { SparseLookup } from "../src/model/embedding.js";
-import { cosineSimilarityLoss } from "../src/objectives/cosine-similarity.js";
+import { cosineSimilarityLoss } from "../src/losses/cosine-similarity.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { testBackends, useBackend } from "./helpers/backends.js";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { SoftmaxClassifier } from "../src/objectives/softmax.js";
-import { DistillationObjective } from "../src/train/distillation.js";
+import { SoftmaxClassifier } from "../src/losses/softmax.js";
+import { DistillationObjective } from "../src/train/objectives/distillation.js";
 import { DualEncoderTrainer } from "../src/train/dual-encoder.js";
-import { ClassificationObjective, RegressionObjective, TripletObjective } from "../src/train/siamese.js";
+import { ClassificationObjective, RegressionObjective, TripletObjective } from "../src/train/objectives/siamese.js";
 import { Trainer } from "../src/train/trainer.js";
 import { useBackend } from "./helpers/backends.js";
 import { tinyEncoder, tinySentences } from "./helpers/tiny-encoder.js";

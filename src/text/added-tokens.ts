@@ -1,4 +1,4 @@
-import type { AddedTokenJson } from "./tokenizer-json.js";
+import type { AddedTokenJson } from "./tokenizer-json-format.js";
 
 /** A stretch of text still to tokenize, or one added token found in it. */
 export type AddedSplit =

@@ -1,4 +1,4 @@
-import { trainWordPiece } from "./trainer.js";
+import { trainWordPiece } from "./vocabulary-trainer.js";
 
 export interface VocabTrainingBenchmarkOptions {
   /** Number of synthetic sentences (default 200,000). */

@@ -6,7 +6,7 @@ import { jsonNormalizer } from "./normalizers.js";
 import { AddedVocabulary } from "./added-tokens.js";
 import { jsonPreTokenizer, type PreTokenize } from "./pre-tokenizers.js";
 import { applyTemplate, specialCount, specialTemplate, type SpecialTemplate } from "./template.js";
-import type { TokenizerJson } from "./tokenizer-json.js";
+import type { TokenizerJson } from "./tokenizer-json-format.js";
 import { contentBudget, earlyStopLength, longestFirstLengths } from "./truncation.js";
 import type { EncodeOptions, Encoding, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
 

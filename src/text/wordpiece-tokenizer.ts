@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/files.js";
 import { configFilesFor } from "./config.js";
-import { bertTokenizerJson } from "./tokenizer-json.js";
+import { bertTokenizerJson } from "./tokenizer-json-format.js";
 import type { Tokenizer } from "./types.js";
 import { WordPieceCore } from "./wordpiece-core.js";
 

@@ -2,7 +2,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { padBatch, type EncodedText } from "../model/batch.js";
 import type { EmbeddingTable } from "../model/embedding.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { additiveMarginLoss, type AdditiveMarginOptions } from "../objectives/additive-margin.js";
+import { additiveMarginLoss, type AdditiveMarginOptions } from "../losses/additive-margin.js";
 import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";

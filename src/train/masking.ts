@@ -1,5 +1,5 @@
 import { padBatch, type TokenBatch } from "../model/batch.js";
-import { ignoredLabel } from "../objectives/masked-language-model.js";
+import { ignoredLabel } from "../losses/masked-language-model-head.js";
 import type { Random } from "../util/random.js";
 
 /** The special token ids of the vocabulary. */

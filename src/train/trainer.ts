@@ -4,7 +4,7 @@ import { Random } from "../util/random.js";
 import { AdamW, type AdamWOptions } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { computeGradients, type Trainable } from "./gradients.js";
-import type { TrainingObjective } from "./objective.js";
+import type { TrainingObjective } from "./objectives/objective.js";
 import { hashSeed, trainLoop, type LoopOutcome, type Resumable } from "./resumable.js";
 import { learningRateAt, type ScheduleName } from "./schedule.js";
 

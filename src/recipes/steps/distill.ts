@@ -1,6 +1,6 @@
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { BabelbedError } from "../../util/files.js";
-import { DistillationObjective } from "../../train/distillation.js";
+import { DistillationObjective } from "../../train/objectives/distillation.js";
 import type { RunContext } from "../context.js";
 import { readParallel } from "../data.js";
 import { buildEncoder } from "../models.js";

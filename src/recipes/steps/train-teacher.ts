@@ -1,8 +1,8 @@
 import type { RowOfKind } from "../../data/rows.js";
 import { nliLabels } from "../../data/source.js";
-import { SoftmaxClassifier } from "../../objectives/softmax.js";
-import { ClassificationObjective, RegressionObjective, TripletObjective } from "../../train/siamese.js";
-import type { TrainingObjective } from "../../train/objective.js";
+import { SoftmaxClassifier } from "../../losses/softmax.js";
+import { ClassificationObjective, RegressionObjective, TripletObjective } from "../../train/objectives/siamese.js";
+import type { TrainingObjective } from "../../train/objectives/objective.js";
 import type { RunContext } from "../context.js";
 import { readRows, readScoredPairs } from "../data.js";
 import { buildEncoder } from "../models.js";

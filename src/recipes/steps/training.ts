@@ -1,6 +1,6 @@
 import { saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
-import type { TrainingObjective } from "../../train/objective.js";
+import type { TrainingObjective } from "../../train/objectives/objective.js";
 import { Trainer, type StepRecord } from "../../train/trainer.js";
 import type { RunContext } from "../context.js";
 import type { StepResult } from "../run-directory.js";

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { padBatch, type EncodedText } from "../model/batch.js";
-import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { mseLoss } from "../objectives/mse.js";
-import { BabelbedError } from "../util/files.js";
+import { padBatch, type EncodedText } from "../../model/batch.js";
+import type { SentenceEncoder } from "../../model/sentence-encoder.js";
+import { mseLoss } from "../../losses/mse.js";
+import { BabelbedError } from "../../util/files.js";
 import { TextIndex, type PreparedBatch, type TrainingObjective } from "./objective.js";
 
 export interface DistillationExample {

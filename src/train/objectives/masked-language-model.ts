@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import type { TokenBatch } from "../model/batch.js";
-import { SparseRows, uniqueSorted, type EmbeddingTable } from "../model/embedding.js";
-import type { ForwardOptions, Transformer } from "../model/transformer.js";
-import type { Gradients } from "./gradients.js";
-import { MaskedLanguageModelHead, labelledPositions } from "../objectives/masked-language-model.js";
+import type { TokenBatch } from "../../model/batch.js";
+import { SparseRows, uniqueSorted, type EmbeddingTable } from "../../model/embedding.js";
+import type { ForwardOptions, Transformer } from "../../model/transformer.js";
+import type { Gradients } from "../gradients.js";
+import { MaskedLanguageModelHead, labelledPositions } from "../../losses/masked-language-model-head.js";
 
 /**
  * HF's `BertForMaskedLM`: the encoder and the MLM head, its decoder tied to the word embeddings.

@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs";
-import type { TokenBatch } from "../model/batch.js";
-import type { SparseLookup } from "../model/embedding.js";
-import type { ForwardOptions } from "../model/transformer.js";
+import type { TokenBatch } from "../../model/batch.js";
+import type { SparseLookup } from "../../model/embedding.js";
+import type { ForwardOptions } from "../../model/transformer.js";
 
 /** One step's work for an objective: the token batches it reads, and its loss over them. */
 export interface PreparedBatch {

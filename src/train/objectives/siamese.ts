@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import { padBatch, type EncodedText } from "../model/batch.js";
-import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { cosineSimilarityLoss } from "../objectives/cosine-similarity.js";
-import type { SoftmaxClassifier } from "../objectives/softmax.js";
-import { tripletLoss } from "../objectives/triplet.js";
+import { padBatch, type EncodedText } from "../../model/batch.js";
+import type { SentenceEncoder } from "../../model/sentence-encoder.js";
+import { cosineSimilarityLoss } from "../../losses/cosine-similarity.js";
+import type { SoftmaxClassifier } from "../../losses/softmax.js";
+import { tripletLoss } from "../../losses/triplet.js";
 import { TextIndex, type PreparedBatch, type TrainingObjective } from "./objective.js";
 
 /**
