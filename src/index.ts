@@ -75,4 +75,4 @@ export { findLanguage, languages, parseLanguages, type Language } from "./recipe
 export { writeRunReport, writeComparisonReport, runReportHtml, comparisonReportHtml, loadRunData, type RunData } from "./report/index.js";
 
 export { Random } from "./util/random.js";
-export { BabelbedError } from "./util/files.js";
+export { BabelbedError } from "./util/errors.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { countLines, decodeLine, firstInvalidUtf8, readLines } from "../src/data/lines.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { writeFiles } from "./helpers/data-files.js";
 
 async function collect(file: string, chunkBytes: number): Promise<[number, string][]> {

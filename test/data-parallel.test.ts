@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { checkAligned } from "../src/data/parallel.js";
 import { openDataSource } from "../src/data/rows.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { writeFiles } from "./helpers/data-files.js";
 
 describe("parallel sentences", () => {

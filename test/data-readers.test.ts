@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { describeReport, formatBadRow, normalizeScore, openDataSource, type BadRow } from "../src/data/rows.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { writeFiles } from "./helpers/data-files.js";
 
 async function rejectsWith(promise: Promise<unknown>, pattern: RegExp): Promise<void> {

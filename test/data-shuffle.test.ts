@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { batches, heldOutIndices, isHeldOut, shuffleStream, shuffled, splitHeldOut, streamPart } from "../src/data/shuffle.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 
 const numbers = (count: number) => Array.from({ length: count }, (_, index) => index);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { dataSourceSchema, parseDataSource, resolveSource } from "../src/data/source.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 
 function problems(value: unknown): string {
   try {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 
 /*
  * tfjs-node cannot be installed here, so these tests stand in a package that

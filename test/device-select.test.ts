@@ -3,7 +3,7 @@ import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { describeDevice, registeredKernels, selectDevice, withBackend } from "../src/device/index.js";
 import { installedVersion } from "../src/device/versions.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 
 const nativeInstalled = installedVersion("@tensorflow/tfjs-node") !== undefined || installedVersion("@tensorflow/tfjs-node-gpu") !== undefined;
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { averageRanks, pearson, spearman } from "../src/evaluate/correlation.js";
 import { evaluateSts } from "../src/evaluate/sts.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 
 const close = (actual: number, expected: number, tolerance = 1e-12) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);

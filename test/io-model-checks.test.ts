@@ -3,7 +3,7 @@ import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { babelbedInProcess as babelbed } from "./helpers/cli.js";
 import { editJson, editSafetensors } from "./helpers/model-edits.js";
 import { scratchDirectories } from "./helpers/scratch.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { batchFromRows } from "../src/model/batch.js";
 import { configFromJson, configToJson, positionOffset } from "../src/model/config.js";
 import { Transformer, parameterShapes } from "../src/model/transformer.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { useBackend } from "./helpers/backends.js";
 import { fixtureNames, fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 import { tinyConfig } from "./helpers/tiny.js";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { composeRecipe, relativeWhereShared, type WizardAnswers } from "../src/recipes/compose.js";
 import { findLanguage, parseLanguages } from "../src/recipes/languages.js";
 import { parseRecipe } from "../src/recipes/load.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { repositoryRoot } from "./helpers/fixtures.js";
 
 const datasets = path.join(repositoryRoot, "datasets");

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parseRecipe } from "../src/recipes/load.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { repositoryRoot } from "./helpers/fixtures.js";
 
 const file = path.join(repositoryRoot, "recipes", "en-de.yaml");

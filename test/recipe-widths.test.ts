@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { parseRecipe } from "../src/recipes/load.js";
 import { checkModelWidths, directoryWidth } from "../src/recipes/widths.js";
-import { BabelbedError } from "../src/util/files.js";
+import { BabelbedError } from "../src/util/errors.js";
 import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Help, type Option } from "commander";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { packageVersion } from "../util/package.js";
 import { registerEncode } from "./commands/encode.js";
 import { registerEvaluate } from "./commands/evaluate.js";

@@ -1,7 +1,6 @@
 import { parse, type CsvParserStream } from "fast-csv";
-import { BabelbedError } from "../util/files.js";
-import { decodeLine, readLines, type RawLine } from "./lines.js";
-import type { RecordEvent } from "./records.js";
+import { BabelbedError } from "../util/errors.js";
+import { decodeLine, readLines, type RawLine, type RecordEvent } from "./lines.js";
 import type { ResolvedSource } from "./source.js";
 
 type Parser = CsvParserStream<string[], string[]>;

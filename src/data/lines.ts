@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /** One physical line of a file: its 1-based number and its bytes, without the `\n`. */
 export interface RawLine {
@@ -166,3 +166,12 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   }
   return bytes.length;
 }
+
+/**
+ * What a format reader makes of one line or record, before the row kind's own checks:
+ * raw field values by field name, a bad record with its reason, or a blank line.
+ */
+export type RecordEvent =
+  | { type: "record"; file: string; line: number; values: Map<string, unknown> }
+  | { type: "bad"; file: string; line: number; field?: string; reason: string }
+  | { type: "blank"; file: string; line: number };

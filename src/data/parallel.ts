@@ -1,6 +1,7 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { countLines, decodeLine, readLines, withoutCarriageReturn, type RawLine } from "./lines.js";
-import { readRecords, type RecordEvent } from "./records.js";
+import { readRecords } from "./records.js";
+import type { RecordEvent } from "./lines.js";
 import type { ResolvedSource } from "./source.js";
 
 /**

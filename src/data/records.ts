@@ -1,16 +1,7 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { readDelimited } from "./delimited.js";
-import { decodeLine, readLines, withoutCarriageReturn } from "./lines.js";
+import { decodeLine, readLines, withoutCarriageReturn, type RecordEvent } from "./lines.js";
 import type { ResolvedSource } from "./source.js";
-
-/**
- * What a format reader makes of one line or record, before the row kind's own checks:
- * raw field values by field name, a bad record with its reason, or a blank line.
- */
-export type RecordEvent =
-  | { type: "record"; file: string; line: number; values: Map<string, unknown> }
-  | { type: "bad"; file: string; line: number; field?: string; reason: string }
-  | { type: "blank"; file: string; line: number };
 
 /** Read one file of a source in its declared format, yielding one event per record. */
 export function readRecords(source: ResolvedSource, file: string): AsyncGenerator<RecordEvent> {

@@ -1,6 +1,7 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { readAligned } from "./parallel.js";
-import { describeJson, readRecords, type RecordEvent } from "./records.js";
+import { describeJson, readRecords } from "./records.js";
+import type { RecordEvent } from "./lines.js";
 import {
   nliLabels,
   parseDataSource,

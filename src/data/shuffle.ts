@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { Random } from "../util/random.js";
 
 /** A shuffled copy of `items` (Fisher–Yates): the same seed gives the same order on every machine. */

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { z } from "zod";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /**
  * What a data file holds, as a recipe names it. Each kind has fixed field names, so

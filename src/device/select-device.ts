@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { activateNative } from "./native-backend.js";
 import { automaticOrder, deviceChoices } from "./types.js";
 import type { Activation, Device, DeviceChoice, DeviceInfo, SelectDeviceOptions } from "./types.js";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { prepareWasmBackend } from "./wasm-backend.js";
 
 /**

@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /** A row-major matrix of sentence embeddings: row i is `data[i * dimension .. (i + 1) * dimension)`. */
 export interface EmbeddingMatrix {

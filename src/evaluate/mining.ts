@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { nearestNeighbours, toMatrix, type BlockOptions, type Embeddings, type Neighbours } from "./embeddings.js";
 
 /**

@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { pearson, spearman } from "./correlation.js";
 import { pairedCosines, type Embeddings } from "./embeddings.js";
 

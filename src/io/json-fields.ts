@@ -1,4 +1,5 @@
-import { BabelbedError, exists, readJsonFile } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile } from "../util/files.js";
 
 /** Small typed accessors for config files, so every bad field is reported by file and key. */
 

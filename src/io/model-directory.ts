@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, exists } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists } from "../util/files.js";
 import { isObject, readJsonObject, type JsonObject } from "./json-fields.js";
 import { readSafetensors, type ReadOptions, type TensorData } from "./safetensors.js";
 

@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /**
  * Hugging Face parameter names. Task checkpoints nest the encoder under the model's

@@ -1,5 +1,5 @@
 import { endianness } from "node:os";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /**
  * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON

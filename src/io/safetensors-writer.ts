@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, temporarySibling, writeError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { temporarySibling, writeError } from "../util/files.js";
 import { isCount, requireLittleEndian } from "./safetensors-format.js";
 
 type WritableDtype = "F32" | "I32" | "I64";

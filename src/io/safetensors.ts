@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { bfloat16ToFloat32, halfToFloat32 } from "./half.js";
 import {
   headerLength,

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
 import { isObject, positiveInteger, readJsonObject, readOptionalJsonObject, type JsonObject } from "./json-fields.js";
 import { poolingList } from "../model/pooling.js";
 import {
@@ -15,7 +16,7 @@ import {
   type PoolingConfigStyle,
 } from "./st-modules.js";
 
-export type { DenseActivation, ModuleSpec, Pooling, PoolingConfigStyle, PoolingMode } from "./st-modules.js";
+export type { ModuleSpec, Pooling, PoolingConfigStyle, PoolingMode } from "./st-modules.js";
 
 /**
  * The sentence-transformers directory layout as plain data: modules.json lists the

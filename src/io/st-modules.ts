@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { BabelbedError, exists, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, writeJsonAtomic } from "../util/files.js";
 import {
   booleanField,
   optionalPositiveInteger,
@@ -11,11 +12,11 @@ import {
 } from "./json-fields.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { isPoolingMode, poolingList, poolingModes, type Pooling, type PoolingMode } from "../model/pooling.js";
+import type { DenseActivation } from "../model/dense.js";
 
 /** The sentence-transformers modules babelbed understands, as plain data. */
 
 export type { Pooling, PoolingMode };
-export type DenseActivation = "identity" | "tanh";
 
 export type ModuleSpec =
   | { kind: "transformer"; path: string; maxSeqLength: number; doLowerCase: boolean }

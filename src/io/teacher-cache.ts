@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, exists, readJsonFile, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
 
 const keyBytes = 32;
 const checksumBytes = 8;

@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Resumable } from "../train/resumable.js";
-import { BabelbedError, exists, readJsonFile, swapDirectory, temporarySibling, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile, swapDirectory, temporarySibling, writeJsonAtomic } from "../util/files.js";
 import { readSafetensors, writeSafetensors, type WritableTensor } from "./safetensors.js";
 
 /**

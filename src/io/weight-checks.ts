@@ -1,5 +1,5 @@
 import { positionOffset, type TransformerConfig } from "../model/config.js";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import type { TensorData } from "./safetensors.js";
 
 /**

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { describeReport, normalizeScore, openDataSource, type DataReader, type ParallelPair, type RowOfKind } from "../data/rows.js";
 import type { DataSourceInput, RowKind } from "../data/source.js";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /** Read a whole (small) data source of the expected kind, logging what was skipped. */
 export async function readRows<K extends RowKind>(

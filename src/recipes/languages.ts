@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 
 /** What the wizard knows about a language: how to name it, and what its text needs before WordPiece. */
 export interface Language {

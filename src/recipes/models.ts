@@ -7,7 +7,8 @@ import { poolingLabel } from "../model/pooling.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { Transformer } from "../model/transformer.js";
 import { segmenterFor, trainWordPiece, WordPieceTokenizer, type Segmenter } from "../text/index.js";
-import { BabelbedError, exists } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists } from "../util/files.js";
 import type { ModelSpec } from "./schema.js";
 
 export interface ModelResolver {

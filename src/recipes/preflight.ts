@@ -4,7 +4,8 @@ import { isNode, LineCounter, parseDocument } from "yaml";
 import { inspectModelDirectory } from "../io/model-directory.js";
 import { readSentenceTransformerLayout } from "../io/sentence-transformers.js";
 import { configFromJson } from "../model/config.js";
-import { BabelbedError, exists } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists } from "../util/files.js";
 import type { LoadedRecipe } from "./load.js";
 
 type Key = string | number;

@@ -3,7 +3,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { acquireLock } from "../util/lock.js";
-import { BabelbedError, exists, readJsonFile, recoverSwaps, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile, recoverSwaps, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
 import type { Recipe } from "./schema.js";
 
 /** Metrics of one step: evaluated before training and after it (or once, for an evaluate step). */

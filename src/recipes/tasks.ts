@@ -2,7 +2,7 @@ import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
 import { fingerprintDirectory, TeacherCache } from "../io/teacher-cache.js";
 import { miningTask, mseTask, retrievalTask, stsTask, type Metrics } from "../evaluate/encoder-tasks.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import type { RunContext } from "./context.js";
 import { readParallel, readScoredPairs } from "./data.js";
 import type { TaskSpec } from "./schema.js";

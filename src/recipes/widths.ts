@@ -2,7 +2,8 @@ import * as path from "node:path";
 import { readSentenceTransformerLayout } from "../io/sentence-transformers.js";
 import { inspectModelDirectory } from "../io/model-directory.js";
 import { poolingList } from "../model/pooling.js";
-import { BabelbedError, exists } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists } from "../util/files.js";
 import type { ModelSpec, Recipe } from "./schema.js";
 
 /**

@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { BabelbedError, exists, readJsonFile } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile } from "../util/files.js";
 
 /** One logged training step: the loss of the objective it trained. */
 export interface TrainingPoint {

@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { BabelbedError, exists, readJsonFile } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile } from "../util/files.js";
 import { specialTokenNames, type SpecialTokenStrings } from "./special-tokens.js";
 
 export { bertSpecialTokens, specialTokenNames, type SpecialTokenName, type SpecialTokenStrings } from "./special-tokens.js";

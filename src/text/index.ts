@@ -1,4 +1,4 @@
-export type { Encoding, EncodeOptions, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
+export type { Encoding, TokenizerEncodeOptions, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
 export { loadTokenizer, parseVocab, type LoadTokenizerOptions } from "./load.js";
 export { WordPieceTokenizer, type WordPieceTokenizerOptions } from "./wordpiece-tokenizer.js";
 export { WordPieceCore, type WordPieceSettings } from "./wordpiece-core.js";

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError, exists, readJsonFile } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, readJsonFile } from "../util/files.js";
 import { readTokenizerConfig, type TokenizerFileConfig } from "./config.js";
 import { JsonTokenizer } from "./pipeline-tokenizer.js";
 import { segmenterFor } from "./segmenter.js";

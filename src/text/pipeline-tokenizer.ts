@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { Tokenizer as LibraryTokenizer } from "@huggingface/tokenizers";
-import { BabelbedError, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { writeJsonAtomic } from "../util/files.js";
 import { configFilesFor, specialTokenNames, type SpecialTokenStrings, type TokenizerFileConfig } from "./config.js";
 import { jsonNormalizer } from "./normalizers.js";
 import { AddedVocabulary } from "./added-tokens.js";
@@ -8,7 +9,7 @@ import { jsonPreTokenizer, type PreTokenize } from "./pre-tokenizers.js";
 import { applyTemplate, specialCount, specialTemplate, type SpecialTemplate } from "./template.js";
 import type { TokenizerJson } from "./tokenizer-json-format.js";
 import { contentBudget, earlyStopLength, longestFirstLengths } from "./truncation.js";
-import type { EncodeOptions, Encoding, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
+import type { TokenizerEncodeOptions, Encoding, Segmenter, SpecialTokenIds, Tokenizer } from "./types.js";
 
 /** Conventional spellings, tried when the config files do not name a special token. */
 const conventionalSpellings: Record<keyof SpecialTokenIds, string[]> = {
@@ -74,7 +75,7 @@ export class JsonTokenizer implements Tokenizer {
     return this.encodeText(text).map((id) => this.idToToken(id));
   }
 
-  encode(text: string, options: EncodeOptions = {}): Encoding {
+  encode(text: string, options: TokenizerEncodeOptions = {}): Encoding {
     const { maxLength } = options;
     // transformers treats an empty second text as no pair at all.
     const pair = options.pair === "" ? undefined : options.pair;

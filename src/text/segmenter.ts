@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as Kuromoji from "kuromoji";
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import type { Segmenter } from "./types.js";
 
 type KuromojiTokenizer = Kuromoji.Tokenizer<Kuromoji.IpadicFeatures>;

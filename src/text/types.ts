@@ -13,7 +13,7 @@ export interface SpecialTokenIds {
   unk: number;
 }
 
-export interface EncodeOptions {
+export interface TokenizerEncodeOptions {
   /** Second sequence; `[CLS] a [SEP] b [SEP]` with token types 0 then 1. */
   pair?: string;
   /** Total length including special tokens; longer inputs are truncated `longest_first`. */
@@ -25,7 +25,7 @@ export interface Tokenizer {
   readonly special: SpecialTokenIds;
   /** Word pieces of the text, without special tokens. */
   tokenize(text: string): string[];
-  encode(text: string, options?: EncodeOptions): Encoding;
+  encode(text: string, options?: TokenizerEncodeOptions): Encoding;
   encodeBatch(texts: string[], options?: { maxLength?: number }): Encoding[];
   idToToken(id: number): string;
   /** Writes the tokenizer files atomically; the folder loads back here and in Hugging Face. */

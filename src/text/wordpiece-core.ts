@@ -2,7 +2,7 @@ import { normalizeBert, splitWords, type NormalizerOptions } from "./basic.js";
 import { bertSpecialTokens, specialTokenNames, type SpecialTokenStrings } from "./special-tokens.js";
 import { SpecialTokenSplitter } from "./special-split.js";
 import { contentBudget, earlyStopLength, longestFirstLengths } from "./truncation.js";
-import type { EncodeOptions, Encoding, Segmenter, SpecialTokenIds } from "./types.js";
+import type { TokenizerEncodeOptions, Encoding, Segmenter, SpecialTokenIds } from "./types.js";
 import { WordPieceModel, defaultWordPieceOptions } from "./wordpiece.js";
 
 export interface WordPieceTokenizerOptions {
@@ -105,7 +105,7 @@ export class WordPieceCore {
     return this.encodeText(text).map((id) => this.vocab[id] as string);
   }
 
-  encode(text: string, options: EncodeOptions = {}): Encoding {
+  encode(text: string, options: TokenizerEncodeOptions = {}): Encoding {
     const { maxLength } = options;
     // transformers treats an empty second text as no pair at all.
     const pair = options.pair === "" ? undefined : options.pair;

@@ -1,20 +1,14 @@
 import { padBatch, type TokenBatch } from "../model/batch.js";
 import { ignoredLabel } from "../losses/masked-language-model-head.js";
 import type { Random } from "../util/random.js";
+import type { SpecialTokenIds } from "../text/types.js";
 
-/** The special token ids of the vocabulary. */
-export interface SpecialTokenIds {
-  cls: number;
-  sep: number;
-  pad: number;
-  mask: number;
-  /** Further ids never to predict nor to draw as replacements (e.g. `[UNK]`). */
-  others?: number[];
-}
+/** The special token ids masking needs, and further ids never to predict nor to draw as replacements (e.g. `[UNK]`). */
+export type MaskingTokenIds = Pick<SpecialTokenIds, "cls" | "sep" | "pad" | "mask"> & { others?: number[] };
 
 export interface MaskingOptions {
   vocabSize: number;
-  special: SpecialTokenIds;
+  special: MaskingTokenIds;
   /** Share of the candidate tokens to predict (BERT: 0.15). */
   maskProbability?: number;
   /** Of the predicted tokens, the share replaced by `[MASK]` (BERT: 0.8)… */
@@ -101,7 +95,7 @@ export function maskSequences(sequences: { inputIds: number[]; tokenTypeIds: num
   return { batch, labels };
 }
 
-function specialSet(special: SpecialTokenIds): Set<number> {
+function specialSet(special: MaskingTokenIds): Set<number> {
   return new Set([special.cls, special.sep, special.pad, special.mask, ...(special.others ?? [])]);
 }
 

@@ -8,7 +8,7 @@ import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { MaskedLanguageModel } from "./objectives/masked-language-model.js";
-import { maskSentences, maskTranslationPairs, type MaskedBatch, type SpecialTokenIds } from "./masking.js";
+import { maskSentences, maskTranslationPairs, type MaskedBatch, type MaskingTokenIds } from "./masking.js";
 import { hashSeed, type Resumable } from "./resumable.js";
 import { learningRateAt } from "./schedule.js";
 
@@ -28,7 +28,7 @@ export interface PretrainingOptions {
   /** The full model's shape; each stage uses it with its own layer count. */
   config: TransformerConfig;
   stages: PretrainingStage[];
-  special: SpecialTokenIds;
+  special: MaskingTokenIds;
   batchSize: number;
   learningRate: number;
   warmupRatio: number;

@@ -158,7 +158,6 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
 }
 
-export { BabelbedError };
 
 export async function readJsonFile<T = unknown>(file: string): Promise<T> {
   let text: string;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after } from "node:test";
-import { BabelbedError } from "../../src/util/files.js";
+import { BabelbedError } from "../../src/util/errors.js";
 
 /**
  * A maker of fresh directories under one scratch folder, removed when the test file ends:

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { decodeLine, readLines, withoutCarriageReturn } from "../../data/lines.js";
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { writeNpy } from "../../io/npy.js";
-import { BabelbedError, writeFileAtomic } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
+import { writeFileAtomic } from "../../util/files.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { startDevice } from "../device.js";
 

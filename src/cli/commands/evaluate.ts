@@ -8,7 +8,8 @@ import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encode
 import { readParallel, readScoredPairs } from "../../recipes/data.js";
 import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
 import { formatMetric } from "../../util/format.js";
-import { BabelbedError, writeJsonAtomic } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
+import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 

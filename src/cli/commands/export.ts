@@ -6,7 +6,7 @@ import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { cardFactsFromRunModel } from "../../recipes/card-facts.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
 import { checkpointPageContent, parseLanguageCodes } from "../export-page.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";

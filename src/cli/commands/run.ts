@@ -3,7 +3,7 @@ import { loadRecipe } from "../../recipes/load.js";
 import { runRecipe } from "../../recipes/run.js";
 import { checkModelWidths } from "../../recipes/widths.js";
 import { RunInterrupted } from "../../recipes/context.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { Reporter } from "../reporter.js";

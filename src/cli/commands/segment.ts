@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { segmenterFor } from "../../text/segmenter.js";
-import { BabelbedError, writeFileAtomic } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
+import { writeFileAtomic } from "../../util/files.js";
 import { readSentences } from "./encode.js";
 
 interface SegmentFlags {

@@ -1,5 +1,5 @@
 import { confirm, input, select } from "@inquirer/prompts";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 
 /** A question the wizard asks, and the flag that answers it without asking. */
 interface Question {

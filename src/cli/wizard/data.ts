@@ -6,7 +6,8 @@ import { heldOutIndices } from "../../data/shuffle.js";
 import type { DataSourceInput } from "../../data/source.js";
 import type { ParallelSpec } from "../../recipes/compose.js";
 import type { Language } from "../../recipes/languages.js";
-import { BabelbedError, openAtomicWriter } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
+import { openAtomicWriter } from "../../util/files.js";
 
 /** The format a file's extension implies; anything else is taken as text, one sentence a line. */
 export function formatOf(file: string): "csv" | "tsv" | "jsonl" | "lines" {

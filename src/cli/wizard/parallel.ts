@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { ParallelSpec } from "../../recipes/compose.js";
 import type { Language } from "../../recipes/languages.js";
 import { badRowHint } from "../../data/rows.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import type { Asker } from "./ask.js";
 import { describeInspection, firstCells, formatOf, guessColumns, inspectParallel, looksLikeHeader, parseParallelColumns, requireFile } from "./data.js";
 

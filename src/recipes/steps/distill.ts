@@ -1,5 +1,5 @@
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import { DistillationObjective } from "../../train/objectives/distillation.js";
 import type { RunContext } from "../context.js";
 import { readParallel } from "../data.js";

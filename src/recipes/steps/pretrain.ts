@@ -2,7 +2,7 @@ import { saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { SentenceEncoder } from "../../model/sentence-encoder.js";
 import type { Tokenizer } from "../../text/types.js";
 import { Pretrainer, validateStages, type PretrainingRecord } from "../../train/pretraining.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import type { RunContext } from "../context.js";
 import { readParallel, readRows } from "../data.js";
 import { buildEncoder } from "../models.js";

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { padBatch, type EncodedText } from "../../model/batch.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
 import { mseLoss } from "../../losses/mse.js";
-import { BabelbedError } from "../../util/files.js";
+import { BabelbedError } from "../../util/errors.js";
 import { TextIndex, type PreparedBatch, type TrainingObjective } from "./objective.js";
 
 export interface DistillationExample {
