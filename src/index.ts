@@ -53,7 +53,7 @@ export { pearson, spearman } from "./evaluate/correlation.js";
 export { stsTask, retrievalTask, miningTask, mseTask, type Metrics } from "./evaluate/encoder-tasks.js";
 
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, type TensorData } from "./io/safetensors.js";
-export { readSentenceTransformerLayout, writeSentenceTransformerLayout, type ModuleSpec } from "./io/sentence-transformers.js";
+export { readSentenceTransformerLayout, writeSentenceTransformerLayout, type ModuleSpec } from "./io/sentence-transformers/index.js";
 export { inspectModelDirectory, readModelWeights } from "./io/model-directory.js";
 export { loadSentenceEncoder, saveSentenceEncoder } from "./io/encoder-checkpoint.js";
 export { saveTfjsEncoder, type TfjsExportOptions, type TfjsExportSummary } from "./io/tfjs/layout.js";

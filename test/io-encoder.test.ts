@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readSafetensors } from "../src/io/safetensors.js";
-import { readSentenceTransformerLayout } from "../src/io/sentence-transformers.js";
+import { readSentenceTransformerLayout } from "../src/io/sentence-transformers/index.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
 import { fixtureNames, fixturesRoot, loadExpected, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
 

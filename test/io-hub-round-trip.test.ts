@@ -9,7 +9,7 @@ import { saveTfjsEncoder } from "../src/io/tfjs/layout.js";
 import { verifyTfjsExport } from "../src/io/tfjs/read-back.js";
 import { architectureOf } from "../src/model/architecture.js";
 import { configFromJson, configToJson, positionIds, positionOffset, type TransformerConfig } from "../src/model/config.js";
-import { inferMaxSeqLength } from "../src/io/st-modules.js";
+import { inferMaxSeqLength } from "../src/io/sentence-transformers/index.js";
 import { sinusoidalTable } from "../src/model/distilbert.js";
 import { relativePositionBucket } from "../src/model/mpnet.js";
 import { poolingModes, type Pooling } from "../src/model/pooling.js";

@@ -10,7 +10,7 @@ import {
   readSentenceTransformerLayout,
   writeSentenceTransformerLayout,
   type ModuleSpec,
-} from "../src/io/sentence-transformers.js";
+} from "../src/io/sentence-transformers/index.js";
 import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 import { assertRejectsWith, scratchDirectories } from "./helpers/scratch.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { readSentenceTransformerLayout } from "../src/io/sentence-transformers.js";
+import { readSentenceTransformerLayout } from "../src/io/sentence-transformers/index.js";
 import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { useBackend } from "./helpers/backends.js";

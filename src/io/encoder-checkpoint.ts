@@ -12,7 +12,7 @@ import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
 import { checkAllUsed, checkFinite, checkStoredFinite, positionLimit } from "./weight-checks.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
-import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers.js";
+import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers/index.js";
 
 export { swapDirectory };
 

@@ -2,7 +2,7 @@ import { promises as fs, constants } from "node:fs";
 import * as path from "node:path";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { inspectModelDirectory } from "../io/model-directory.js";
-import { readSentenceTransformerLayout } from "../io/sentence-transformers.js";
+import { readSentenceTransformerLayout } from "../io/sentence-transformers/index.js";
 import { configFromJson } from "../model/config.js";
 import { BabelbedError } from "../util/errors.js";
 import { exists } from "../util/files.js";

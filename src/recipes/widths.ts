@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { readSentenceTransformerLayout } from "../io/sentence-transformers.js";
+import { readSentenceTransformerLayout } from "../io/sentence-transformers/index.js";
 import { inspectModelDirectory } from "../io/model-directory.js";
 import { poolingList } from "../model/pooling.js";
 import { BabelbedError } from "../util/errors.js";

@@ -1,22 +1,15 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BabelbedError } from "../util/errors.js";
-import { exists, readJsonFile, writeJsonAtomic } from "../util/files.js";
-import { isObject, positiveInteger, readJsonObject, readOptionalJsonObject, type JsonObject } from "./json-fields.js";
-import { poolingList } from "../model/pooling.js";
-import {
-  formatPoolingConfig,
-  inferMaxSeqLength,
-  readDenseModule,
-  readPoolingModule,
-  readTransformerModule,
-  writeDenseModule,
-  writeTransformerModule,
-  type ModuleSpec,
-  type PoolingConfigStyle,
-} from "./st-modules.js";
-
-export type { ModuleSpec, Pooling, PoolingConfigStyle, PoolingMode } from "./st-modules.js";
+import { BabelbedError } from "../../util/errors.js";
+import { exists, readJsonFile, writeJsonAtomic } from "../../util/files.js";
+import { isObject, positiveInteger, readJsonObject, readOptionalJsonObject } from "../json-fields.js";
+import { poolingList } from "../../model/pooling.js";
+import { writeSentenceTransformerConfig, type LayoutWriteOptions } from "./config.js";
+import { readDenseModule, writeDenseModule } from "./dense.js";
+import type { ModuleSpec } from "./modules.js";
+import { writeNormalizeModule } from "./normalize.js";
+import { formatPoolingConfig, readPoolingModule } from "./pooling.js";
+import { inferMaxSeqLength, readTransformerModule, writeTransformerModule } from "./transformer.js";
 
 /**
  * The sentence-transformers directory layout as plain data: modules.json lists the
@@ -157,60 +150,6 @@ export async function readSentenceTransformerLayout(dir: string): Promise<Module
   return modules;
 }
 
-export type SimilarityFunction = "cosine" | "dot" | "euclidean" | "manhattan";
-
-/** config_sentence_transformers.json as data. */
-export interface SentenceTransformerConfig {
-  /** Library versions the model was saved with (`__version__`). */
-  versions: Record<string, string>;
-  prompts: Record<string, string>;
-  defaultPromptName: string | null;
-  similarityFunction: string | null;
-}
-
-/**
- * Versions recorded when the caller gives none: the releases whose on-disk format this
- * writer reproduces (the fixtures were checked against them). sentence-transformers only
- * compares its own entry, to warn when a model is newer than the installed library.
- */
-export const defaultLibraryVersions: Readonly<Record<string, string>> = { sentence_transformers: "6.0.1", transformers: "5.18.0" };
-
-export interface LayoutWriteOptions {
-  /** "compatible" (default): a pooling config every sentence-transformers release from 2.x to 6 reads; see `PoolingConfigStyle`. */
-  poolingConfigStyle?: PoolingConfigStyle;
-  versions?: Record<string, string>;
-  prompts?: Record<string, string>;
-  defaultPromptName?: string | null;
-  similarityFunction?: SimilarityFunction;
-}
-
-function stringMap(value: unknown, key: string, file: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (!isObject(value) || !Object.values(value).every((item) => typeof item === "string")) {
-    throw new BabelbedError(`${file}: field "${key}" must be an object of strings`);
-  }
-  return value as Record<string, string>;
-}
-
-/** Reads config_sentence_transformers.json; undefined when the directory has none. */
-export async function readSentenceTransformerConfig(dir: string): Promise<SentenceTransformerConfig | undefined> {
-  const file = path.join(dir, "config_sentence_transformers.json");
-  const json = await readOptionalJsonObject(file);
-  if (json === undefined) return undefined;
-  const nullableString = (key: string): string | null => {
-    const value = json[key];
-    if (value === undefined || value === null) return null;
-    if (typeof value !== "string") throw new BabelbedError(`${file}: field "${key}" must be a string or null`);
-    return value;
-  };
-  return {
-    versions: stringMap(json.__version__, "__version__", file),
-    prompts: stringMap(json.prompts, "prompts", file),
-    defaultPromptName: nullableString("default_prompt_name"),
-    similarityFunction: nullableString("similarity_fn_name"),
-  };
-}
-
 /**
  * Writes the sentence-transformers files of a pipeline: modules.json,
  * config_sentence_transformers.json, sentence_bert_config.json, the Pooling config,
@@ -231,18 +170,11 @@ export async function writeSentenceTransformerLayout(dir: string, modules: Modul
         await writeDenseModule(dir, module);
         break;
       case "normalize":
-        await fs.mkdir(path.join(dir, module.path), { recursive: true });
+        await writeNormalizeModule(dir, module);
         break;
     }
   }
-  const config: JsonObject = {
-    model_type: "SentenceTransformer",
-    __version__: options.versions ?? { ...defaultLibraryVersions },
-    prompts: options.prompts ?? {},
-    default_prompt_name: options.defaultPromptName ?? null,
-    similarity_fn_name: options.similarityFunction ?? "cosine",
-  };
-  await writeJsonAtomic(path.join(dir, "config_sentence_transformers.json"), config);
+  await writeSentenceTransformerConfig(dir, options);
   // modules.json goes last: it is what makes a directory a pipeline, so an interrupted
   // write into a fresh directory never leaves one pointing at files not yet written.
   await writeJsonAtomic(
