@@ -1,0 +1,15 @@
+/** `babelbed/train`: objectives, the optimizer and the training loops. */
+export { AdamW, noDecayOnBiasAndLayerNorm, type AdamWOptions, type EmbeddingUpdate } from "./adamw.js";
+export { clipGlobalNorm } from "./clip.js";
+export { learningRateAt, type ScheduleName, type ScheduleOptions } from "./schedule.js";
+export { computeGradients, type Gradients, type Trainable, type RowGradient } from "./gradients.js";
+export { Trainer, type TrainerOptions, type TrainerHooks, type StepRecord } from "./trainer.js";
+export type { TrainingObjective, PreparedBatch } from "./objectives/objective.js";
+export { ClassificationObjective, RegressionObjective, TripletObjective } from "./objectives/siamese.js";
+export { DistillationObjective, type DistillationExample } from "./objectives/distillation.js";
+export { MaskedLanguageModel } from "./objectives/masked-language-model.js";
+export { maskSentences, maskTranslationPairs, maskSequences } from "./masking.js";
+export { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
+export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./pretraining.js";
+export { DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./dual-encoder.js";
+export { trainLoop, TimeBudget, type Resumable, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./resumable.js";
