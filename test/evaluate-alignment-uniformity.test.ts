@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { alignmentUniformity } from "../src/evaluate/alignment-uniformity.js";
+import { alignmentUniformity, indexScoredPairs } from "../src/evaluate/alignment-uniformity.js";
 
 // Six sentences' vectors and STS-style pairs scored 0–5.
 const vectors = [
@@ -72,4 +72,14 @@ test("a sentence subset is seeded, and bad pairs are refused by name", () => {
   assert.throws(() => alignmentUniformity(many, [{ first: 0, second: 40, score: 5 }]), /pair 0 names sentence 40, but there are 40/);
   assert.throws(() => alignmentUniformity(many, [{ first: 0, second: 1, score: 3 }]), /no pair is scored 4 or more/);
   assert.throws(() => alignmentUniformity([Float32Array.from([1])], []), /at least 2 sentences/);
+});
+
+test("STS rows become distinct sentences and indexed pairs", () => {
+  const { texts, pairs: indexed } = indexScoredPairs([
+    { sentence1: "a cat", sentence2: "a dog", score: 1 },
+    { sentence1: "a dog", sentence2: "the dog", score: 4.5 },
+    { sentence1: "a cat", sentence2: "a cat", score: 5 },
+  ]);
+  assert.deepEqual(texts, ["a cat", "a dog", "the dog"]);
+  assert.deepEqual(indexed, [{ first: 0, second: 1, score: 1 }, { first: 1, second: 2, score: 4.5 }, { first: 0, second: 0, score: 5 }]);
 });

@@ -8,10 +8,10 @@ import { Matrix, determinant } from "ml-matrix";
 import { loadFlowModule, saveFlowModule } from "../src/io/flow-module.js";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { Flow, type FlowConfig } from "../src/model/flow.js";
-import { fitFlow, flowEmbeddings } from "../src/train/flow-fitting.js";
+import { fitFlow } from "../src/train/flow-fitting.js";
 import { Random } from "../src/util/random.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
-import { fixturesRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { fixturesRoot, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
 import { tinySentences } from "./helpers/tiny-encoder.js";
 
 /**
@@ -127,7 +127,9 @@ async function checkFitting(vectors: ArrayLike<number>[], config: FlowConfig) {
   const result = fitFlow(flow, vectors, { epochs: 6, batchSize: 32, learningRate: 1e-2, seed: 2, onStep: () => counts.push(tf.memory().numTensors) });
   assert.ok(result.finalNll < result.initialNll - 1, `NLL ${result.initialNll} → ${result.finalNll}`);
   assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts during fitting: ${[...new Set(counts)].join(", ")}`);
-  const embeddings = await flowEmbeddings(flow, vectors);
+  const embeddings = await flow.embed(vectors);
+  const direct = tf.tidy(() => Array.from(flow.forward(tf.tensor2d(vectors.slice(0, 1).map((v) => Array.from(v)))).z.dataSync()));
+  assert.ok(maxAbsDifference(Array.from(embeddings[0]!), direct) < 1e-5, "embed is forward's z");
   assert.equal(embeddings.length, vectors.length);
   assert.equal(embeddings[0]!.length, config.dimension);
   flow.dispose();

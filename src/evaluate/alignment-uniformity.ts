@@ -9,6 +9,25 @@ export interface IndexedPair {
   score: number;
 }
 
+/**
+ * The distinct sentences of scored pairs (STS rows), in first-seen order, and each pair by their
+ * rows: encode `texts` once, then pass the vectors and `pairs` to `alignmentUniformity`.
+ */
+export function indexScoredPairs(rows: Iterable<{ sentence1: string; sentence2: string; score: number }>): { texts: string[]; pairs: IndexedPair[] } {
+  const texts: string[] = [];
+  const positions = new Map<string, number>();
+  const at = (text: string) => {
+    let position = positions.get(text);
+    if (position === undefined) {
+      position = texts.push(text) - 1;
+      positions.set(text, position);
+    }
+    return position;
+  };
+  const pairs = [...rows].map((row) => ({ first: at(row.sentence1), second: at(row.sentence2), score: row.score }));
+  return { texts, pairs };
+}
+
 export interface AlignmentUniformityOptions {
   /** Pairs scored at least this are positives (SimCSE: 4 of STS-B's 0–5); on the scores' own scale. */
   threshold?: number;

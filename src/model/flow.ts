@@ -224,6 +224,16 @@ export class Flow {
     }
   }
 
+  /** The latent z of each vector: BERT-flow's sentence embedding. */
+  async embed(vectors: ArrayLike<number>[]): Promise<Float32Array[]> {
+    const dimension = this.config.dimension;
+    const input = tf.tensor2d(vectors.map((vector) => Array.from(vector)), [vectors.length, dimension]);
+    const { z, logDeterminant } = this.forward(input);
+    const values = (await z.data()) as Float32Array;
+    tf.dispose([input, z, logDeterminant]);
+    return Array.from({ length: vectors.length }, (_, row) => values.slice(row * dimension, (row + 1) * dimension));
+  }
+
   /** Trainable parameters (the `Trainable` shape of `train/`); the flow has no sparse tables. */
   trainableParameters(): Map<string, tf.Variable> {
     return this.parameters;

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Flow } from "../model/flow.js";
 import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
+import { clipGlobalNorm } from "./clip.js";
 import { computeGradients, disposeGradients } from "./gradients.js";
 
 export interface FlowFittingOptions {
@@ -10,6 +11,8 @@ export interface FlowFittingOptions {
   /** BERT-flow used 1e-3 with Adam. */
   learningRate?: number;
   seed: number;
+  /** Clip the gradients' global norm (default 1; 0 turns clipping off). */
+  maxGradNorm?: number;
   /** Called after each step with its mean negative log-likelihood per vector (nats). */
   onStep?: (step: number, loss: number) => void;
 }
@@ -55,6 +58,7 @@ export function fitFlow(flow: Flow, vectors: ArrayLike<number>[], options: FlowF
           tf.dispose([rows, batch]);
           throw new Error(`flow fitting: the negative log-likelihood is ${loss} at step ${step + 1}; lower the learning rate`);
         }
+        if ((options.maxGradNorm ?? 1) > 0) clipGlobalNorm(gradients, options.maxGradNorm ?? 1);
         optimizer.apply(flow.trainableParameters(), gradients);
         disposeGradients(gradients);
         tf.dispose([rows, batch]);
@@ -67,14 +71,4 @@ export function fitFlow(flow: Flow, vectors: ArrayLike<number>[], options: FlowF
     optimizer.dispose();
     all.dispose();
   }
-}
-
-/** The flow's latent z for each vector: BERT-flow's sentence embedding. */
-export async function flowEmbeddings(flow: Flow, vectors: ArrayLike<number>[]): Promise<Float32Array[]> {
-  const dimension = flow.config.dimension;
-  const input = tf.tensor2d(vectors.map((vector) => Array.from(vector)), [vectors.length, dimension]);
-  const { z, logDeterminant } = flow.forward(input);
-  const values = (await z.data()) as Float32Array;
-  tf.dispose([input, z, logDeterminant]);
-  return Array.from({ length: vectors.length }, (_, row) => values.slice(row * dimension, (row + 1) * dimension));
 }
