@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { readDenseModule, writeDenseModule } from "../src/io/st-modules.js";
+import { readDenseModule, writeDenseModule } from "../src/io/sentence-transformers/index.js";
 import { Dense } from "../src/model/dense.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { fitWhitening, whiteningDense } from "../src/model/whitening.js";

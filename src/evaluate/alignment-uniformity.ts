@@ -1,4 +1,4 @@
-import { BabelbedError } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
 import { Random } from "../util/random.js";
 import { toMatrix, type Embeddings } from "./embeddings.js";
 

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
 import { Flow, flowTensorShapes, type FlowConfig } from "../model/flow.js";
-import { BabelbedError, exists, writeJsonAtomic } from "../util/files.js";
+import { BabelbedError } from "../util/errors.js";
+import { exists, writeJsonAtomic } from "../util/files.js";
 import { booleanField, positiveInteger, readJsonObject, stringField } from "./json-fields.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { padBatch, type EncodedText } from "../model/batch.js";
-import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { multipleNegativesRankingLoss } from "../losses/multiple-negatives-ranking.js";
-import { simcseLoss } from "../losses/simcse.js";
+import { padBatch, type EncodedText } from "../../model/batch.js";
+import type { SentenceEncoder } from "../../model/sentence-encoder.js";
+import { multipleNegativesRankingLoss } from "../../losses/multiple-negatives-ranking.js";
+import { simcseLoss } from "../../losses/simcse.js";
 import { TextIndex, type PreparedBatch, type TrainingObjective } from "./objective.js";
 
 /**
