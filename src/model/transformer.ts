@@ -54,7 +54,7 @@ export class Transformer {
       const trainable = !this.architecture.frozen(name, config);
       this.parameters.set(name, tf.variable(tensor, trainable, undefined, "float32"));
     }
-    this.weights = transformerWeights(this.parameters, this.wordEmbeddings, {
+    this.weights = transformerWeights(this.parameters, {
       layers: Array.from({ length: config.numHiddenLayers }, (_, layer) => this.architecture.block(layer)),
       relativeAttentionBias: this.architecture.relativeAttentionBias?.table,
     });
@@ -101,11 +101,12 @@ export class Transformer {
   /** `BertEmbeddings`: word + position (+ token type) embeddings, LayerNorm, dropout; inside a tidy. */
   private embed(batch: TokenBatch, pass: ForwardPass, sparse?: SparseLookup): tf.Tensor {
     const { batchSize, length } = batch;
-    const { words, positions, tokenTypes, norm } = this.weights.embeddings;
-    const positionIndices = positionIds(this.config, batch.inputIds, batchSize, length);
-    const positionTensor = tf.tensor2d(positionIndices, [batchSize, length], "int32");
-    const wordVectors = lookUp(words, batch.inputIds, [batchSize, length], sparse); // [batch, seq, hidden]
-    let x = tf.add(wordVectors, tf.gather(positions, positionTensor)); // [batch, seq, hidden]
+    const { positions, tokenTypes, norm } = this.weights.embeddings;
+    const rows = positionIds(this.config, batch.inputIds, batchSize, length);
+    const positionRows = tf.tensor2d(rows, [batchSize, length], "int32");
+    // From the step's trainable rows when `sparse` holds them (see `SparseRows`), else from the table's blocks.
+    const words = lookUp(this.wordEmbeddings, batch.inputIds, [batchSize, length], sparse); // [batch, seq, hidden]
+    let x = tf.add(words, tf.gather(positions, positionRows)); // [batch, seq, hidden]
     if (tokenTypes !== undefined) {
       const types = tf.tensor2d(batch.tokenTypeIds, [batchSize, length], "int32");
       x = tf.add(x, tf.gather(tokenTypes, types)); // [batch, seq, hidden]

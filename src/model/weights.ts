@@ -1,5 +1,4 @@
 import type * as tf from "@tensorflow/tfjs";
-import type { EmbeddingTable } from "./embedding.js";
 import type { LayerNormWeights, LinearWeights } from "./layers.js";
 
 /**
@@ -39,10 +38,8 @@ export const embeddingNames = {
 /** HF name (without `.weight`/`.bias`) of BERT's pooler dense layer. */
 export const poolerName = "pooler.dense";
 
-/** `BertEmbeddings`. */
+/** `BertEmbeddings` but the word table, which `Transformer.wordEmbeddings` keeps in blocks (`EmbeddingTable`). */
 export interface EmbeddingWeights {
-  /** `[vocab, hidden]`, stored in blocks and updated row-sparsely (see `EmbeddingTable`). */
-  words: EmbeddingTable;
   positions: tf.Tensor2D; // [positions, hidden]
   /** Absent where the architecture has no token types (MPNet, DistilBERT). */
   tokenTypes?: tf.Tensor2D; // [types, hidden]
@@ -68,11 +65,7 @@ export interface WeightNames {
  * The typed views of `parameters` (HF name → variable). The constructor has checked every shape
  * against the architecture's list, so the ranks asserted here hold; a missing name is a bug.
  */
-export function transformerWeights(
-  parameters: Map<string, tf.Variable>,
-  words: EmbeddingTable,
-  names: WeightNames,
-): TransformerWeights {
+export function transformerWeights(parameters: Map<string, tf.Variable>, names: WeightNames): TransformerWeights {
   const tensor = (name: string): tf.Variable => {
     const variable = parameters.get(name);
     if (variable === undefined) throw new Error(`missing tensor ${name}`);
@@ -93,7 +86,7 @@ export function transformerWeights(
     outputNorm: norm(block.outputNorm),
   });
   const weights: TransformerWeights = {
-    embeddings: { words, positions: matrix(embeddingNames.positions), norm: norm(embeddingNames.norm) },
+    embeddings: { positions: matrix(embeddingNames.positions), norm: norm(embeddingNames.norm) },
     layers: names.layers.map(layer),
   };
   if (parameters.has(embeddingNames.tokenTypes)) weights.embeddings.tokenTypes = matrix(embeddingNames.tokenTypes);
