@@ -3,7 +3,7 @@ import type { TransformerConfig } from "./config.js";
 import { distilbert } from "./distilbert.js";
 import { mpnet } from "./mpnet.js";
 
-export type { Architecture, BlockNames } from "./blocks.js";
+export type { Architecture, BlockNames, RelativeAttentionBias } from "./blocks.js";
 
 const bert: Architecture = {
   className: "BertModel",

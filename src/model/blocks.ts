@@ -1,17 +1,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { TransformerConfig } from "./config.js";
+import { embeddingNames, poolerName, type BlockNames } from "./weights.js";
 
-/** HF names (without `.weight`/`.bias`) of one post-LayerNorm block's parts. */
-export interface BlockNames {
-  query: string;
-  key: string;
-  value: string;
-  attentionOutput: string;
-  attentionNorm: string;
-  intermediate: string;
-  output: string;
-  outputNorm: string;
-}
+export type { BlockNames } from "./weights.js";
 
 /**
  * What differs between the BERT-like encoders babelbed runs. The block math (attention,
@@ -30,8 +21,15 @@ export interface Architecture {
   frozen(name: string, config: TransformerConfig): boolean;
   /** Replaces initial values where HF does not draw N(0, range), e.g. sinusoidal positions. */
   initialize?(weights: Map<string, tf.Tensor>, config: TransformerConfig): void;
+  /** MPNet's relative position bias: the HF name of its table, and the scores it adds to every layer. */
+  relativeAttentionBias?: RelativeAttentionBias;
+}
+
+export interface RelativeAttentionBias {
+  /** HF name of the table `[buckets, heads]`. */
+  table: string;
   /** Added to every layer's attention scores, `[1, heads, seq, seq]`; inside a tidy. */
-  attentionBias?(parameters: Map<string, tf.Variable>, length: number, config: TransformerConfig): tf.Tensor;
+  scores(table: tf.Tensor2D, length: number): tf.Tensor;
 }
 
 /** BERT's block names, which RoBERTa and XLM-RoBERTa share. */
@@ -60,11 +58,11 @@ export function blockShapes(
 ): [string, number[]][] {
   const { hiddenSize: h, intermediateSize: inner } = config;
   const shapes: [string, number[]][] = [
-    ["embeddings.word_embeddings.weight", [config.vocabSize, h]],
-    ["embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h]],
+    [embeddingNames.words, [config.vocabSize, h]],
+    [embeddingNames.positions, [config.maxPositionEmbeddings, h]],
   ];
-  if (options.tokenTypes) shapes.push(["embeddings.token_type_embeddings.weight", [config.typeVocabSize, h]]);
-  shapes.push(["embeddings.LayerNorm.weight", [h]], ["embeddings.LayerNorm.bias", [h]]);
+  if (options.tokenTypes) shapes.push([embeddingNames.tokenTypes, [config.typeVocabSize, h]]);
+  shapes.push([`${embeddingNames.norm}.weight`, [h]], [`${embeddingNames.norm}.bias`, [h]]);
   for (let layer = 0; layer < config.numHiddenLayers; layer++) {
     const names = block(layer);
     const linear = (name: string, out: number, input: number): [string, number[]][] => [
@@ -87,7 +85,7 @@ export function blockShapes(
     );
   }
   shapes.push(...(options.extra ?? []));
-  if (options.pooler) shapes.push(["pooler.dense.weight", [h, h]], ["pooler.dense.bias", [h]]);
+  if (options.pooler) shapes.push([`${poolerName}.weight`, [h, h]], [`${poolerName}.bias`, [h]]);
   return shapes;
 }
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { blockShapes, type Architecture, type BlockNames } from "./blocks.js";
 import type { TransformerConfig } from "./config.js";
+import { embeddingNames } from "./weights.js";
 
 /**
  * DistilBERT (Sanh et al. 2019) as HF's `DistilBertModel`: BERT's post-LayerNorm blocks under
@@ -21,7 +22,7 @@ function distilbertBlock(layer: number): BlockNames {
   };
 }
 
-const positionTable = "embeddings.position_embeddings.weight";
+const positionTable = embeddingNames.positions;
 
 /** The Transformer paper's table: sin at even columns, cos at odd ones, of pos / 10000^(2⌊j/2⌋/dim). */
 export function sinusoidalTable(positions: number, dimension: number): Float32Array {
@@ -45,6 +46,7 @@ export const distilbert: Architecture = {
   initialize(weights: Map<string, tf.Tensor>, config: TransformerConfig) {
     if (!config.sinusoidalPositions) return;
     weights.get(positionTable)?.dispose();
-    weights.set(positionTable, tf.tensor2d(sinusoidalTable(config.maxPositionEmbeddings, config.hiddenSize), [config.maxPositionEmbeddings, config.hiddenSize]));
+    const shape: [number, number] = [config.maxPositionEmbeddings, config.hiddenSize];
+    weights.set(positionTable, tf.tensor2d(sinusoidalTable(...shape), shape));
   },
 };

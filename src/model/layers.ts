@@ -1,5 +1,17 @@
 import * as tf from "@tensorflow/tfjs";
 
+/** A PyTorch `nn.Linear`'s parameters: `weight` `[out, in]`, `bias` `[out]`. */
+export interface LinearWeights {
+  weight: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+/** A PyTorch `nn.LayerNorm`'s parameters: scale `weight` and shift `bias`, each `[hidden]`. */
+export interface LayerNormWeights {
+  weight: tf.Tensor1D;
+  bias: tf.Tensor1D;
+}
+
 /** `x W^T + b` with `W` in PyTorch's `[out, in]` layout, so checkpoints load without transposes. */
 export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
   const inFeatures = weight.shape[1];

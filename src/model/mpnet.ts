@@ -56,12 +56,15 @@ export const mpnet: Architecture = {
   // HF fixes MPNet's padding_idx at 1, whatever pad_token_id says.
   wordPaddingIndex: () => 1,
   frozen: (name) => name.startsWith("pooler."),
-  attentionBias(parameters, length) {
-    const buckets = new Int32Array(length * length);
-    for (let query = 0; query < length; query++) {
-      for (let key = 0; key < length; key++) buckets[query * length + key] = relativePositionBucket(key - query);
-    }
-    const values = tf.gather(parameters.get(biasTable)!, tf.tensor2d(buckets, [length, length], "int32")); // [seq, seq, heads]
-    return values.transpose([2, 0, 1]).expandDims(0); // [1, heads, seq, seq]
+  relativeAttentionBias: {
+    table: biasTable,
+    scores(table, length) {
+      const buckets = new Int32Array(length * length);
+      for (let query = 0; query < length; query++) {
+        for (let key = 0; key < length; key++) buckets[query * length + key] = relativePositionBucket(key - query);
+      }
+      const values = tf.gather(table, tf.tensor2d(buckets, [length, length], "int32")); // [seq, seq, heads]
+      return values.transpose([2, 0, 1]).expandDims(0); // [1, heads, seq, seq]
+    },
   },
 };

@@ -4,8 +4,10 @@ import { initialWeights } from "./initialization.js";
 import type { TokenBatch } from "./batch.js";
 import { architectureOf, type Architecture } from "./architecture.js";
 import { positionIds, type TransformerConfig } from "./config.js";
-import { EmbeddingTable, embed, type SparseLookup } from "./embedding.js";
-import { dropout, gelu, layerNorm, linear } from "./layers.js";
+import { EmbeddingTable, embed as lookUp, type SparseLookup } from "./embedding.js";
+import { encoderLayer, type ForwardPass } from "./encoder-layer.js";
+import { dropout, layerNorm, linear } from "./layers.js";
+import { embeddingNames, transformerWeights, type TransformerWeights } from "./weights.js";
 
 /** float32's lowest value, which HF adds to the attention scores of padding positions. */
 const MASKED = -3.4028234663852886e38;
@@ -25,19 +27,23 @@ export interface ForwardOptions {
  */
 export class Transformer {
   readonly wordEmbeddings: EmbeddingTable;
+  /** Every parameter but the word embeddings, under its HF name: what checkpoints and optimizers key by. */
   readonly parameters = new Map<string, tf.Variable>();
+  /** The same variables as `parameters`, by role, for the forward pass. */
+  readonly weights: TransformerWeights;
   readonly architecture: Architecture;
 
   constructor(readonly config: TransformerConfig, weights: Map<string, tf.Tensor>) {
     this.architecture = architectureOf(config);
-    const words = weights.get("embeddings.word_embeddings.weight");
-    if (words === undefined) throw new Error("missing tensor embeddings.word_embeddings.weight");
+    const words = weights.get(embeddingNames.words);
+    if (words === undefined) throw new Error(`missing tensor ${embeddingNames.words}`);
     if (words.shape.join() !== [config.vocabSize, config.hiddenSize].join()) {
-      throw new Error(`tensor embeddings.word_embeddings.weight: expected shape [${config.vocabSize}, ${config.hiddenSize}], got [${words.shape.join(", ")}]`);
+      const expected = `[${config.vocabSize}, ${config.hiddenSize}]`;
+      throw new Error(`tensor ${embeddingNames.words}: expected shape ${expected}, got [${words.shape.join(", ")}]`);
     }
-    this.wordEmbeddings = EmbeddingTable.fromTensor("embeddings.word_embeddings.weight", words as tf.Tensor2D);
+    this.wordEmbeddings = EmbeddingTable.fromTensor(embeddingNames.words, words as tf.Tensor2D);
     for (const [name, shape] of parameterShapes(config)) {
-      if (name === "embeddings.word_embeddings.weight") continue;
+      if (name === embeddingNames.words) continue;
       const tensor = weights.get(name);
       // Checkpoints saved with add_pooling_layer=False have no pooler; it is only needed for `pool()`.
       if (tensor === undefined && name.startsWith("pooler.")) continue;
@@ -45,93 +51,91 @@ export class Transformer {
       if (tensor.shape.join() !== shape.join()) {
         throw new Error(`tensor ${name}: expected shape [${shape.join(", ")}], got [${tensor.shape.join(", ")}]`);
       }
-      this.parameters.set(name, tf.variable(tensor, !this.architecture.frozen(name, config), undefined, "float32"));
+      const trainable = !this.architecture.frozen(name, config);
+      this.parameters.set(name, tf.variable(tensor, trainable, undefined, "float32"));
     }
+    this.weights = transformerWeights(this.parameters, {
+      layers: Array.from({ length: config.numHiddenLayers }, (_, layer) => this.architecture.block(layer)),
+      relativeAttentionBias: this.architecture.relativeAttentionBias?.table,
+    });
   }
 
-  /** A freshly initialised model, as HF's `_init_weights` does it: N(0, range), zero biases, unit LayerNorm. */
+  /** A freshly initialised model, as HF's `_init_weights`: N(0, range), zero biases, unit LayerNorm. */
   static initialize(config: TransformerConfig, seed: number): Transformer {
     const weights = initialWeights(parameterShapes(config), config.initializerRange, seed);
     const architecture = architectureOf(config);
     architecture.initialize?.(weights, config);
     // The word embeddings have padding_idx: the padding row starts at zero.
-    const words = weights.get("embeddings.word_embeddings.weight")!;
+    const words = weights.get(embeddingNames.words)!;
     const padding = architecture.wordPaddingIndex(config);
-    weights.set("embeddings.word_embeddings.weight", tf.tidy(() => tf.mul(words, tf.oneHot(padding, config.vocabSize, 0, 1).expandDims(1))));
+    const keep = (ones: tf.Tensor) => tf.mul(words, ones.expandDims(1)); // [vocab, hidden], the padding row zero
+    weights.set(embeddingNames.words, tf.tidy(() => keep(tf.oneHot(padding, config.vocabSize, 0, 1))));
     words.dispose();
     const model = new Transformer(config, weights);
     tf.dispose([...weights.values()]);
     return model;
   }
 
-  private weight(name: string): tf.Variable {
-    return this.parameters.get(name)!;
-  }
-
   /** The last hidden state `[batch, seq, hidden]`. */
   forward(batch: TokenBatch, options: ForwardOptions = {}): tf.Tensor3D {
-    const { batchSize, length } = batch;
-    const { hiddenSize, numAttentionHeads, layerNormEps } = this.config;
-    const training = options.training ?? false;
     const random = options.random ?? new Random(0);
-    const seed = () => random.seedForOp();
-    const rate = this.config.hiddenDropoutProb;
+    const pass: ForwardPass = {
+      batchSize: batch.batchSize,
+      length: batch.length,
+      hiddenSize: this.config.hiddenSize,
+      heads: this.config.numAttentionHeads,
+      layerNormEps: this.config.layerNormEps,
+      hiddenDropout: this.config.hiddenDropoutProb,
+      attentionDropout: this.config.attentionProbsDropoutProb,
+      training: options.training ?? false,
+      seed: () => random.seedForOp(),
+    };
     return tf.tidy(() => {
-      // Embeddings: word + position (+ token type), then LayerNorm and dropout.
-      const positions = tf.tensor2d(positionIds(this.config, batch.inputIds, batchSize, length), [batchSize, length], "int32");
-      const words = embed(this.wordEmbeddings, batch.inputIds, [batchSize, length], options.sparse); // [batch, seq, hidden]
-      const position = tf.gather(this.weight("embeddings.position_embeddings.weight"), positions); // [batch, seq, hidden]
-      let x = tf.add(words, position);
-      if (this.parameters.has("embeddings.token_type_embeddings.weight")) {
-        const types = tf.gather(
-          this.weight("embeddings.token_type_embeddings.weight"),
-          tf.tensor2d(batch.tokenTypeIds, [batchSize, length], "int32"),
-        ); // [batch, seq, hidden]
-        x = tf.add(x, types);
-      }
-      x = layerNorm(x, this.weight("embeddings.LayerNorm.weight") as tf.Tensor1D, this.weight("embeddings.LayerNorm.bias") as tf.Tensor1D, layerNormEps);
-      x = dropout(x, rate, training, seed);
-
-      // Padding positions get float32's minimum added to their scores, so softmax gives them zero weight.
-      const mask = tf.tensor2d(batch.attentionMask, [batchSize, length], "int32").toFloat();
-      let scoreBias: tf.Tensor = tf.mul(tf.sub(1, mask), MASKED).reshape([batchSize, 1, 1, length]); // [batch, 1, 1, seq]
-      // MPNet's relative position bias, the same for every layer.
-      const relative = this.architecture.attentionBias?.(this.parameters, length, this.config); // [1, heads, seq, seq]
-      if (relative !== undefined) scoreBias = tf.add(relative, scoreBias); // [batch, heads, seq, seq]
-
-      const headSize = hiddenSize / numAttentionHeads;
-      for (let layer = 0; layer < this.config.numHiddenLayers; layer++) {
-        const names = this.architecture.block(layer);
-        const dense = (name: string, input: tf.Tensor) =>
-          linear(input, this.weight(`${name}.weight`) as tf.Tensor2D, this.weight(`${name}.bias`) as tf.Tensor1D);
-        const norm = (name: string, input: tf.Tensor) =>
-          layerNorm(input, this.weight(`${name}.weight`) as tf.Tensor1D, this.weight(`${name}.bias`) as tf.Tensor1D, layerNormEps);
-        // Multi-head self-attention.
-        const heads = (t: tf.Tensor) => t.reshape([batchSize, length, numAttentionHeads, headSize]).transpose([0, 2, 1, 3]); // [batch, heads, seq, head]
-        const query = heads(dense(names.query, x));
-        const key = heads(dense(names.key, x));
-        const value = heads(dense(names.value, x));
-        const scores = tf.add(tf.div(tf.matMul(query, key, false, true), Math.sqrt(headSize)), scoreBias); // [batch, heads, seq, seq]
-        const probabilities = dropout(tf.softmax(scores, -1), this.config.attentionProbsDropoutProb, training, seed);
-        const context = tf.matMul(probabilities, value).transpose([0, 2, 1, 3]).reshape([batchSize, length, hiddenSize]); // [batch, seq, hidden]
-        const attended = dropout(dense(names.attentionOutput, context), rate, training, seed);
-        x = norm(names.attentionNorm, tf.add(x, attended));
-
-        // Position-wise feed-forward network.
-        const inner = gelu(dense(names.intermediate, x)); // [batch, seq, intermediate]
-        const projected = dropout(dense(names.output, inner), rate, training, seed);
-        x = norm(names.outputNorm, tf.add(x, projected));
-      }
+      let x = this.embed(batch, pass, options.sparse); // [batch, seq, hidden]
+      const scoreBias = this.scoreBias(batch); // [batch, 1 or heads, 1 or seq, seq]
+      for (const layer of this.weights.layers) x = encoderLayer(x, layer, scoreBias, pass); // [batch, seq, hidden]
       return x as tf.Tensor3D;
     });
   }
 
+  /** `BertEmbeddings`: word + position (+ token type) embeddings, LayerNorm, dropout; inside a tidy. */
+  private embed(batch: TokenBatch, pass: ForwardPass, sparse?: SparseLookup): tf.Tensor {
+    const { batchSize, length } = batch;
+    const { positions, tokenTypes, norm } = this.weights.embeddings;
+    const rows = positionIds(this.config, batch.inputIds, batchSize, length);
+    const positionRows = tf.tensor2d(rows, [batchSize, length], "int32");
+    // From the step's trainable rows when `sparse` holds them (see `SparseRows`), else from the table's blocks.
+    const words = lookUp(this.wordEmbeddings, batch.inputIds, [batchSize, length], sparse); // [batch, seq, hidden]
+    let x = tf.add(words, tf.gather(positions, positionRows)); // [batch, seq, hidden]
+    if (tokenTypes !== undefined) {
+      const types = tf.tensor2d(batch.tokenTypeIds, [batchSize, length], "int32");
+      x = tf.add(x, tf.gather(tokenTypes, types)); // [batch, seq, hidden]
+    }
+    x = layerNorm(x, norm.weight, norm.bias, pass.layerNormEps);
+    return dropout(x, pass.hiddenDropout, pass.training, pass.seed);
+  }
+
+  /**
+   * Added to every head's attention scores: float32's minimum at padding positions, so softmax
+   * gives them zero weight, plus MPNet's relative position bias. Inside a tidy.
+   */
+  private scoreBias(batch: TokenBatch): tf.Tensor {
+    const { batchSize, length } = batch;
+    const mask = tf.tensor2d(batch.attentionMask, [batchSize, length], "int32").toFloat();
+    const padding = tf.mul(tf.sub(1, mask), MASKED).reshape([batchSize, 1, 1, length]); // [batch, 1, 1, seq]
+    const relative = this.architecture.relativeAttentionBias;
+    const table = this.weights.relativeAttentionBias;
+    if (relative === undefined || table === undefined) return padding;
+    return tf.add(relative.scores(table, length), padding); // [batch, heads, seq, seq]
+  }
+
   /** BERT's pooler: `tanh(dense(h[CLS]))`, `[batch, hidden]`. */
   pool(hidden: tf.Tensor3D): tf.Tensor2D {
-    if (!this.parameters.has("pooler.dense.weight")) throw new Error("this checkpoint has no pooler (pooler.dense.*)");
+    const pooler = this.weights.pooler;
+    if (pooler === undefined) throw new Error("this checkpoint has no pooler (pooler.dense.*)");
     return tf.tidy(() => {
-      const first = hidden.slice([0, 0, 0], [hidden.shape[0], 1, hidden.shape[2]]).squeeze([1]);
-      return tf.tanh(linear(first, this.weight("pooler.dense.weight") as tf.Tensor2D, this.weight("pooler.dense.bias") as tf.Tensor1D)) as tf.Tensor2D;
+      const first = hidden.slice([0, 0, 0], [hidden.shape[0], 1, hidden.shape[2]]).squeeze([1]); // [batch, hidden]
+      return tf.tanh(linear(first, pooler.weight, pooler.bias)) as tf.Tensor2D;
     });
   }
 
