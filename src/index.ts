@@ -33,7 +33,9 @@ export { learningRateAt, type ScheduleName, type ScheduleOptions } from "./train
 export { computeGradients, addGradients, disposeGradients, type Gradients, type Trainable, type RowGradient } from "./train/gradients.js";
 export { Trainer, type TrainerOptions, type TrainerHooks, type StepRecord } from "./train/trainer.js";
 export type { TrainingObjective, PreparedBatch } from "./train/objectives/objective.js";
-export { ClassificationObjective, RegressionObjective, TripletObjective } from "./train/objectives/siamese.js";
+export { ClassificationObjective } from "./train/objectives/classification.js";
+export { RegressionObjective } from "./train/objectives/regression.js";
+export { TripletObjective } from "./train/objectives/triplet.js";
 export { DistillationObjective, type DistillationExample } from "./train/objectives/distillation.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./train/masking.js";
 export { cachedContrastiveGradients, splitBatch } from "./train/gradient-cache.js";
