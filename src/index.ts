@@ -23,7 +23,9 @@ export { readSafetensors, writeSafetensors } from "./io/safetensors.js";
 // Training.
 export { Trainer, type TrainerOptions, type StepRecord } from "./train/trainer.js";
 export type { TrainingObjective } from "./train/objectives/objective.js";
-export { ClassificationObjective, RegressionObjective, TripletObjective } from "./train/objectives/siamese.js";
+export { ClassificationObjective } from "./train/objectives/classification.js";
+export { RegressionObjective } from "./train/objectives/regression.js";
+export { TripletObjective } from "./train/objectives/triplet.js";
 export { DistillationObjective } from "./train/objectives/distillation.js";
 export { Pretrainer } from "./train/pretraining.js";
 export { DualEncoderTrainer } from "./train/dual-encoder.js";

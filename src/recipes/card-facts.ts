@@ -1,21 +1,18 @@
-import * as path from "node:path";
-import { parse } from "yaml";
 import type { ModelCardFacts } from "../io/model-card.js";
-import { exists, readJsonFile } from "../util/files.js";
-import { promises as fs } from "node:fs";
 import type { StepResult } from "./run-directory.js";
-import { recipeSchema, type Recipe, type RecipeStep } from "./schema.js";
+import type { ModelSpec, RecipeSettings as Recipe } from "./schema-parts.js";
 
-type ModelSpec = Extract<RecipeStep, { step: "distill" }>["student"];
+/** The fields of a step that tell where its model came from (a distill step's student and teacher, another's model). */
+type ModelMaker = Recipe["steps"][number] & { student?: ModelSpec; teacher?: string; model?: unknown };
 
 /**
  * What a run knows about one of its models for the model card: the step that made it (its
  * teacher, its starting point), the figures of that step and of evaluate steps on it, the recipe.
  */
 export function cardFacts(recipe: Recipe, recipeYaml: string, model: string, completed: StepResult[], languages?: string[]): ModelCardFacts {
-  const maker = recipe.steps.find((step) => step.name === model && step.step !== "export" && step.step !== "evaluate");
+  const maker: ModelMaker | undefined = recipe.steps.find((step) => step.name === model && step.step !== "export" && step.step !== "evaluate");
   const spec: ModelSpec | undefined =
-    maker === undefined ? undefined : maker.step === "distill" ? maker.student : "model" in maker && typeof maker.model === "object" ? maker.model : undefined;
+    maker === undefined ? undefined : maker.step === "distill" ? maker.student : "model" in maker && typeof maker.model === "object" ? (maker.model as ModelSpec) : undefined;
   const metrics: Record<string, number> = {};
   for (const result of completed) {
     const evaluates = recipe.steps.some((step) => step.step === "evaluate" && step.name === result.step && step.model === model);
@@ -24,31 +21,17 @@ export function cardFacts(recipe: Recipe, recipeYaml: string, model: string, com
   }
   return {
     languages: languages ?? spec?.segment,
-    teacher: maker?.step === "distill" ? describeModel(recipe, maker.teacher) : undefined,
+    teacher: maker?.step === "distill" ? describeModel(recipe, maker.teacher!) : undefined,
     baseModel: spec === undefined ? undefined : spec.from !== undefined ? describeModel(recipe, spec.from) : freshModel(spec),
     recipe: recipeYaml,
     metrics,
   };
 }
 
-/** The facts of a model inside a run directory (`<run>/models/<name>`), or undefined elsewhere. */
-export async function cardFactsFromRunModel(modelDir: string, languages?: string[]): Promise<ModelCardFacts | undefined> {
-  const models = path.dirname(path.resolve(modelDir));
-  const root = path.dirname(models);
-  const recipeFile = path.join(root, "recipe.resolved.yaml");
-  const stateFile = path.join(root, "state.json");
-  if (path.basename(models) !== "models" || !(await exists(recipeFile)) || !(await exists(stateFile))) return undefined;
-  const yaml = await fs.readFile(recipeFile, "utf8");
-  const recipe = recipeSchema.safeParse(parse(yaml));
-  if (!recipe.success) return undefined;
-  const state = await readJsonFile<{ completed?: StepResult[] }>(stateFile);
-  return cardFacts(recipe.data, yaml.replace(/^# resolved from .*\n/, ""), path.basename(modelDir), state.completed ?? [], languages);
-}
-
 function describeModel(recipe: Recipe, reference: string): string {
-  const step = recipe.steps.find((candidate) => candidate.name === reference);
+  const step: ModelMaker | undefined = recipe.steps.find((candidate) => candidate.name === reference);
   if (step === undefined) return reference;
-  const spec = step.step === "distill" ? step.student : "model" in step && typeof step.model === "object" ? step.model : undefined;
+  const spec = step.step === "distill" ? step.student : "model" in step && typeof step.model === "object" ? (step.model as ModelSpec) : undefined;
   const origin = spec === undefined ? "" : spec.from !== undefined ? `, from ${describeModel(recipe, spec.from)}` : `, ${freshModel(spec)}`;
   return `${reference} (made by this recipe's ${step.step} step${origin})`;
 }

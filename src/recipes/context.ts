@@ -1,6 +1,6 @@
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Recipe } from "./schema.js";
+import type { RecipeSettings as Recipe } from "./schema-parts.js";
 import type { ModelResolver } from "./models.js";
 import type { RunDirectory, RunState } from "./run-directory.js";
 

@@ -37,3 +37,11 @@ export async function readScoredPairs(spec: DataSourceInput, where: string, base
 export async function readParallel(spec: DataSourceInput, where: string, baseDirectory: string, log: (line: string) => void): Promise<ParallelPair[]> {
   return readRows(spec, "parallel", where, baseDirectory, log);
 }
+
+/** Rows of `kind` as objectives and evaluators take them: scored pairs' scores mapped onto [0, 1] by the source's `scoreRange`. */
+export async function readNormalizedRows<K extends RowKind>(spec: DataSourceInput, kind: K, where: string, baseDirectory: string, log: (line: string) => void) {
+  const rows = await readRows(spec, kind, where, baseDirectory, log);
+  if (kind !== "scored-pairs") return rows;
+  const range = (spec as { scoreRange: [number, number] }).scoreRange;
+  return (rows as RowOfKind["scored-pairs"][]).map((row) => ({ ...row, score: normalizeScore(row.score, range) })) as RowOfKind[K][];
+}

@@ -9,7 +9,7 @@ import { Transformer } from "../model/transformer.js";
 import { segmenterFor, trainWordPiece, WordPieceTokenizer, type Segmenter } from "../text/index.js";
 import { BabelbedError } from "../util/errors.js";
 import { exists } from "../util/files.js";
-import type { ModelSpec } from "./schema.js";
+import type { ModelSpec } from "./schema-parts.js";
 
 export interface ModelResolver {
   /** An earlier step's model directory, or a path relative to the recipe. */

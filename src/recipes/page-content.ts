@@ -4,9 +4,13 @@ import type { DataSourceInput } from "../data/source.js";
 import type { PageContent } from "../io/tfjs/page.js";
 import { languageCode } from "../io/tfjs/samples.js";
 import type { RunContext } from "./context.js";
-import type { RecipeStep } from "./schema.js";
 
-type ExportStep = Extract<RecipeStep, { step: "export" }>;
+/** The fields of an export step the page reads (its type lives with the step, which imports this file). */
+interface ExportStep {
+  name: string;
+  model: string;
+  languages?: string[] | undefined;
+}
 
 /** Pairs the page starts with, and how many rows are searched for short ones. */
 const samplePairs = 3;
@@ -19,7 +23,7 @@ const searchedRows = 2000;
  */
 export async function pageContent(context: RunContext, step: ExportStep): Promise<PageContent> {
   const trained = context.recipe.steps.find((candidate) => candidate.name === step.model);
-  const parallel = trained !== undefined && "data" in trained ? trained.data.filter((spec) => spec.kind === "parallel") : [];
+  const parallel = trained !== undefined && "data" in trained ? (trained.data as DataSourceInput[]).filter((spec) => spec.kind === "parallel") : [];
   const languages = step.languages ?? unique(parallel.flatMap((spec) => dataFiles(spec).flatMap(languagesInFileName)));
   let samples: string[] | undefined;
   if (parallel.length > 0) {

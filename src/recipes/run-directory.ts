@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { acquireLock } from "../util/lock.js";
 import { BabelbedError } from "../util/errors.js";
 import { exists, readJsonFile, recoverSwaps, writeFileAtomic, writeJsonAtomic } from "../util/files.js";
-import type { Recipe } from "./schema.js";
+import type { RecipeSettings as Recipe } from "./schema-parts.js";
 
 /** Metrics of one step: evaluated before training and after it (or once, for an evaluate step). */
 export interface StepResult {

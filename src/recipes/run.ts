@@ -2,18 +2,14 @@ import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
 import type { DeviceInfo } from "../device/index.js";
 import { writeRunReport } from "../report/index.js";
+import { taskTypesOfRecipe } from "../report/task-types.js";
 import { writeJsonAtomic } from "../util/files.js";
 import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";
 import { modelResolver } from "./models.js";
 import { checkRecipeInputs } from "./preflight.js";
 import { RunDirectory, type StepResult } from "./run-directory.js";
-import { distill } from "./steps/distill.js";
-import { dualEncoderStep } from "./steps/dual-encoder.js";
-import { evaluateStep } from "./steps/evaluate.js";
-import { exportStep } from "./steps/export.js";
-import { pretrainStep } from "./steps/pretrain.js";
-import { trainTeacher } from "./steps/train-teacher.js";
+import { stepDescriptor } from "./steps/registry.js";
 import { summaryTable } from "./summary.js";
 
 export interface RunOptions {
@@ -66,22 +62,11 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
         continue;
       }
       context.log(`${step.name}: ${step.step}`);
-      const result =
-        step.step === "train-teacher"
-          ? await trainTeacher(context, step, index)
-          : step.step === "distill"
-            ? await distill(context, step, index)
-            : step.step === "pretrain"
-              ? await pretrainStep(context, step, index)
-              : step.step === "dual-encoder"
-                ? await dualEncoderStep(context, step, index)
-                : step.step === "evaluate"
-                  ? await evaluateStep(context, step)
-                  : await exportStep(context, step);
+      const result = await stepDescriptor(step.step).run(context, step, index);
       state.completed.push(result);
       await run.saveState(state);
     }
-    const table = summaryTable(state.completed);
+    const table = summaryTable(state.completed, taskTypesOfRecipe(recipe));
     await writeJsonAtomic(path.join(root, "summary.json"), { recipe: recipe.name, results: state.completed });
     ending = { status: "finished" };
     return { directory: root, results: state.completed, table };

@@ -1,11 +1,12 @@
 import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
 import { fingerprintDirectory, TeacherCache } from "../io/teacher-cache.js";
-import { miningTask, mseTask, retrievalTask, stsTask, type Metrics } from "../evaluate/encoder-tasks.js";
+import type { Metrics } from "../evaluate/encoder-tasks.js";
+import type { TaskReader } from "../evaluate/tasks/descriptor.js";
+import { taskDescriptor } from "../evaluate/tasks/registry.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
-import { BabelbedError } from "../util/errors.js";
 import type { RunContext } from "./context.js";
-import { readParallel, readScoredPairs } from "./data.js";
-import type { TaskSpec } from "./schema.js";
+import { readNormalizedRows } from "./data.js";
+import type { TaskSpec } from "./schema-parts.js";
 
 /** Cache warnings already shown in a run: an unwritable cache is said once, not at every use. */
 const cacheWarnings = new WeakMap<RunContext, Set<string>>();
@@ -55,14 +56,7 @@ export async function evaluateTasks(context: RunContext, encoder: SentenceEncode
   }
   return metrics;
 }
-
-
-/** A pair compared as the data README does: ignoring case, spaces and punctuation. */
-function pairKey(pair: { source: string; target: string }): string {
-  const bare = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
-  return `${bare(pair.source)}\u0000${bare(pair.target)}`;
-}
-
+/** Task rows are read once per run: the same held-out set is scored before, during and after training. */
 async function cached<T>(context: RunContext, key: unknown, read: () => Promise<T>): Promise<T> {
   const id = JSON.stringify(key);
   if (!context.evaluationRows.has(id)) context.evaluationRows.set(id, await read());
@@ -71,44 +65,25 @@ async function cached<T>(context: RunContext, key: unknown, read: () => Promise<
 
 async function evaluateTask(context: RunContext, encoder: SentenceEncoder, task: TaskSpec, label: string): Promise<Metrics> {
   const base = context.recipeDirectory;
-  switch (task.task) {
-    case "sts": {
-      const rows = await cached(context, [base, task.data, task.pairWith], async () => {
-        const pairs = await readScoredPairs(task.data, label, base, context.log);
-        if (task.pairWith === undefined) return pairs;
-        const other = await readScoredPairs(task.pairWith, `${label} pairWith`, base, context.log);
-        if (other.length !== pairs.length) throw new BabelbedError(`${label}: pairWith has ${other.length} rows, data has ${pairs.length}`);
-        return pairs.map((pair, index) => ({ ...pair, sentence2: other[index]!.sentence2 }));
-      });
-      return stsTask(encoder, rows);
-    }
-    case "retrieval": {
-      const rows = await cached(context, [base, task.data, task.excludePairsIn], async () => {
-        const pairs = await readParallel(task.data, label, base, context.log);
-        if (task.excludePairsIn === undefined) return pairs;
-        const seen = new Set<string>();
-        for (const [position, spec] of task.excludePairsIn.entries()) {
-          for (const pair of await readParallel(spec, `${label} excludePairsIn.${position}`, base, context.log)) seen.add(pairKey(pair));
-        }
-        const kept = pairs.filter((pair) => !seen.has(pairKey(pair)));
-        context.log(`${label}: left out ${pairs.length - kept.length} of ${pairs.length} pairs that occur in the training data`);
-        await context.run.log({ event: "overlap-excluded", task: task.name, excluded: pairs.length - kept.length, kept: kept.length });
-        return kept;
-      });
-      return { ...(await retrievalTask(encoder, rows)), pairs: rows.length };
-    }
-    case "mining":
-      return miningTask(encoder, await cached(context, [base, task.data], () => readParallel(task.data, label, base, context.log)), task.k);
-    case "mse": {
-      const rows = await cached(context, [base, task.data], () => readParallel(task.data, label, base, context.log));
-      const teacherDirectory = await context.resolver.resolve(task.teacher);
-      const teacher = await loadSentenceEncoder(teacherDirectory);
-      try {
-        const { vectors } = await teacherVectors(context, teacherDirectory, teacher, rows.map((row) => row.source));
-        return mseTask(encoder, vectors, rows);
-      } finally {
-        teacher.dispose();
-      }
-    }
+  const descriptor = taskDescriptor(task.task);
+  const key = [base, descriptor.dataKind, Object.fromEntries(descriptor.sources.map((field) => [field, task[field]]))];
+  const reader: TaskReader<unknown> = {
+    read: (source, where) => readNormalizedRows(source, descriptor.dataKind, where, base, context.log),
+    log: context.log,
+    record: (event) => context.run.log(event),
+  };
+  const rows = await cached(context, key, () => descriptor.load(task, reader, label));
+  const metrics = await descriptor.run(encoder, rows, task, { encodeOptions: {}, teacherVectors: (teacher, sentences) => recipeTeacherVectors(context, teacher, sentences) });
+  return { ...metrics, ...descriptor.dataMetrics?.(rows) };
+}
+
+/** A teacher (a directory or an earlier step) embeds `sentences`, through the run's teacher cache. */
+async function recipeTeacherVectors(context: RunContext, reference: string, sentences: string[]): Promise<Float32Array[]> {
+  const teacherDirectory = await context.resolver.resolve(reference);
+  const teacher = await loadSentenceEncoder(teacherDirectory);
+  try {
+    return (await teacherVectors(context, teacherDirectory, teacher, sentences)).vectors;
+  } finally {
+    teacher.dispose();
   }
 }

@@ -3,6 +3,7 @@ import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
 import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatValue, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
 import { isCount } from "./scales.js";
+import { taskTypesByStep } from "./task-types.js";
 import { recipeDifferences } from "./recipe-difference.js";
 import { loadRunData, type RunData } from "./run-data.js";
 import { deviceDetails, deviceLine, lastDevice, stepTimings } from "./run-report.js";
@@ -61,6 +62,9 @@ function metricsTable(a: RunData, b: RunData): string {
       }
     }
   }
+  const types = [taskTypesByStep(a.recipeText), taskTypesByStep(b.recipeText)];
+  // A task keeps its type across the two runs unless the recipes differ; A's, else B's.
+  const taskTypes = (step: string) => new Map([...(types[1]!.get(step) ?? []), ...(types[0]!.get(step) ?? [])]);
   const value = (run: RunData, step: string, metric: string) => run.results.find((result) => result.step === step)?.after[metric];
   for (const [index, [step, metric]] of keys.entries()) {
     const [left, right] = [value(a, step, metric), value(b, step, metric)];
@@ -71,7 +75,7 @@ function metricsTable(a: RunData, b: RunData): string {
       text(metric),
       left === undefined ? text("—", "missing") : text(formatValue(metric, left)),
       right === undefined ? text("—", "missing") : text(formatValue(metric, right)),
-      difference === undefined ? text("", "missing") : text(formatChange(difference), changeClass(metric, difference)),
+      difference === undefined ? text("", "missing") : text(formatChange(difference), changeClass(metric, difference, taskTypes(step))),
     ]);
   }
   if (rows.length === 0) return '<p class="note">Neither run has metrics.</p>';

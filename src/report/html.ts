@@ -1,3 +1,4 @@
+import { metricDirection } from "../evaluate/tasks/registry.js";
 import { escapeHtml, formatMetric } from "../util/format.js";
 import { fontFamily } from "./charts.js";
 import { isCount } from "./scales.js";
@@ -25,16 +26,22 @@ export function formatTime(milliseconds: number | undefined): string {
   return milliseconds === undefined ? "—" : new Date(milliseconds).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
-/** MSE and losses fall as a model improves; every other metric (accuracy, F1, correlation) rises. */
+/** A metric no task declares, known by its name only: MSE and losses fall as a model improves, the rest rise. */
 export function lowerIsBetter(metric: string): boolean {
   const name = metric.slice(metric.lastIndexOf("/") + 1).toLowerCase();
   return name.startsWith("mse") || name.includes("loss");
 }
 
-/** The class that colours a change: better green, worse red, none grey. */
-export function changeClass(metric: string, change: number): string {
+/**
+ * The class that colours a change: better green, worse red, none grey. Which way is better is the
+ * task's (its descriptor, found by the task's type in `taskTypes`, name → type); a metric that is
+ * no score (a mining threshold) stays grey.
+ */
+export function changeClass(metric: string, change: number, taskTypes?: ReadonlyMap<string, string>): string {
   if (change === 0 || !Number.isFinite(change)) return "same";
-  return change > 0 !== lowerIsBetter(metric) ? "better" : "worse";
+  const better = metricDirection(metric, taskTypes) ?? (lowerIsBetter(metric) ? "lower" : "higher");
+  if (better === "none") return "same";
+  return change > 0 === (better === "higher") ? "better" : "worse";
 }
 
 export interface Cell {

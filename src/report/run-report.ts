@@ -3,6 +3,7 @@ import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
 import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatTime, formatValue, page, section, statusBadge, table, text, type Cell } from "./html.js";
 import { isCount } from "./scales.js";
+import { taskTypesByStep } from "./task-types.js";
 import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
 import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
 
@@ -17,7 +18,7 @@ export async function writeRunReport(directory: string, output = path.join(direc
 export function runReportHtml(run: RunData): string {
   const body = [
     header(run),
-    section("Metrics", metricsTable(run.results)),
+    section("Metrics", metricsTable(run.results, taskTypesByStep(run.recipeText))),
     section("Training and evaluation", chartSections(run.steps, [{ label: "", data: run }])),
     section("Timings", timingsTable(run)),
     section("Device", deviceDetails(run)),
@@ -70,7 +71,7 @@ export function deviceLine(device: DeviceRecord | undefined): string {
  * Every metric of every step, before and after training, the change coloured by whether it helped.
  * An unfinished step shows its before-metrics even when it logged no evaluation since.
  */
-export function metricsTable(results: StepSummary[]): string {
+export function metricsTable(results: StepSummary[], taskTypes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map()): string {
   const rows: Cell[][] = [];
   for (const result of results) {
     const label = result.partial === undefined ? result.step : `${result.step} (unfinished at training step ${result.partial.trainingStep})`;
@@ -87,7 +88,7 @@ export function metricsTable(results: StepSummary[]): string {
         text(metric),
         before === undefined ? text("", "missing") : text(formatValue(metric, before)),
         after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatValue(metric, after)),
-        change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change)),
+        change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change, taskTypes.get(result.step))),
       ]);
     }
     if (names.length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text("")]);

@@ -5,7 +5,9 @@ export { learningRateAt, type ScheduleName, type ScheduleOptions } from "./sched
 export { computeGradients, type Gradients, type Trainable, type RowGradient } from "./gradients.js";
 export { Trainer, type TrainerOptions, type TrainerHooks, type StepRecord } from "./trainer.js";
 export type { TrainingObjective, PreparedBatch } from "./objectives/objective.js";
-export { ClassificationObjective, RegressionObjective, TripletObjective } from "./objectives/siamese.js";
+export { ClassificationObjective } from "./objectives/classification.js";
+export { RegressionObjective } from "./objectives/regression.js";
+export { TripletObjective } from "./objectives/triplet.js";
 export { DistillationObjective, type DistillationExample } from "./objectives/distillation.js";
 export { MaskedLanguageModel } from "./objectives/masked-language-model.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./masking.js";

@@ -2,22 +2,24 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import * as path from "node:path";
 import { z } from "zod";
 import { formats, type DataFormat } from "../../data/source.js";
-import { miningTask, mseTask, retrievalTask, stsTask, type Metrics } from "../../evaluate/encoder-tasks.js";
+import type { Metrics } from "../../evaluate/encoder-tasks.js";
+import type { TaskReader } from "../../evaluate/tasks/descriptor.js";
+import { taskDescriptor, tasks } from "../../evaluate/tasks/registry.js";
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encoder.js";
-import { readParallel, readScoredPairs } from "../../recipes/data.js";
-import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
+import { readNormalizedRows } from "../../recipes/data.js";
+import { taskSchema, type TaskSpec } from "../../recipes/schema-parts.js";
 import { formatMetric } from "../../util/format.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
-const taskNames = ["sts", "retrieval", "mining", "mse"] as const;
+const taskNames = tasks.map((task) => task.name);
 
 interface EvaluateFlags {
   model: string;
-  task: (typeof taskNames)[number];
+  task: string;
   data?: string;
   source?: string;
   target?: string;
@@ -78,8 +80,9 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
   const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize });
   process.stdout.write(`${metricTable(metrics)}\n`);
   if (flags.output !== undefined) {
-    const extra = task.task === "mining" ? { k: task.k } : task.task === "mse" ? { teacher: task.teacher } : {};
-    await writeJsonAtomic(flags.output, { model: flags.model, task: task.task, ...extra, data: { ...task.data, rows }, metrics, device });
+    // The task's own settings (mining's k, mse's teacher) beside the data it read.
+    const { task: _task, name: _name, data, ...settings } = task;
+    await writeJsonAtomic(flags.output, { model: flags.model, task: task.task, ...settings, data: { ...data, rows }, metrics, device });
     process.stderr.write(`metrics → ${flags.output}\n`);
   }
 }
@@ -90,19 +93,16 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
  */
 async function measure(model: string, task: TaskSpec, options: EncodeOptions): Promise<{ metrics: Metrics; rows: number }> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const where = "evaluate data";
-  if (task.task === "sts") {
-    const pairs = await readScoredPairs(task.data, where, process.cwd(), log);
-    return { metrics: await withEncoder(model, (encoder) => stsTask(encoder, pairs, options)), rows: pairs.length };
-  }
-  const pairs = await readParallel(task.data, where, process.cwd(), log);
-  const sources = pairs.map((pair) => pair.source);
-  const metrics = await withEncoder(model, async (encoder) => {
-    if (task.task === "retrieval") return retrievalTask(encoder, pairs, options);
-    if (task.task === "mining") return miningTask(encoder, pairs, task.k, options);
-    return withEncoder(task.teacher, async (teacher) => mseTask(encoder, await teacher.encode(sources, options), pairs, options));
-  });
-  return { metrics, rows: pairs.length };
+  const descriptor = taskDescriptor(task.task);
+  const reader: TaskReader<unknown> = {
+    read: (source, where) => readNormalizedRows(source, descriptor.dataKind, where, process.cwd(), log),
+    log,
+    record: async () => undefined,
+  };
+  const rows = await descriptor.load(task, reader, "evaluate data");
+  const teacherVectors = (teacher: string, sentences: string[]) => withEncoder(teacher, (encoder) => encoder.encode(sentences, options));
+  const metrics = await withEncoder(model, (encoder) => descriptor.run(encoder, rows, task, { encodeOptions: options, teacherVectors }));
+  return { metrics, rows: rows.length };
 }
 
 /**
@@ -110,7 +110,7 @@ async function measure(model: string, task: TaskSpec, options: EncodeOptions): P
  * data problem reads the same here as in a recipe. Flag combinations zod cannot name are checked first.
  */
 function taskFromFlags(flags: EvaluateFlags): TaskSpec {
-  const parallel = flags.task !== "sts";
+  const parallel = taskDescriptor(flags.task).dataKind === "parallel";
   if (flags.data !== undefined && (flags.source !== undefined || flags.target !== undefined)) {
     throw new BabelbedError("give either --data or --source with --target, not both");
   }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
-import { cardFactsFromRunModel } from "../../recipes/card-facts.js";
+import { cardFactsFromRunModel } from "../../recipes/run-model-card.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";

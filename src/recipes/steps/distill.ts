@@ -4,12 +4,27 @@ import { DistillationObjective } from "../../train/objectives/distillation.js";
 import type { RunContext } from "../context.js";
 import { readParallel } from "../data.js";
 import { buildEncoder } from "../models.js";
-import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 import { teacherVectors } from "../tasks.js";
 import { runTraining } from "./training.js";
+import { z } from "zod";
+import { dataSourceSchema } from "../../data/source.js";
+import { modelSchema, named, taskSchema, trainingSchema } from "../schema-parts.js";
+import type { StepDescriptor } from "./descriptor.js";
 
-type DistillStep = Extract<RecipeStep, { step: "distill" }>;
+export const distillSchema = z
+  .object({
+    step: z.literal("distill"),
+    ...named,
+    teacher: z.string().min(1).describe("teacher directory or the name of an earlier step"),
+    student: modelSchema,
+    data: z.array(dataSourceSchema).min(1).describe("parallel sentences: source (the teacher's language) and target"),
+    training: trainingSchema.default(trainingSchema.parse({})),
+    evaluation: z.array(taskSchema).default([]),
+  })
+  .strict();
+
+type DistillStep = z.output<typeof distillSchema>;
 
 /**
  * Multilingual knowledge distillation (Reimers & Gurevych 2020): the teacher embeds the source
@@ -53,3 +68,5 @@ export async function distill(context: RunContext, step: DistillStep, index: num
     student.dispose();
   }
 }
+
+export const distillDescriptor: StepDescriptor<typeof distillSchema> = { step: "distill", schema: distillSchema, run: distill };

@@ -2,11 +2,50 @@ import { DualEncoderTrainer, type DualEncoderRecord } from "../../train/dual-enc
 import type { RunContext } from "../context.js";
 import { readParallel } from "../data.js";
 import { buildEncoder } from "../models.js";
-import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 import { trainEncoder } from "./training.js";
+import { z } from "zod";
+import { dataSourceSchema } from "../../data/source.js";
+import { maxMinutes, modelSchema, named, positive, taskSchema } from "../schema-parts.js";
+import type { StepDescriptor } from "./descriptor.js";
 
-type DualEncoderStep = Extract<RecipeStep, { step: "dual-encoder" }>;
+const dualEncoderTraining = z
+  .object({
+    epochs: z.number().positive().default(1),
+    maxSteps: positive.optional().describe("stop after this many steps (overrides epochs)"),
+    maxMinutes: maxMinutes.optional(),
+    batchSize: positive.min(2).default(64).describe("pairs per step: the in-batch negatives"),
+    chunkSize: positive.default(8).describe("rows per forward pass (memory); gradient caching keeps every negative"),
+    learningRate: z.number().positive().default(1e-4),
+    warmupRatio: z.number().min(0).max(1).default(0.1),
+    weightDecay: z.number().min(0).default(0.01),
+    maxGradNorm: z.number().positive().default(1),
+    evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
+    checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+  })
+  .strict();
+
+const additiveMargin = z
+  .object({
+    margin: z.number().min(0).default(0.3).describe("subtracted from each true pair's cosine (LaBSE: 0.3)"),
+    scale: z.number().positive().default(20).describe("multiplies the cosines before the softmax"),
+    reduction: z.enum(["sum", "mean"]).default("sum").describe('"sum": source→target plus target→source; "mean" halves it'),
+  })
+  .strict();
+
+export const dualEncoderSchema = z
+  .object({
+    step: z.literal("dual-encoder"),
+    ...named,
+    model: modelSchema.describe("usually from: the pretrain step; pooling defaults to cls and normalize to true"),
+    data: z.array(dataSourceSchema).min(1).describe("parallel sentences"),
+    loss: additiveMargin.default(additiveMargin.parse({})),
+    training: dualEncoderTraining.default(dualEncoderTraining.parse({})),
+    evaluation: z.array(taskSchema).default([]),
+  })
+  .strict();
+
+type DualEncoderStep = z.output<typeof dualEncoderSchema>;
 
 /**
  * LaBSE's dual-encoder stage (Feng et al. 2020): one encoder shared by both languages, [CLS]
@@ -40,3 +79,5 @@ export async function dualEncoderStep(context: RunContext, step: DualEncoderStep
     encoder.dispose();
   }
 }
+
+export const dualEncoderDescriptor: StepDescriptor<typeof dualEncoderSchema> = { step: "dual-encoder", schema: dualEncoderSchema, run: dualEncoderStep };

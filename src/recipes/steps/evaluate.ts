@@ -1,10 +1,14 @@
 import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { RunContext } from "../context.js";
-import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 import { evaluateTasks } from "../tasks.js";
+import { z } from "zod";
+import { named, taskSchema } from "../schema-parts.js";
+import type { StepDescriptor } from "./descriptor.js";
 
-type EvaluateStep = Extract<RecipeStep, { step: "evaluate" }>;
+export const evaluateSchema = z.object({ step: z.literal("evaluate"), ...named, model: z.string().min(1), tasks: z.array(taskSchema).min(1) }).strict();
+
+type EvaluateStep = z.output<typeof evaluateSchema>;
 
 export async function evaluateStep(context: RunContext, step: EvaluateStep): Promise<StepResult> {
   const started = performance.now();
@@ -17,3 +21,5 @@ export async function evaluateStep(context: RunContext, step: EvaluateStep): Pro
     encoder.dispose();
   }
 }
+
+export const evaluateDescriptor: StepDescriptor<typeof evaluateSchema> = { step: "evaluate", schema: evaluateSchema, run: evaluateStep };

@@ -7,10 +7,30 @@ import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { cardFacts } from "../card-facts.js";
 import type { RunContext } from "../context.js";
 import { pageContent } from "../page-content.js";
-import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
+import { z } from "zod";
+import { named } from "../schema-parts.js";
+import type { StepDescriptor } from "./descriptor.js";
 
-type ExportStep = Extract<RecipeStep, { step: "export" }>;
+export const exportSchema = z
+  .object({
+    step: z.literal("export"),
+    ...named,
+    model: z.string().min(1),
+    output: z.string().min(1).describe("directory, relative to the run directory"),
+    format: z
+      .enum(["sentence-transformers", "tfjs"])
+      .default("sentence-transformers")
+      .describe("sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)"),
+    languages: z
+      .array(z.string().regex(/^[a-z]{2,3}$/, "an ISO 639 code such as en, de or ja"))
+      .min(1)
+      .optional()
+      .describe("the languages the model embeds: the model card's `language` (sentence-transformers) or the page's title and samples (tfjs); default for tfjs: the codes in the training data's file names"),
+  })
+  .strict();
+
+type ExportStep = z.output<typeof exportSchema>;
 
 /**
  * Write a model as a sentence-transformers directory or a TensorFlow.js folder, then read it
@@ -39,3 +59,5 @@ export async function exportStep(context: RunContext, step: ExportStep): Promise
   }
   return { step: step.name, kind: "export", after: {}, seconds: (performance.now() - started) / 1000 };
 }
+
+export const exportDescriptor: StepDescriptor<typeof exportSchema> = { step: "export", schema: exportSchema, run: exportStep };

@@ -6,11 +6,45 @@ import { BabelbedError } from "../../util/errors.js";
 import type { RunContext } from "../context.js";
 import { readParallel, readRows } from "../data.js";
 import { buildEncoder } from "../models.js";
-import type { RecipeStep } from "../schema.js";
 import type { StepResult } from "../run-directory.js";
 import { clearCheckpoint, runCheckpointed } from "./checkpointed.js";
+import { z } from "zod";
+import { dataSourceSchema } from "../../data/source.js";
+import { modelSchema, named, positive } from "../schema-parts.js";
+import type { StepDescriptor } from "./descriptor.js";
 
-type PretrainStep = Extract<RecipeStep, { step: "pretrain" }>;
+const pretrainingSchema = z
+  .object({
+    batchSize: positive.default(32).describe("sequences per step (MLM and TLM steps alike)"),
+    learningRate: z.number().positive().default(1e-4),
+    warmupRatio: z.number().min(0).max(1).default(0.1).describe("share of each stage's steps spent warming up"),
+    weightDecay: z.number().min(0).default(0.01),
+    maxGradNorm: z.number().positive().default(1),
+    maskProbability: z.number().gt(0).max(1).default(0.15).describe("share of the tokens to predict (BERT: 0.15)"),
+    checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+  })
+  .strict();
+
+export const pretrainSchema = z
+  .object({
+    step: z.literal("pretrain"),
+    ...named,
+    model: modelSchema
+      .refine((model) => model.fresh !== undefined, { message: "pretrain starts from a fresh model" })
+      .refine((model) => model.dense === undefined, { message: "pretrain trains the transformer only; give dense in the dual-encoder or distill step that follows" }),
+    data: z
+      .array(dataSourceSchema)
+      .min(1)
+      .describe("kind sentences (MLM) and/or parallel (both sides for MLM, the pairs for TLM); MLM and TLM batches alternate"),
+    stages: z
+      .array(z.object({ layers: positive, steps: positive }).strict())
+      .min(1)
+      .describe("progressive stacking: layer counts growing to the model's, e.g. L/4, L/2, L"),
+    training: pretrainingSchema.default(pretrainingSchema.parse({})),
+  })
+  .strict();
+
+type PretrainStep = z.output<typeof pretrainSchema>;
 
 /** Losses averaged over this many steps of a task at the start and end of a stage, for the summary. */
 const window = 5;
@@ -135,3 +169,5 @@ function stageLosses(records: StageLoss[]): { before: Record<string, number>; af
   }
   return { before, after };
 }
+
+export const pretrainDescriptor: StepDescriptor<typeof pretrainSchema> = { step: "pretrain", schema: pretrainSchema, run: pretrainStep };

@@ -4,15 +4,19 @@ import type { TrainingObjective } from "../../train/objectives/objective.js";
 import { Trainer, type StepRecord } from "../../train/trainer.js";
 import type { RunContext } from "../context.js";
 import type { StepResult } from "../run-directory.js";
-import type { TaskSpec, TrainingSpec } from "../schema.js";
+import { taskDescriptor } from "../../evaluate/tasks/registry.js";
+import type { TaskSpec, TrainingSpec } from "../schema-parts.js";
 import { evaluateTasks, evaluateUntrained } from "../tasks.js";
 import { clearCheckpoint, runCheckpointed, type CheckpointedLoop, type CheckpointedOptions } from "./checkpointed.js";
 
-/** The metric that decides which checkpoint is best: the first task's first metric (lower is better for MSE). */
+/** The metric that decides which checkpoint is best: the first task's primary metric, negated where lower is better. */
 function score(metrics: Record<string, number>, tasks: TaskSpec[]): number {
-  const first = Object.entries(metrics)[0];
+  const first = tasks[0];
   if (first === undefined) return 0;
-  return tasks[0]?.task === "mse" ? -first[1] : first[1];
+  const descriptor = taskDescriptor(first.task);
+  const value = metrics[`${first.name}/${descriptor.primary}`];
+  if (value === undefined) return 0;
+  return descriptor.metrics[descriptor.primary]!.better === "lower" ? -value : value;
 }
 
 /** The Siamese/distillation trainer as a recipe step runs it (see `trainEncoder`). */

@@ -1,0 +1,32 @@
+import { dataSourceSchema, type DataSource } from "../../data/source.js";
+import { miningTask, type ParallelRow } from "../encoder-tasks.js";
+import { defineTask, type TaskReader } from "./descriptor.js";
+import { z } from "zod";
+
+interface MiningSpec {
+  task: string;
+  name: string;
+  data: DataSource;
+  k: number;
+}
+
+const score = (what: string) => ({ description: `mined pairs at the best threshold: ${what}`, better: "higher" as const });
+
+/** BUCC-style bitext mining: the ratio margin over k nearest neighbours, at the threshold with the best F1. */
+export const mining = defineTask({
+  name: "mining",
+  description: "bitext mining: precision, recall and F1 of the pairs the ratio-margin score finds",
+  dataKind: "parallel",
+  fields: { data: dataSourceSchema, k: z.number().int().positive().default(4) },
+  sources: ["data"],
+  metrics: {
+    precision: score("share of the mined pairs that are true translations"),
+    recall: score("share of the true translations mined"),
+    f1: score("harmonic mean of precision and recall"),
+    threshold: { description: "the margin score above which a pair is mined: chosen on the data, not a score", better: "none" },
+  },
+  // The first metric, as best-model keeping has always scored mining.
+  primary: "precision",
+  load: (spec: MiningSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),
+  run: (encoder, rows, spec, context) => miningTask(encoder, rows, spec.k, context.encodeOptions),
+});
