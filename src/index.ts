@@ -39,7 +39,9 @@ export { maskSentences, maskTranslationPairs, maskSequences } from "./train/mask
 export { cachedContrastiveGradients, splitBatch } from "./train/gradient-cache.js";
 export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./train/pretraining.js";
 export { DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./train/dual-encoder.js";
-export { trainLoop, TimeBudget, type Resumable, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./train/resumable.js";
+export { trainLoop, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./train/train-loop.js";
+export { TimeBudget } from "./train/time-budget.js";
+export type { Resumable } from "./train/resumable.js";
 
 export { openDataSource, DataReader, normalizeScore, type ScoredPair, type LabelledPair, type Triplet, type ParallelPair } from "./data/rows.js";
 export { dataSourceSchema, type DataSource } from "./data/source.js";
