@@ -6,7 +6,8 @@ import { after, before, test } from "node:test";
 import { RunInterrupted } from "../src/recipes/context.js";
 import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
-import { TimeBudget, trainLoop } from "../src/train/resumable.js";
+import { TimeBudget } from "../src/train/time-budget.js";
+import { trainLoop } from "../src/train/train-loop.js";
 import { useBackend } from "./helpers/backends.js";
 import { repositoryRoot } from "./helpers/fixtures.js";
 

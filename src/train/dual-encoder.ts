@@ -5,10 +5,11 @@ import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { additiveMarginLoss, type AdditiveMarginOptions } from "../losses/additive-margin.js";
 import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
-import { optimizerStep } from "./optimizer-step.js";
+import { EpochOrders, hashSeed } from "./epoch-order.js";
 import { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
-import { hashSeed, type Resumable } from "./resumable.js";
-import { learningRateAt, type ScheduleOptions } from "./schedule.js";
+import type { Resumable } from "./resumable.js";
+import type { ScheduleOptions } from "./schedule.js";
+import { trainingStep } from "./training-step.js";
 
 export interface DualEncoderOptions {
   /** Pairs per step: every sentence sees the other side of all of them as negatives. */
@@ -68,7 +69,7 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
   step = 0;
   private readonly dropout: Random;
   private readonly schedule: ScheduleOptions;
-  private permutation = { epoch: -1, order: [] as number[] };
+  private readonly orders: EpochOrders;
   private readonly encodings = new Map<number, [EncodedText, EncodedText]>();
 
   constructor(
@@ -80,6 +81,7 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
     this.batchesPerEpoch = dualEncoderBatchesPerEpoch(pairs.length, options.batchSize);
     this.totalSteps = dualEncoderSteps(pairs.length, options);
     this.dropout = new Random(hashSeed(options.seed, 0x64726f70));
+    this.orders = new EpochOrders(options.seed);
     this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
     this.schedule = { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: Math.round(this.totalSteps * options.warmupRatio), totalSteps: this.totalSteps };
   }
@@ -88,28 +90,25 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
   batchAt(step: number): { indices: number[]; epoch: number } {
     const epoch = Math.floor(step / this.batchesPerEpoch);
     const batch = step % this.batchesPerEpoch;
-    if (this.permutation.epoch !== epoch) {
-      const order = new Random(hashSeed(this.options.seed, epoch)).shuffle(this.pairs.map((_, index) => index));
-      this.permutation = { epoch, order };
-    }
-    const indices = this.permutation.order.slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
+    const indices = this.orders.of(this.pairs.length, epoch).slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
     return { indices, epoch: epoch + 1 };
   }
 
   trainStep(): DualEncoderRecord {
-    const started = performance.now();
-    const { indices, epoch } = this.batchAt(this.step);
-    const encoded = indices.map((index) => this.encodedPair(index));
-    const pad = this.encoder.tokenizer.special.pad;
-    const sources = splitBatch(padBatch(encoded.map(([source]) => source), pad), this.options.chunkSize);
-    const targets = splitBatch(padBatch(encoded.map(([, target]) => target), pad), this.options.chunkSize);
-    const learningRate = learningRateAt(this.schedule, this.step);
-    const loss = (left: Parameters<typeof additiveMarginLoss>[0], right: Parameters<typeof additiveMarginLoss>[1]) => additiveMarginLoss(left, right, this.options.loss);
-    const gradients = cachedContrastiveGradients(this.encoder, sources, targets, loss, { training: true, random: this.dropout });
-    const { loss: value, gradientNorm } = optimizerStep(this.optimizer, this.parameters(), gradients, learningRate, this.options.maxGradNorm);
-    this.step += 1;
-    if (!Number.isFinite(value)) throw new Error(`the additive-margin loss became ${value} at step ${this.step}; lower the learning rate`);
-    return { step: this.step, epoch, loss: value, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+    return trainingStep(this, () => {
+      const { indices, epoch } = this.batchAt(this.step);
+      const encoded = indices.map((index) => this.encodedPair(index));
+      const pad = this.encoder.tokenizer.special.pad;
+      const sources = splitBatch(padBatch(encoded.map(([source]) => source), pad), this.options.chunkSize);
+      const targets = splitBatch(padBatch(encoded.map(([, target]) => target), pad), this.options.chunkSize);
+      return {
+        lossName: "additive-margin",
+        schedule: this.schedule,
+        gradients: () =>
+          cachedContrastiveGradients(this.encoder, sources, targets, (left, right) => additiveMarginLoss(left, right, this.options.loss), { training: true, random: this.dropout }),
+        record: { epoch },
+      };
+    });
   }
 
   /** A pair's word pieces, tokenized the first time a batch takes it (kuromoji is slow) and kept for later epochs. */

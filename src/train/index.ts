@@ -14,4 +14,8 @@ export { maskSentences, maskTranslationPairs, maskSequences } from "./masking.js
 export { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
 export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./pretraining.js";
 export { DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./dual-encoder.js";
-export { trainLoop, TimeBudget, type Resumable, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./resumable.js";
+export { trainLoop, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./train-loop.js";
+export { TimeBudget } from "./time-budget.js";
+export type { Resumable } from "./resumable.js";
+export { epochOrder } from "./epoch-order.js";
+export { trainingStep } from "./training-step.js";

@@ -6,11 +6,11 @@ import { Transformer } from "../model/transformer.js";
 import { MaskedLanguageModelHead } from "../losses/masked-language-model-head.js";
 import { Random } from "../util/random.js";
 import { AdamW } from "./adamw.js";
-import { optimizerStep } from "./optimizer-step.js";
+import { BatchCycle, hashSeed } from "./epoch-order.js";
 import { MaskedLanguageModel } from "./objectives/masked-language-model.js";
 import { maskSentences, maskTranslationPairs, type MaskedBatch, type MaskingTokenIds } from "./masking.js";
-import { hashSeed, type Resumable } from "./resumable.js";
-import { learningRateAt } from "./schedule.js";
+import type { Resumable } from "./resumable.js";
+import { trainingStep } from "./training-step.js";
 
 /** Word-piece ids without special tokens: single sentences for MLM, translation pairs for TLM. */
 export interface PretrainingData {
@@ -52,28 +52,6 @@ export interface PretrainingRecord {
   seconds: number;
 }
 
-
-/**
- * Endless shuffled passes over `items`, a batch at a time. The order of pass p is a pure
- * function of (seed, p), so batch i can be found from i alone: nothing to checkpoint.
- */
-class BatchCycle<T> {
-  private pass = { index: -1, order: [] as number[] };
-
-  constructor(private readonly items: T[], private readonly seed: number) {}
-
-  /** The `index`-th batch (0-based) of `size` items, or of all items when there are fewer. */
-  batch(index: number, size: number): T[] {
-    const count = Math.min(size, this.items.length);
-    const batch: T[] = [];
-    for (let position = index * count; position < (index + 1) * count; position++) {
-      const pass = Math.floor(position / this.items.length);
-      if (this.pass.index !== pass) this.pass = { index: pass, order: new Random(hashSeed(this.seed, pass)).shuffle(this.items.map((_, item) => item)) };
-      batch.push(this.items[this.pass.order[position % this.items.length]!]!);
-    }
-    return batch;
-  }
-}
 
 export function validateStages(stages: PretrainingStage[], totalLayers: number): void {
   if (stages.length === 0) throw new Error("pre-training needs at least one stage");
@@ -144,27 +122,28 @@ export class Pretrainer implements Resumable<PretrainingState> {
   }
 
   trainStep(): PretrainingRecord {
-    const started = performance.now();
-    const { stage, stageStep } = this.stageAt(this.step);
-    if (stage !== this.stageIndex) this.grow(stage);
-    const { layers, steps } = this.options.stages[stage]!;
-    const taskIndex = this.step % this.tasks.length;
-    const task = this.tasks[taskIndex]!;
-    // Batches of a task so far: its steps before this one, as tasks take turns.
-    const batchIndex = Math.floor(this.step / this.tasks.length);
-    const maskingOptions = { vocabSize: this.options.config.vocabSize, special: this.options.special, maskProbability: this.options.maskProbability };
-    const masked: MaskedBatch =
-      task === "mlm"
-        ? maskSentences(this.sentences.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking)
-        : maskTranslationPairs(this.pairs.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking);
-    const schedule = { name: "warmup-linear" as const, learningRate: this.options.learningRate, warmupSteps: Math.round(steps * this.options.warmupRatio), totalSteps: steps };
-    // A step's learning rate is the schedule's at its 0-based index, as HF's schedulers give it.
-    const learningRate = learningRateAt(schedule, stageStep);
-    const gradients = this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout });
-    const { loss, gradientNorm } = optimizerStep(this.stageOptimizer, this.parameters(), gradients, learningRate, this.options.maxGradNorm);
-    this.step += 1;
-    if (!Number.isFinite(loss)) throw new Error(`the ${task} loss became ${loss} at step ${this.step}; lower the learning rate`);
-    return { stage: stage + 1, layers, step: this.step, stageStep: stageStep + 1, task, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+    return trainingStep(this, () => {
+      const { stage, stageStep } = this.stageAt(this.step);
+      if (stage !== this.stageIndex) this.grow(stage);
+      const { layers, steps } = this.options.stages[stage]!;
+      const task = this.tasks[this.step % this.tasks.length]!;
+      // Batches of a task so far: its steps before this one, as tasks take turns.
+      const batchIndex = Math.floor(this.step / this.tasks.length);
+      const { options } = this;
+      const maskingOptions = { vocabSize: options.config.vocabSize, special: options.special, maskProbability: options.maskProbability };
+      const masked: MaskedBatch =
+        task === "mlm"
+          ? maskSentences(this.sentences.batch(batchIndex, options.batchSize), maskingOptions, this.masking)
+          : maskTranslationPairs(this.pairs.batch(batchIndex, options.batchSize), maskingOptions, this.masking);
+      return {
+        lossName: task,
+        // Each stage warms up and decays over its own steps.
+        schedule: { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: Math.round(steps * options.warmupRatio), totalSteps: steps },
+        scheduleStep: stageStep,
+        gradients: () => this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout }),
+        record: { stage: stage + 1, layers, stageStep: stageStep + 1, task },
+      };
+    });
   }
 
   parameters(): Map<string, tf.Variable> {

@@ -2,11 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { EmbeddingTable, SparseLookup } from "../model/embedding.js";
 import { Random } from "../util/random.js";
 import { AdamW, type AdamWOptions } from "./adamw.js";
-import { optimizerStep } from "./optimizer-step.js";
+import { EpochOrders } from "./epoch-order.js";
 import { computeGradients, type Trainable } from "./gradients.js";
 import type { TrainingObjective } from "./objectives/objective.js";
-import { hashSeed, trainLoop, type LoopOutcome, type Resumable } from "./resumable.js";
-import { learningRateAt, type ScheduleName } from "./schedule.js";
+import type { Resumable } from "./resumable.js";
+import type { ScheduleName } from "./schedule.js";
+import { trainLoop, type LoopOutcome } from "./train-loop.js";
+import { trainingStep } from "./training-step.js";
 
 export interface TrainerOptions {
   batchSize: number;
@@ -65,6 +67,8 @@ export class Trainer implements Resumable<TrainerState> {
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
   readonly warmupSteps: number;
+  /** Each objective's example order per epoch: `epochOrder(size, seed, epoch, objective index)`. */
+  private readonly orders: EpochOrders;
 
   constructor(
     readonly model: Trainable & { sparseIds(batches: { inputIds: Int32Array }[]): Map<EmbeddingTable, Int32Array[]> },
@@ -83,6 +87,7 @@ export class Trainer implements Resumable<TrainerState> {
     this.warmupSteps = options.warmupSteps ?? Math.round((options.warmupRatio ?? 0) * this.totalSteps);
     this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay ?? 0.01, ...optimizerOptions });
     this.random = new Random(options.seed ^ 0x5bd1e995);
+    this.orders = new EpochOrders(options.seed);
   }
 
   /** Every trainable variable: the encoder's and the objectives' heads. */
@@ -99,43 +104,27 @@ export class Trainer implements Resumable<TrainerState> {
     const objectiveIndex = within % this.objectives.length;
     const batchIndex = Math.floor(within / this.objectives.length);
     const objective = this.objectives[objectiveIndex]!;
-    const order = this.permutation(epoch, objectiveIndex);
+    const order = this.orders.of(objective.size, epoch, objectiveIndex);
     const indices = order.slice(batchIndex * this.options.batchSize, (batchIndex + 1) * this.options.batchSize);
     return { objective, indices, epoch };
   }
 
-  private permutations = { epoch: -1, orders: new Map<number, number[]>() };
-
-  /** An objective's example order for an epoch, shuffled once and reused by every step of that epoch. */
-  private permutation(epoch: number, objectiveIndex: number): number[] {
-    if (this.permutations.epoch !== epoch) this.permutations = { epoch, orders: new Map() };
-    let order = this.permutations.orders.get(objectiveIndex);
-    if (order === undefined) {
-      const size = this.objectives[objectiveIndex]!.size;
-      order = new Random(hashSeed(this.options.seed, epoch, objectiveIndex)).shuffle(Array.from({ length: size }, (_, i) => i));
-      this.permutations.orders.set(objectiveIndex, order);
-    }
-    return order;
-  }
-
   /** One optimizer step; returns its record. */
   trainStep(): StepRecord {
-    const started = performance.now();
-    const { objective, indices, epoch } = this.batchAt(this.step);
-    const prepared = objective.prepare(indices);
-    const learningRate = learningRateAt(
-      { name: this.options.schedule ?? "warmup-linear", learningRate: this.options.learningRate, warmupSteps: this.warmupSteps, totalSteps: this.totalSteps },
-      this.step,
-    );
-    const parameters = this.parameters();
-    const trainable = { trainableParameters: () => parameters, sparseTables: () => this.model.sparseTables() };
-    const gradients = computeGradients(trainable, this.model.sparseIds(prepared.batches), (sparse: SparseLookup) =>
-      prepared.loss(sparse, { training: true, random: this.random }),
-    );
-    const { loss, gradientNorm } = optimizerStep(this.optimizer, parameters, gradients, learningRate, this.options.maxGradNorm);
-    this.step += 1;
-    if (!Number.isFinite(loss)) throw new Error(`the ${objective.name} loss became ${loss} at step ${this.step}; lower the learning rate`);
-    return { step: this.step, epoch, objective: objective.name, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+    return trainingStep(this, () => {
+      const { objective, indices, epoch } = this.batchAt(this.step);
+      const prepared = objective.prepare(indices);
+      const parameters = this.parameters();
+      const trainable = { trainableParameters: () => parameters, sparseTables: () => this.model.sparseTables() };
+      const { options } = this;
+      return {
+        lossName: objective.name,
+        schedule: { name: options.schedule ?? "warmup-linear", learningRate: options.learningRate, warmupSteps: this.warmupSteps, totalSteps: this.totalSteps },
+        gradients: () =>
+          computeGradients(trainable, this.model.sparseIds(prepared.batches), (sparse: SparseLookup) => prepared.loss(sparse, { training: true, random: this.random })),
+        record: { epoch, objective: objective.name },
+      };
+    });
   }
 
   /** Train to `totalSteps`, from wherever `step` stands (0, or a restored checkpoint). */

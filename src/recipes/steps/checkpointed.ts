@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
 import { hasTrainingCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from "../../io/training-checkpoint.js";
-import { TimeBudget, trainLoop, type LoopSchedule, type Resumable } from "../../train/resumable.js";
+import type { Resumable } from "../../train/resumable.js";
+import { TimeBudget } from "../../train/time-budget.js";
+import { trainLoop, type LoopSchedule } from "../../train/train-loop.js";
 import { RunInterrupted, type RunContext } from "../context.js";
 
 /** A training loop a recipe step can run, checkpoint and resume. */
