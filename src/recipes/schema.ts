@@ -59,6 +59,15 @@ export const modelSchema = z
   .strict()
   .refine((model) => (model.from === undefined) !== (model.fresh === undefined), { message: "give exactly one of from or fresh" });
 
+const optimizerSchema = z
+  .object({
+    embeddings: z
+      .enum(["exact", "lazy"])
+      .default("exact")
+      .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
+  })
+  .strict();
+
 export const trainingSchema = z
   .object({
     epochs: z.number().positive().default(1),
@@ -71,15 +80,7 @@ export const trainingSchema = z
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
-    optimizer: z
-      .object({
-        embeddings: z
-          .enum(["exact", "lazy"])
-          .default("exact")
-          .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
-      })
-      .strict()
-      .optional(),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 
@@ -148,6 +149,7 @@ const pretrainingSchema = z
     maxGradNorm: z.number().positive().default(1),
     maskProbability: z.number().gt(0).max(1).default(0.15).describe("share of the tokens to predict (BERT: 0.15)"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 
@@ -183,6 +185,7 @@ const dualEncoderTraining = z
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 

@@ -5,12 +5,12 @@ import { growTransformer } from "../model/stacking.js";
 import { Transformer } from "../model/transformer.js";
 import { MaskedLanguageModelHead } from "../objectives/masked-language-model.js";
 import { Random } from "../util/random.js";
-import { AdamW } from "./adamw.js";
+import { AdamW, type EmbeddingUpdate } from "./adamw.js";
 import { optimizerStep } from "./optimizer-step.js";
 import { MaskedLanguageModel } from "./masked-language-model.js";
 import { maskSentences, maskTranslationPairs, type MaskedBatch, type SpecialTokenIds } from "./masking.js";
 import { hashSeed, type Resumable } from "./resumable.js";
-import { learningRateAt } from "./schedule.js";
+import { learningRateAt, warmupStepsFor } from "./schedule.js";
 
 /** Word-piece ids without special tokens: single sentences for MLM, translation pairs for TLM. */
 export interface PretrainingData {
@@ -36,6 +36,8 @@ export interface PretrainingOptions {
   maxGradNorm: number;
   maskProbability: number;
   seed: number;
+  /** How AdamW steps the word-embedding table; "exact" unless given. */
+  optimizer?: { embeddings?: EmbeddingUpdate };
 }
 
 export interface PretrainingRecord {
@@ -157,7 +159,7 @@ export class Pretrainer implements Resumable<PretrainingState> {
       task === "mlm"
         ? maskSentences(this.sentences.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking)
         : maskTranslationPairs(this.pairs.batch(batchIndex, this.options.batchSize), maskingOptions, this.masking);
-    const schedule = { name: "warmup-linear" as const, learningRate: this.options.learningRate, warmupSteps: Math.round(steps * this.options.warmupRatio), totalSteps: steps };
+    const schedule = { name: "warmup-linear" as const, learningRate: this.options.learningRate, warmupSteps: warmupStepsFor(steps, this.options.warmupRatio), totalSteps: steps };
     // A step's learning rate is the schedule's at its 0-based index, as HF's schedulers give it.
     const learningRate = learningRateAt(schedule, stageStep);
     const gradients = this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout });
@@ -217,6 +219,6 @@ export class Pretrainer implements Resumable<PretrainingState> {
   }
 
   private newOptimizer(): AdamW {
-    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay });
+    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay, embeddings: this.options.optimizer?.embeddings });
   }
 }

@@ -6,7 +6,7 @@ import { optimizerStep } from "./optimizer-step.js";
 import { computeGradients, type Trainable } from "./gradients.js";
 import type { TrainingObjective } from "./objective.js";
 import { hashSeed, trainLoop, type LoopOutcome, type Resumable } from "./resumable.js";
-import { learningRateAt, type ScheduleName } from "./schedule.js";
+import { learningRateAt, warmupStepsFor, type ScheduleName } from "./schedule.js";
 
 export interface TrainerOptions {
   batchSize: number;
@@ -80,7 +80,7 @@ export class Trainer implements Resumable<TrainerState> {
     }
     this.stepsPerEpoch = batchesPerObjective * objectives.length;
     this.totalSteps = options.maxSteps ?? Math.ceil(options.epochs * this.stepsPerEpoch);
-    this.warmupSteps = options.warmupSteps ?? Math.round((options.warmupRatio ?? 0) * this.totalSteps);
+    this.warmupSteps = options.warmupSteps ?? warmupStepsFor(this.totalSteps, options.warmupRatio ?? 0);
     this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay ?? 0.01, ...optimizerOptions });
     this.random = new Random(options.seed ^ 0x5bd1e995);
   }
