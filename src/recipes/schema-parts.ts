@@ -66,6 +66,16 @@ export const modelSchema = z
   .strict()
   .refine((model) => (model.from === undefined) !== (model.fresh === undefined), { message: "give exactly one of from or fresh" });
 
+/** How AdamW steps the embedding tables; the same choice in every training step. */
+export const optimizerSchema = z
+  .object({
+    embeddings: z
+      .enum(["exact", "lazy"])
+      .default("exact")
+      .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
+  })
+  .strict();
+
 export const trainingSchema = z
   .object({
     epochs: z.number().positive().default(1),
@@ -78,15 +88,7 @@ export const trainingSchema = z
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
-    optimizer: z
-      .object({
-        embeddings: z
-          .enum(["exact", "lazy"])
-          .default("exact")
-          .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
-      })
-      .strict()
-      .optional(),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 

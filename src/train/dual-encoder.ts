@@ -4,11 +4,11 @@ import type { EmbeddingTable } from "../model/embedding.js";
 import type { SentenceEncoder } from "../model/sentence-encoder.js";
 import { additiveMarginLoss, type AdditiveMarginOptions } from "../losses/additive-margin.js";
 import { Random } from "../util/random.js";
-import { AdamW } from "./adamw.js";
+import { AdamW, type EmbeddingUpdate } from "./adamw.js";
 import { EpochOrders, hashSeed } from "./epoch-order.js";
 import { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
 import type { Resumable } from "./resumable.js";
-import type { ScheduleOptions } from "./schedule.js";
+import { warmupStepsFor, type ScheduleOptions } from "./schedule.js";
 import { trainingStep } from "./training-step.js";
 
 export interface DualEncoderOptions {
@@ -24,6 +24,8 @@ export interface DualEncoderOptions {
   maxGradNorm: number;
   loss: AdditiveMarginOptions;
   seed: number;
+  /** How AdamW steps the word-embedding table; "exact" unless given. */
+  optimizer?: { embeddings?: EmbeddingUpdate };
 }
 
 export interface DualEncoderRecord {
@@ -82,8 +84,8 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
     this.totalSteps = dualEncoderSteps(pairs.length, options);
     this.dropout = new Random(hashSeed(options.seed, 0x64726f70));
     this.orders = new EpochOrders(options.seed);
-    this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay });
-    this.schedule = { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: Math.round(this.totalSteps * options.warmupRatio), totalSteps: this.totalSteps };
+    this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay, embeddings: options.optimizer?.embeddings });
+    this.schedule = { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: warmupStepsFor(this.totalSteps, options.warmupRatio), totalSteps: this.totalSteps };
   }
 
   /** The pairs of step `step` (0-based) and its 1-based epoch. */

@@ -5,7 +5,8 @@ import { growTransformer } from "../model/stacking.js";
 import { Transformer } from "../model/transformer.js";
 import { MaskedLanguageModelHead } from "../losses/masked-language-model-head.js";
 import { Random } from "../util/random.js";
-import { AdamW } from "./adamw.js";
+import { AdamW, type EmbeddingUpdate } from "./adamw.js";
+import { warmupStepsFor } from "./schedule.js";
 import { BatchCycle, hashSeed } from "./epoch-order.js";
 import { MaskedLanguageModel } from "./objectives/masked-language-model.js";
 import { maskSentences, maskTranslationPairs, type MaskedBatch, type MaskingTokenIds } from "./masking.js";
@@ -36,6 +37,8 @@ export interface PretrainingOptions {
   maxGradNorm: number;
   maskProbability: number;
   seed: number;
+  /** How AdamW steps the word-embedding table; "exact" unless given. */
+  optimizer?: { embeddings?: EmbeddingUpdate };
 }
 
 export interface PretrainingRecord {
@@ -138,7 +141,7 @@ export class Pretrainer implements Resumable<PretrainingState> {
       return {
         lossName: task,
         // Each stage warms up and decays over its own steps.
-        schedule: { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: Math.round(steps * options.warmupRatio), totalSteps: steps },
+        schedule: { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: warmupStepsFor(steps, options.warmupRatio), totalSteps: steps },
         scheduleStep: stageStep,
         gradients: () => this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout }),
         record: { stage: stage + 1, layers, stageStep: stageStep + 1, task },
@@ -196,6 +199,6 @@ export class Pretrainer implements Resumable<PretrainingState> {
   }
 
   private newOptimizer(): AdamW {
-    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay });
+    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay, embeddings: this.options.optimizer?.embeddings });
   }
 }

@@ -6,7 +6,7 @@ import { EpochOrders } from "./epoch-order.js";
 import { computeGradients, type Trainable } from "./gradients.js";
 import type { TrainingObjective } from "./objectives/objective.js";
 import type { Resumable } from "./resumable.js";
-import type { ScheduleName } from "./schedule.js";
+import { warmupStepsFor, type ScheduleName } from "./schedule.js";
 import { trainLoop, type LoopOutcome } from "./train-loop.js";
 import { trainingStep } from "./training-step.js";
 
@@ -84,7 +84,7 @@ export class Trainer implements Resumable<TrainerState> {
     }
     this.stepsPerEpoch = batchesPerObjective * objectives.length;
     this.totalSteps = options.maxSteps ?? Math.ceil(options.epochs * this.stepsPerEpoch);
-    this.warmupSteps = options.warmupSteps ?? Math.round((options.warmupRatio ?? 0) * this.totalSteps);
+    this.warmupSteps = options.warmupSteps ?? warmupStepsFor(this.totalSteps, options.warmupRatio ?? 0);
     this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay ?? 0.01, ...optimizerOptions });
     this.random = new Random(options.seed ^ 0x5bd1e995);
     this.orders = new EpochOrders(options.seed);

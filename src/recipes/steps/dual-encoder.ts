@@ -6,7 +6,7 @@ import type { StepResult } from "../run-directory.js";
 import { trainEncoder } from "./training.js";
 import { z } from "zod";
 import { dataSourceSchema } from "../../data/source.js";
-import { maxMinutes, modelSchema, named, positive, taskSchema } from "../schema-parts.js";
+import { maxMinutes, modelSchema, named, optimizerSchema, positive, taskSchema } from "../schema-parts.js";
 import type { StepDescriptor } from "./descriptor.js";
 
 const dualEncoderTraining = z
@@ -22,6 +22,7 @@ const dualEncoderTraining = z
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 

@@ -10,7 +10,7 @@ import type { StepResult } from "../run-directory.js";
 import { clearCheckpoint, runCheckpointed } from "./checkpointed.js";
 import { z } from "zod";
 import { dataSourceSchema } from "../../data/source.js";
-import { modelSchema, named, positive } from "../schema-parts.js";
+import { modelSchema, named, optimizerSchema, positive } from "../schema-parts.js";
 import type { StepDescriptor } from "./descriptor.js";
 
 const pretrainingSchema = z
@@ -22,6 +22,7 @@ const pretrainingSchema = z
     maxGradNorm: z.number().positive().default(1),
     maskProbability: z.number().gt(0).max(1).default(0.15).describe("share of the tokens to predict (BERT: 0.15)"),
     checkpointEvery: positive.default(100).describe("write a resumable checkpoint every N steps"),
+    optimizer: optimizerSchema.optional(),
   })
   .strict();
 
