@@ -104,7 +104,7 @@ test("where onnxruntime cannot load, one line says why and encode runs on tfjs",
     });
     assert.equal(engineName, undefined, "tfjs ran the passes");
     assert.equal(vectors.length, 2);
-    assert.deepEqual(lines, ["engine: onnxruntime-node cannot load (Cannot find module 'onnxruntime-node'); forward passes run on tfjs"]);
+    assert.deepEqual(lines, ["engine: onnx unavailable (Cannot find module 'onnxruntime-node'); forward passes run on tfjs"]);
   } finally {
     encoder.dispose();
   }

@@ -1,6 +1,6 @@
 import type { TokenBatch } from "../../model/batch.js";
 import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
-import { sentenceEncoderModel } from "./sentence-graph.js";
+import { onnxSizeProblem, sentenceEncoderModel } from "./sentence-graph.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
 export type OnnxRuntime = typeof import("onnxruntime-node");
@@ -40,7 +40,7 @@ export async function loadOnnxRuntime(loader?: RuntimeLoader): Promise<OnnxRunti
 /** One line for the log: why encoding runs on tfjs although onnx was the default. */
 export function fallbackMessage(reason: Error): string {
   const first = reason.message.split("\n")[0]!.trim();
-  return `engine: onnxruntime-node cannot load (${first}); forward passes run on tfjs`;
+  return `engine: onnx unavailable (${first}); forward passes run on tfjs`;
 }
 
 /**
@@ -98,7 +98,8 @@ export interface EngineChoice {
  */
 export async function withForwardEngine<T>(encoder: SentenceEncoder, choice: EngineChoice, work: () => Promise<T>): Promise<T> {
   if ((choice.engine ?? "onnx") === "tfjs" || encoder.engine !== undefined) return work();
-  const runtime = await loadOnnxRuntime(choice.loader);
+  const problem = onnxSizeProblem(encoder);
+  const runtime = problem === undefined ? await loadOnnxRuntime(choice.loader) : new Error(problem);
   if (runtime instanceof Error) {
     if (!warned || choice.loader !== undefined) (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(fallbackMessage(runtime));
     warned = true;

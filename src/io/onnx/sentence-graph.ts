@@ -37,6 +37,23 @@ export function sentenceEncoderModel(encoder: SentenceEncoder): Uint8Array {
   return graph.toBytes("babelbed-sentence-encoder", version);
 }
 
+/**
+ * protobuf cannot serialize a message over 2 GiB, and weights outside it (ONNX external data)
+ * are not written yet: XLM-R large (560M parameters) is past it, base models are well inside.
+ */
+const protobufLimit = 2 ** 31 - 64 * 2 ** 20;
+
+/** Bytes of float32 weights the graph will hold, or why it cannot be written. */
+export function onnxSizeProblem(encoder: SentenceEncoder): string | undefined {
+  const table = encoder.transformer.wordEmbeddings;
+  let count = table.rows * table.width;
+  for (const variable of encoder.transformer.parameters.values()) count += variable.size;
+  for (const dense of encoder.dense) count += dense.weight.size + (dense.bias?.size ?? 0);
+  const bytes = count * 4;
+  if (bytes <= protobufLimit) return undefined;
+  return `its ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed what one ONNX protobuf file holds (2 GiB)`;
+}
+
 /** sentence-transformers' Pooling (see model/pooling.ts), each mode `[batch, hidden]`, concatenated in order. */
 function poolingNode(graph: GraphBuilder, hidden: string, inputs: EncoderInputs, modes: PoolingMode[]): string {
   const mask = graph.op("Unsqueeze", [graph.op("Cast", [inputs.attentionMask], { to: 1 }), graph.constant([2], "int64")]); // [batch, seq, 1]
