@@ -23,12 +23,12 @@ const ort = runtime as Exclude<typeof runtime, Error>;
  * What `SentenceTransformer(dir, backend="onnx")` does with the file: the Transformer module in
  * onnxruntime (output 0 is the token embeddings), Pooling, Dense and Normalize after it.
  */
-async function vectorsThroughFile(session: InstanceType<typeof ort.InferenceSession>, encoder: SentenceEncoder, batch: TokenBatch): Promise<number[][]> {
+async function vectorsThroughFile(session: import("onnxruntime-node").InferenceSession, encoder: SentenceEncoder, batch: TokenBatch): Promise<number[][]> {
   const shape = [batch.batchSize, batch.length];
   const int64 = (values: Int32Array) => new ort.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), shape);
   const all = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask), token_type_ids: int64(batch.tokenTypeIds) };
   // Feeds only what the graph takes, as optimum does.
-  const feeds = Object.fromEntries(session.inputNames.map((name) => [name, all[name as keyof typeof all]]));
+  const feeds = Object.fromEntries(session.inputNames.map((name: string) => [name, all[name as keyof typeof all]]));
   const output = (await session.run(feeds))[session.outputNames[0]!]!;
   return tf.tidy(() => {
     const hidden = tf.tensor3d(output.data as Float32Array, output.dims as [number, number, number]);
