@@ -10,7 +10,8 @@ import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
 import { formatMetric } from "../../util/format.js";
 import { BabelbedError, writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import { withForwardEngine, type EngineName } from "../../io/onnx/engine.js";
+import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = ["sts", "retrieval", "mining", "mse"] as const;
 
@@ -33,6 +34,7 @@ interface EvaluateFlags {
   output?: string;
   device: DeviceChoice;
   threads?: number;
+  engine?: EngineName;
   batchSize: number;
 }
 
@@ -66,6 +68,7 @@ export function registerEvaluate(program: Command): void {
     .option("--output <file>", "also write {model, task, data, metrics, device} as JSON")
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
+    .option("--engine <engine>", engineHelp, parseEngine)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
     .addHelpText("after", example)
     .action(async (flags: EvaluateFlags) => evaluate(flags));
@@ -74,7 +77,7 @@ export function registerEvaluate(program: Command): void {
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
   const device = await startDevice(flags.device, false, flags.threads);
-  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize });
+  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, flags.engine);
   process.stdout.write(`${metricTable(metrics)}\n`);
   if (flags.output !== undefined) {
     const extra = task.task === "mining" ? { k: task.k } : task.task === "mse" ? { teacher: task.teacher } : {};
@@ -87,20 +90,20 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
  * The recipe evaluators, on rows read as a recipe reads them; the teacher embeds the sources
  * for mse. Rows are read before any model loads, so that a data error comes at once.
  */
-async function measure(model: string, task: TaskSpec, options: EncodeOptions): Promise<{ metrics: Metrics; rows: number }> {
+async function measure(model: string, task: TaskSpec, options: EncodeOptions, engine?: EngineName): Promise<{ metrics: Metrics; rows: number }> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const where = "evaluate data";
   if (task.task === "sts") {
     const pairs = await readScoredPairs(task.data, where, process.cwd(), log);
-    return { metrics: await withEncoder(model, (encoder) => stsTask(encoder, pairs, options)), rows: pairs.length };
+    return { metrics: await withEncoder(model, (encoder) => stsTask(encoder, pairs, options), engine), rows: pairs.length };
   }
   const pairs = await readParallel(task.data, where, process.cwd(), log);
   const sources = pairs.map((pair) => pair.source);
   const metrics = await withEncoder(model, async (encoder) => {
     if (task.task === "retrieval") return retrievalTask(encoder, pairs, options);
     if (task.task === "mining") return miningTask(encoder, pairs, task.k, options);
-    return withEncoder(task.teacher, async (teacher) => mseTask(encoder, await teacher.encode(sources, options), pairs, options));
-  });
+    return withEncoder(task.teacher, async (teacher) => mseTask(encoder, await teacher.encode(sources, options), pairs, options), engine);
+  }, engine);
   return { metrics, rows: pairs.length };
 }
 
@@ -154,10 +157,10 @@ function formatOf(file: string): DataFormat {
   throw new BabelbedError(`--data ${file}: cannot tell the format from "${extension}": give --format csv, tsv or jsonl`);
 }
 
-async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>): Promise<T> {
+async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>, engine?: EngineName): Promise<T> {
   const encoder = await loadSentenceEncoder(directory);
   try {
-    return await use(encoder);
+    return await withForwardEngine(encoder, { engine }, () => use(encoder));
   } finally {
     encoder.dispose();
   }
