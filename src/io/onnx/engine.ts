@@ -1,6 +1,6 @@
 import type { TokenBatch } from "../../model/batch.js";
 import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
-import { onnxSizeProblem, sentenceEncoderModel } from "./sentence-graph.js";
+import { onnxSizeProblem, sentenceEncoderModel, type EncoderGraphParts } from "./sentence-graph.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
 export type OnnxRuntime = typeof import("onnxruntime-node");
@@ -56,7 +56,7 @@ export class OnnxEngine implements ForwardEngine {
     private readonly tokenTypes: boolean,
   ) {}
 
-  static async create(encoder: SentenceEncoder, runtime: OnnxRuntime, threads?: number): Promise<OnnxEngine> {
+  static async create(encoder: EncoderGraphParts, runtime: OnnxRuntime, threads?: number): Promise<OnnxEngine> {
     const bytes = sentenceEncoderModel(encoder);
     const session = await runtime.InferenceSession.create(bytes, {
       graphOptimizationLevel: "all",

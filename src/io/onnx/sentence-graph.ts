@@ -18,8 +18,11 @@ export function transformerModel(encoder: SentenceEncoder): Uint8Array {
   return graph.toBytes("babelbed-transformer", version);
 }
 
+/** What the sentence graph reads of an encoder: weights and modules, never the tokenizer. */
+export type EncoderGraphParts = Pick<SentenceEncoder, "transformer" | "pooling" | "dense" | "normalize" | "dimension">;
+
 /** The whole pipeline, Transformer → Pooling → Dense → Normalize: `sentence_embedding` `[batch, dimension]`. */
-export function sentenceEncoderModel(encoder: SentenceEncoder): Uint8Array {
+export function sentenceEncoderModel(encoder: EncoderGraphParts): Uint8Array {
   const graph = new GraphBuilder();
   const inputs = encoderInputs(graph, encoder.transformer.config);
   const hidden = transformerGraph(graph, encoder.transformer, inputs); // [batch, seq, hidden]
@@ -44,7 +47,7 @@ export function sentenceEncoderModel(encoder: SentenceEncoder): Uint8Array {
 const protobufLimit = 2 ** 31 - 64 * 2 ** 20;
 
 /** Bytes of float32 weights the graph will hold, or why it cannot be written. */
-export function onnxSizeProblem(encoder: SentenceEncoder): string | undefined {
+export function onnxSizeProblem(encoder: EncoderGraphParts): string | undefined {
   const table = encoder.transformer.wordEmbeddings;
   let count = table.rows * table.width;
   for (const variable of encoder.transformer.parameters.values()) count += variable.size;
