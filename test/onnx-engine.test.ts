@@ -109,3 +109,40 @@ test("where onnxruntime cannot load, one line says why and encode runs on tfjs",
     encoder.dispose();
   }
 });
+
+test("the ONNX engine reads the weights as they are when it is built: after a change, the new model's vectors", { skip }, async () => {
+  await useBackend("wasm");
+  const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-bert-pooling"));
+  try {
+    const texts = ["The cat sits on the mat.", "Another sentence."];
+    const before = await withForwardEngine(encoder, {}, () => encoder.encode(texts));
+    // What a training step does: the weights move in place.
+    const weight = encoder.dense[0]!.weight;
+    weight.assign(tf.tidy(() => tf.mul(weight, -1)));
+    const after = await withForwardEngine(encoder, {}, () => encoder.encode(texts));
+    const tfjs = await encoder.encode(texts);
+    const difference = maxAbsDifference(after.map((vector) => Array.from(vector)), tfjs.map((vector) => Array.from(vector)));
+    assert.ok(difference <= 1e-5, `the rebuilt engine differs from the changed model by ${difference}`);
+    assert.ok(maxAbsDifference(before.map((vector) => Array.from(vector)), after.map((vector) => Array.from(vector))) > 1e-2, "the change shows");
+  } finally {
+    encoder.dispose();
+  }
+});
+
+test("the ONNX engine gives the same vectors on 1 and on 2 threads", { skip }, async () => {
+  await useBackend("wasm");
+  const expected = loadHubExpected("tiny-xlmr");
+  const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-xlmr"));
+  const [one, two] = [await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 1), await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 2)];
+  try {
+    const batch = fixtureBatch(encoder, expected, 0, 30);
+    const [a, b] = [await one.vectors(batch), await two.vectors(batch)];
+    const difference = maxAbsDifference(Array.from(a), Array.from(b));
+    console.log(`onnx 1 vs 2 threads: ${difference}`);
+    assert.ok(difference <= 1e-6, `threads change vectors by ${difference}`);
+  } finally {
+    await one.release();
+    await two.release();
+    encoder.dispose();
+  }
+});

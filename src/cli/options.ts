@@ -26,4 +26,4 @@ export function parseEngine(value: string): EngineName {
 
 export const engineHelp = "where forward-only passes (encoding, evaluation, teacher vectors) run: onnx (onnxruntime-node, the default where it loads) or tfjs";
 
-export const threadsHelp = "threads for the wasm device (default: every core, at most 8); results are the same on any count";
+export const threadsHelp = "threads for the wasm device (default: every core, at most 8; results are the same on any count) and the onnx engine (default: every core)";

@@ -48,7 +48,7 @@ async function encode(flags: EncodeFlags): Promise<void> {
   const spinner = ora({ text: `encoding ${sentences.length} sentences`, stream: process.stderr }).start();
   try {
     const log = (line: string) => spinner.info(line).start();
-    const vectors = await withForwardEngine(encoder, { engine: flags.engine, log }, () =>
+    const vectors = await withForwardEngine(encoder, { engine: flags.engine, threads: flags.threads, log }, () =>
       encoder.encode(sentences, {
         batchSize: flags.batchSize,
         onProgress: (done, total) => {

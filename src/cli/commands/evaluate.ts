@@ -10,7 +10,7 @@ import { taskSchema, type TaskSpec } from "../../recipes/schema.js";
 import { formatMetric } from "../../util/format.js";
 import { BabelbedError, writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { withForwardEngine, type EngineName } from "../../io/onnx/engine.js";
+import { withForwardEngine, type EngineChoice, type EngineName } from "../../io/onnx/engine.js";
 import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = ["sts", "retrieval", "mining", "mse"] as const;
@@ -77,7 +77,7 @@ export function registerEvaluate(program: Command): void {
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
   const device = await startDevice(flags.device, false, flags.threads);
-  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, flags.engine);
+  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, { engine: flags.engine, threads: flags.threads });
   process.stdout.write(`${metricTable(metrics)}\n`);
   if (flags.output !== undefined) {
     const extra = task.task === "mining" ? { k: task.k } : task.task === "mse" ? { teacher: task.teacher } : {};
@@ -90,7 +90,7 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
  * The recipe evaluators, on rows read as a recipe reads them; the teacher embeds the sources
  * for mse. Rows are read before any model loads, so that a data error comes at once.
  */
-async function measure(model: string, task: TaskSpec, options: EncodeOptions, engine?: EngineName): Promise<{ metrics: Metrics; rows: number }> {
+async function measure(model: string, task: TaskSpec, options: EncodeOptions, engine: EngineChoice = {}): Promise<{ metrics: Metrics; rows: number }> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const where = "evaluate data";
   if (task.task === "sts") {
@@ -157,10 +157,10 @@ function formatOf(file: string): DataFormat {
   throw new BabelbedError(`--data ${file}: cannot tell the format from "${extension}": give --format csv, tsv or jsonl`);
 }
 
-async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>, engine?: EngineName): Promise<T> {
+async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>, engine: EngineChoice = {}): Promise<T> {
   const encoder = await loadSentenceEncoder(directory);
   try {
-    return await withForwardEngine(encoder, { engine }, () => use(encoder));
+    return await withForwardEngine(encoder, engine, () => use(encoder));
   } finally {
     encoder.dispose();
   }
