@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { loadOnnxRuntime } from "../src/io/onnx/engine.js";
 import { babelbed } from "./helpers/cli.js";
-import { fixturesRoot, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
+import { loadRecipe } from "../src/recipes/load.js";
+import { fixturesRoot, maxAbsDifference, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
 const runtime = await loadOnnxRuntime();
 const skip = skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
@@ -47,5 +48,19 @@ test("babelbed export writes onnx/model.onnx beside the sentence-transformers fi
     assert.ok(existsSync(path.join(output, "modules.json")));
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("a recipe's engine is onnx or tfjs; anything else names its line and field", async () => {
+  // Beside quickstart.yaml, whose data paths are relative to its folder.
+  const quickstart = await readFile(path.join(repositoryRoot, "recipes", "quickstart.yaml"), "utf8");
+  const file = path.join(repositoryRoot, "recipes", `.engine-test-${process.pid}.yaml`);
+  try {
+    await writeFile(file, quickstart.replace("device: auto\n", "device: auto\nengine: tfjs\n"));
+    assert.equal((await loadRecipe(file)).recipe.engine, "tfjs");
+    await writeFile(file, quickstart.replace("device: auto\n", "device: auto\nengine: torch\n"));
+    await assert.rejects(loadRecipe(file), (error: Error) => /:10:.*engine/s.test(error.message) && /onnx.*tfjs/s.test(error.message));
+  } finally {
+    await rm(file, { force: true });
   }
 });
