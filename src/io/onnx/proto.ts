@@ -15,7 +15,8 @@ const dataTypes: Record<ElementType, number> = {
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
-type AttributeValue = number | number[] | string;
+/** Numbers are INT attributes (axes, flags, types); a float one (epsilon) says so, so that 1.0 stays a float. */
+type AttributeValue = number | number[] | string | { float: number };
 
 /** A dimension: a fixed size, or a name that ties dynamic sizes together (`batch`, `sequence`). */
 export type Dimension = number | string;
@@ -122,6 +123,6 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttribu
   const { AttributeType } = onnx.AttributeProto;
   if (typeof value === "string") return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
-  // Integers are INT attributes (axes, flags); the few float attributes (epsilon) are never integral.
-  return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
+  if (typeof value === "object") return { name, type: AttributeType.FLOAT, f: value.float };
+  return { name, type: AttributeType.INT, i: value };
 }

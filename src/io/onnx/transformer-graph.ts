@@ -66,7 +66,7 @@ export function transformerGraph(graph: GraphBuilder, transformer: Transformer, 
     graph.op(
       "LayerNormalization",
       [x, graph.initializer(`${name}.weight`, values(weight(`${name}.weight`)), [config.hiddenSize]), graph.initializer(`${name}.bias`, values(weight(`${name}.bias`)), [config.hiddenSize])],
-      { axis: -1, epsilon: config.layerNormEps },
+      { axis: -1, epsilon: { float: config.layerNormEps } },
     );
   const linear = (x: string, name: string) => linearNode(graph, x, name, weight(`${name}.weight`), weight(`${name}.bias`));
 
