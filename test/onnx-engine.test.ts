@@ -58,6 +58,7 @@ for (const name of hubFixtures) {
         tfjs = Math.max(tfjs, maxAbsDifference(ours, vectors.arraySync()));
         vectors.dispose();
       }
+      console.log(`${name} on onnx: ${reference.toExponential(2)} from sentence-transformers, ${tfjs.toExponential(2)} from tfjs`);
       assert.ok(reference <= 1e-5, `vectors differ from sentence-transformers' by ${reference}`);
       assert.ok(tfjs <= 1e-5, `vectors differ from the tfjs path's by ${tfjs}`);
     } finally {
