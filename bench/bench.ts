@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch] [-- --memory | --tables]`:
+ * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch] [-- --memory | --tables | --encode]`:
  * throughput of the encoder on the chosen backend as JSON on stdout, each figure with the engine
  * and thread count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the
+ * the same on the ONNX engine (onnxruntime-node; `encodeOnnx`), the
  * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak
  * memory growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table,
  * and vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
@@ -21,6 +22,7 @@ import { Random } from "../src/util/random.js";
 import { torchFigures, type TorchFigures } from "./compare-torch.js";
 import { config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
+import { onnxEncodeFigures } from "./onnx-encode.js";
 
 const args = process.argv.slice(2);
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -32,6 +34,8 @@ const compareTorch = args.includes("--compare-torch");
 const memoryOnly = args.includes("--memory");
 // Only the optimizer on a 500,000-row table, exact against lazy.
 const tablesOnly = args.includes("--tables");
+// Only the encode figures: tfjs and the ONNX engine.
+const encodeOnly = args.includes("--encode");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 
@@ -214,6 +218,19 @@ async function main(): Promise<void> {
   }, 2, quick ? 3 : 10);
   const encodeRate = shape.batch / encodeSeconds;
   log(`encode ${encodeRate.toFixed(1)} sentences/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
+  const onnxThreads = chosen.threads ?? availableParallelism();
+  const encodeOnnx = await onnxEncodeFigures(model, batch, onnxThreads, encodeRate, quick ? 3 : 10);
+  if ("unavailable" in encodeOnnx) log(`encode on onnx: ${encodeOnnx.unavailable}`);
+  else {
+    log(`encode ${encodeOnnx.sentencesPerSecond.toFixed(1)} sentences/s on ${encodeOnnx.engine}, ${onnxThreads} thread(s) (${encodeOnnx.sentencesPerSecondOneThread.toFixed(1)} on 1); rebuild ${encodeOnnx.rebuildSeconds.toFixed(2)} s`);
+  }
+  if (encodeOnly) {
+    const encode = { sentencesPerSecond: encodeRate, ...ranOn };
+    process.stdout.write(JSON.stringify({ config: shape, encode, encodeOnnx }, null, 2) + "\n");
+    model.dispose();
+    mask.dispose();
+    return;
+  }
 
   const optimizer = new AdamW({ learningRate: 1e-4 });
   const step = async () => {
@@ -254,6 +271,7 @@ async function main(): Promise<void> {
     config: shape,
     matmulGflops: { ...matmul, roofline, ...ranOn },
     encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline, ...ranOn },
+    encodeOnnx,
     train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline, ...ranOn },
     stepPeakGrowth: {
       megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6,

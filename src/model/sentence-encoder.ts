@@ -30,6 +30,15 @@ export interface EncodeOptions {
 }
 
 /**
+ * Runs forward-only batches outside tfjs (the ONNX engine in io/onnx/) from a snapshot of the
+ * weights: vectors `[batch * dimension]`, row-major. Set it only while the weights stay as they are.
+ */
+export interface ForwardEngine {
+  readonly name: string;
+  vectors(batch: TokenBatch): Promise<Float32Array>;
+}
+
+/**
  * A sentence-transformers pipeline: Transformer → Pooling → optional Dense → optional Normalize.
  */
 export class SentenceEncoder {
@@ -40,6 +49,8 @@ export class SentenceEncoder {
   readonly dense: Dense[];
   readonly normalize: boolean;
   readonly lowercase: boolean;
+  /** When set, `encode` runs here instead of tfjs (see `ForwardEngine`). */
+  engine: ForwardEngine | undefined;
 
   constructor(parts: SentenceEncoderParts) {
     this.tokenizer = parts.tokenizer;
@@ -92,15 +103,20 @@ export class SentenceEncoder {
     for (let start = 0; start < order.length; start += batchSize) {
       const indices = order.slice(start, start + batchSize);
       const batch = padBatch(indices.map((index) => encodings[index]!), this.tokenizer.special.pad);
-      const vectors = this.forward(batch);
-      const data = (await vectors.data()) as Float32Array;
-      vectors.dispose();
+      const data = this.engine === undefined ? await this.tfjsVectors(batch) : await this.engine.vectors(batch);
       indices.forEach((index, row) => {
         result[index] = data.slice(row * this.dimension, (row + 1) * this.dimension);
       });
       options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
     }
     return result;
+  }
+
+  private async tfjsVectors(batch: TokenBatch): Promise<Float32Array> {
+    const vectors = this.forward(batch);
+    const data = (await vectors.data()) as Float32Array;
+    vectors.dispose();
+    return data;
   }
 
   /** Dense trainable parameters, named as their checkpoint files name them. */

@@ -1,5 +1,6 @@
 import * as os from "node:os";
 import * as path from "node:path";
+import type { EngineName } from "../io/onnx/engine.js";
 import type { RecipeSettings as Recipe } from "./schema-parts.js";
 import type { ModelResolver } from "./models.js";
 import type { RunDirectory, RunState } from "./run-directory.js";
@@ -21,6 +22,8 @@ export interface RunContext {
   shouldStop(): boolean;
   /** Evaluation data read during this run, by spec: held-out sets are scored several times. */
   evaluationRows: Map<string, unknown>;
+  /** Where forward-only passes (evaluation, teacher vectors) run; default onnx where onnxruntime loads. */
+  engine?: EngineName;
 }
 
 export function defaultCacheDirectory(recipe: Recipe, recipeDirectory: string): string {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import * as path from "node:path";
 import type { DeviceInfo } from "../device/index.js";
+import type { EngineName } from "../io/onnx/engine.js";
 import { writeRunReport } from "../report/index.js";
 import { taskTypesOfRecipe } from "../report/task-types.js";
 import { writeJsonAtomic } from "../util/files.js";
@@ -23,6 +24,8 @@ export interface RunOptions {
   shouldStop?: () => boolean;
   /** The device selected for the run, recorded in metrics.jsonl for the report; default: the current tfjs backend. */
   device?: DeviceInfo;
+  /** Engine for forward-only passes (`--engine`); default the recipe's `engine`, else onnx where it loads. */
+  engine?: EngineName;
 }
 
 export interface RunOutcome {
@@ -51,6 +54,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     progress: options.progress ?? (() => undefined),
     shouldStop: options.shouldStop ?? (() => false),
     evaluationRows: new Map(),
+    engine: options.engine ?? recipe.engine,
   };
   const started = performance.now();
   await run.log({ event: "run-start", recipe: recipe.name, resume: options.resume ?? false, device: options.device ?? { backend: tf.getBackend() } });

@@ -117,6 +117,10 @@ export const recipeFields = {
   description: z.string().optional(),
   seed: z.number().int().default(42),
   device: z.enum(["auto", "gpu", "cpu", "wasm", "js"]).default("auto"),
+  engine: z
+    .enum(["onnx", "tfjs"])
+    .optional()
+    .describe("where evaluation and teacher vectors run: onnx (onnxruntime-node, the default where it loads) or tfjs"),
   output: z.string().optional().describe("run directory (default runs/<name>)"),
   cacheDirectory: z.string().optional().describe("teacher vector cache (default $BABELBED_CACHE or ~/.cache/babelbed)"),
 };

@@ -1,4 +1,5 @@
 import { loadSentenceEncoder } from "../io/encoder-checkpoint.js";
+import { withForwardEngine } from "../io/onnx/engine.js";
 import { fingerprintDirectory, TeacherCache } from "../io/teacher-cache.js";
 import type { Metrics } from "../evaluate/encoder-tasks.js";
 import type { TaskReader } from "../evaluate/tasks/descriptor.js";
@@ -22,7 +23,9 @@ export async function teacherVectors(context: RunContext, teacherDirectory: stri
     void context.run.log({ event: "warning", message: line });
   };
   const cache = await TeacherCache.open(context.cacheDirectory, await fingerprintDirectory(teacherDirectory), teacher.dimension, { warn });
-  const result = await cache.vectors(sentences, (missing) => teacher.encode(missing, { batchSize: 64 }));
+  const result = await cache.vectors(sentences, (missing) =>
+    withForwardEngine(teacher, { engine: context.engine, log: context.log }, () => teacher.encode(missing, { batchSize: 64 })),
+  );
   await context.run.log({ event: "teacher-cache", teacher: teacherDirectory, sentences: sentences.length, computed: result.computed });
   return result;
 }
@@ -49,11 +52,14 @@ export async function evaluateUntrained(context: RunContext, name: string, encod
  */
 export async function evaluateTasks(context: RunContext, encoder: SentenceEncoder, tasks: TaskSpec[], where: string): Promise<Metrics> {
   const metrics: Metrics = {};
-  for (const task of tasks) {
-    const label = `${where} evaluation ${task.name}`;
-    const results = await evaluateTask(context, encoder, task, label);
-    for (const [name, value] of Object.entries(results)) metrics[`${task.name}/${name}`] = value;
-  }
+  // The engine is built from the weights as they are now, so evaluation during training sees the current model.
+  await withForwardEngine(encoder, { engine: context.engine, log: context.log }, async () => {
+    for (const task of tasks) {
+      const label = `${where} evaluation ${task.name}`;
+      const results = await evaluateTask(context, encoder, task, label);
+      for (const [name, value] of Object.entries(results)) metrics[`${task.name}/${name}`] = value;
+    }
+  });
   return metrics;
 }
 /** Task rows are read once per run: the same held-out set is scored before, during and after training. */

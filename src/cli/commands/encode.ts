@@ -7,7 +7,8 @@ import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import { writeNpy } from "../../io/npy.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/files.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import { withForwardEngine, type EngineName } from "../../io/onnx/engine.js";
+import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { startDevice } from "../device.js";
 
 interface EncodeFlags {
@@ -16,6 +17,7 @@ interface EncodeFlags {
   output: string;
   device: DeviceChoice;
   threads?: number;
+  engine?: EngineName;
   batchSize: number;
 }
 
@@ -28,6 +30,7 @@ export function registerEncode(program: Command): void {
     .requiredOption("--output <file>", 'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy; - writes JSON lines to stdout')
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
+    .option("--engine <engine>", engineHelp, parseEngine)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
     .addHelpText("after", "\nExamples:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output - | head -1\n")
     .action(async (flags: EncodeFlags) => encode(flags));
@@ -45,12 +48,15 @@ async function encode(flags: EncodeFlags): Promise<void> {
   const encoder = await loadSentenceEncoder(flags.model);
   const spinner = ora({ text: `encoding ${sentences.length} sentences`, stream: process.stderr }).start();
   try {
-    const vectors = await encoder.encode(sentences, {
-      batchSize: flags.batchSize,
-      onProgress: (done, total) => {
-        spinner.text = `encoding ${done}/${total} sentences`;
-      },
-    });
+    const log = (line: string) => spinner.info(line).start();
+    const vectors = await withForwardEngine(encoder, { engine: flags.engine, threads: flags.threads, log }, () =>
+      encoder.encode(sentences, {
+        batchSize: flags.batchSize,
+        onProgress: (done, total) => {
+          spinner.text = `encoding ${done}/${total} sentences`;
+        },
+      }),
+    );
     const bad = vectors.findIndex((vector) => vector.some((value) => !Number.isFinite(value)));
     if (bad >= 0) throw new BabelbedError(`${flags.input}:${bad + 1}: the model gave a vector holding NaN or Infinity for this line; nothing was written`, 1);
     if (flags.output === "-") {

@@ -13,7 +13,8 @@ import { formatMetric } from "../../util/format.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import { withForwardEngine, type EngineChoice, type EngineName } from "../../io/onnx/engine.js";
+import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = tasks.map((task) => task.name);
 
@@ -36,6 +37,7 @@ interface EvaluateFlags {
   output?: string;
   device: DeviceChoice;
   threads?: number;
+  engine?: EngineName;
   batchSize: number;
 }
 
@@ -69,6 +71,7 @@ export function registerEvaluate(program: Command): void {
     .option("--output <file>", "also write {model, task, data, metrics, device} as JSON")
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
+    .option("--engine <engine>", engineHelp, parseEngine)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
     .addHelpText("after", example)
     .action(async (flags: EvaluateFlags) => evaluate(flags));
@@ -77,7 +80,7 @@ export function registerEvaluate(program: Command): void {
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
   const device = await startDevice(flags.device, false, flags.threads);
-  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize });
+  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, { engine: flags.engine, threads: flags.threads });
   process.stdout.write(`${metricTable(metrics)}\n`);
   if (flags.output !== undefined) {
     // The task's own settings (mining's k, mse's teacher) beside the data it read.
@@ -91,7 +94,7 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
  * The recipe evaluators, on rows read as a recipe reads them; the teacher embeds the sources
  * for mse. Rows are read before any model loads, so that a data error comes at once.
  */
-async function measure(model: string, task: TaskSpec, options: EncodeOptions): Promise<{ metrics: Metrics; rows: number }> {
+async function measure(model: string, task: TaskSpec, options: EncodeOptions, engine: EngineChoice = {}): Promise<{ metrics: Metrics; rows: number }> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const descriptor = taskDescriptor(task.task);
   const reader: TaskReader<unknown> = {
@@ -100,8 +103,9 @@ async function measure(model: string, task: TaskSpec, options: EncodeOptions): P
     record: async () => undefined,
   };
   const rows = await descriptor.load(task, reader, "evaluate data");
-  const teacherVectors = (teacher: string, sentences: string[]) => withEncoder(teacher, (encoder) => encoder.encode(sentences, options));
-  const metrics = await withEncoder(model, (encoder) => descriptor.run(encoder, rows, task, { encodeOptions: options, teacherVectors }));
+  const teacherVectors = (teacher: string, sentences: string[]) =>
+    withEncoder(teacher, (encoder) => encoder.encode(sentences, options), engine);
+  const metrics = await withEncoder(model, (encoder) => descriptor.run(encoder, rows, task, { encodeOptions: options, teacherVectors }), engine);
   return { metrics, rows: rows.length };
 }
 
@@ -155,10 +159,10 @@ function formatOf(file: string): DataFormat {
   throw new BabelbedError(`--data ${file}: cannot tell the format from "${extension}": give --format csv, tsv or jsonl`);
 }
 
-async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>): Promise<T> {
+async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>, engine: EngineChoice = {}): Promise<T> {
   const encoder = await loadSentenceEncoder(directory);
   try {
-    return await use(encoder);
+    return await withForwardEngine(encoder, engine, () => use(encoder));
   } finally {
     encoder.dispose();
   }

@@ -6,6 +6,7 @@ import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { cardFactsFromRunModel } from "../../recipes/run-model-card.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
+import { onnxExportNote } from "../../io/onnx/export.js";
 import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
 import { checkpointPageContent, parseLanguageCodes } from "../export-page.js";
@@ -68,6 +69,7 @@ async function exportModel(flags: ExportFlags): Promise<void> {
       );
     } else {
       await saveSentenceEncoder(encoder, output);
+      process.stderr.write(`${await onnxExportNote(encoder, output)}\n`);
       // A model of a babelbed run gets its recipe and figures on the card; any other model the basics.
       const facts = (await cardFactsFromRunModel(checkpoint, flags.languages)) ?? { languages: flags.languages, baseModel: flags.checkpoint };
       for (const warning of await writeModelCard(output, facts)) process.stderr.write(`warning: ${warning}\n`);

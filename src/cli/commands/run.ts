@@ -5,12 +5,14 @@ import { checkModelWidths } from "../../recipes/widths.js";
 import { RunInterrupted } from "../../recipes/context.js";
 import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
-import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import type { EngineName } from "../../io/onnx/engine.js";
+import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 import { Reporter } from "../reporter.js";
 
 interface RunFlags {
   device?: DeviceChoice;
   threads?: number;
+  engine?: EngineName;
   output?: string;
   resume?: boolean;
   restart?: boolean;
@@ -23,6 +25,7 @@ export function registerRun(program: Command): void {
     .argument("<recipe>", "recipe file (YAML)")
     .option("--device <device>", `${deviceHelp} (default: the recipe's device)`, parseDevice)
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
+    .option("--engine <engine>", `${engineHelp} (default: the recipe's engine)`, parseEngine)
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
     .option("--restart", "move the run already in the run directory aside (to DIR.previous-TIME) and start over")
@@ -58,6 +61,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
       progress: (line, done) => reporter.progress(line, done),
       shouldStop: () => stopRequested,
       device,
+      engine: flags.engine,
     });
     reporter.finish();
     process.stdout.write(`\n${outcome.table}\n\nrun directory: ${outcome.directory}\n`);

@@ -4,6 +4,7 @@ import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-check
 import { writeModelCard } from "../../io/model-card.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
+import { onnxExportNote } from "../../io/onnx/export.js";
 import { cardFacts } from "../card-facts.js";
 import type { RunContext } from "../context.js";
 import { pageContent } from "../page-content.js";
@@ -49,6 +50,7 @@ export async function exportStep(context: RunContext, step: ExportStep): Promise
     } else {
       await saveSentenceEncoder(encoder, output);
       (await loadSentenceEncoder(output)).dispose();
+      context.log(`${step.name}: ${await onnxExportNote(encoder, output)}`);
       const recipeYaml = await fs.readFile(path.join(context.run.root, "recipe.resolved.yaml"), "utf8");
       const facts = cardFacts(context.recipe, recipeYaml.replace(/^# resolved from .*\n/, ""), step.model, context.state.completed, step.languages);
       for (const warning of await writeModelCard(output, facts)) context.log(`${step.name}: warning: ${warning}`);

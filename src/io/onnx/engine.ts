@@ -1,0 +1,119 @@
+import type { TokenBatch } from "../../model/batch.js";
+import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
+import { onnxSizeProblem, sentenceEncoderModel, type EncoderGraphParts } from "./sentence-graph.js";
+import { takesTokenTypes } from "./transformer-graph.js";
+
+export type OnnxRuntime = typeof import("onnxruntime-node");
+/** Imports onnxruntime-node; tests inject one that throws to exercise the fallback. */
+export type RuntimeLoader = () => Promise<OnnxRuntime>;
+
+/** `onnx` runs forward passes in onnxruntime-node, `tfjs` in the tfjs backend that trains. */
+export const engineNames = ["onnx", "tfjs"] as const;
+export type EngineName = (typeof engineNames)[number];
+
+const importRuntime: RuntimeLoader = async () => {
+  const module = (await import("onnxruntime-node")) as OnnxRuntime & { default?: OnnxRuntime };
+  return module.default ?? module;
+};
+
+let loaded: Promise<OnnxRuntime | Error> | undefined;
+
+/**
+ * onnxruntime-node, or why it cannot run here (an optional dependency: not installed, or no
+ * binary for this platform). Loaded once per process unless a loader is given.
+ */
+export async function loadOnnxRuntime(loader?: RuntimeLoader): Promise<OnnxRuntime | Error> {
+  const attempt = async (load: RuntimeLoader) => {
+    try {
+      const runtime = await load();
+      if (typeof runtime.InferenceSession?.create !== "function") return new Error("onnxruntime-node has no InferenceSession");
+      return runtime;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  if (loader !== undefined) return attempt(loader);
+  loaded ??= attempt(importRuntime);
+  return loaded;
+}
+
+/** One line for the log: why encoding runs on tfjs although onnx was the default. */
+export function fallbackMessage(reason: Error): string {
+  const first = reason.message.split("\n")[0]!.trim();
+  return `engine: onnx unavailable (${first}); forward passes run on tfjs`;
+}
+
+/**
+ * The encoder's forward pass in onnxruntime, from the weights as they are now. Session options
+ * let onnxruntime use every core; its own graph optimizations fuse attention, LayerNorm and GELU.
+ */
+export class OnnxEngine implements ForwardEngine {
+  readonly name = "onnx";
+
+  private constructor(
+    private readonly runtime: OnnxRuntime,
+    private readonly session: import("onnxruntime-node").InferenceSession,
+    private readonly tokenTypes: boolean,
+  ) {}
+
+  static async create(encoder: EncoderGraphParts, runtime: OnnxRuntime, threads?: number): Promise<OnnxEngine> {
+    const bytes = sentenceEncoderModel(encoder);
+    const session = await runtime.InferenceSession.create(bytes, {
+      graphOptimizationLevel: "all",
+      ...(threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 }),
+    });
+    return new OnnxEngine(runtime, session, takesTokenTypes(encoder.transformer.config));
+  }
+
+  async vectors(batch: TokenBatch): Promise<Float32Array> {
+    const shape = [batch.batchSize, batch.length];
+    const int64 = (values: Int32Array) => new this.runtime.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), shape);
+    const feeds: Record<string, import("onnxruntime-node").Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
+    if (this.tokenTypes) feeds.token_type_ids = int64(batch.tokenTypeIds);
+    const result = await this.session.run(feeds);
+    const output = result.sentence_embedding!;
+    const data = output.data as Float32Array;
+    output.dispose();
+    return data;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface EngineChoice {
+  engine?: EngineName;
+  /** onnxruntime's intra-op threads; its default uses every physical core. */
+  threads?: number;
+  log?: (line: string) => void;
+  loader?: RuntimeLoader;
+}
+
+/**
+ * Runs `work` with the encoder's forward-only passes (`encode`) on the chosen engine, built from
+ * the weights as they are at the call: evaluation during training calls this again each time, so
+ * it never sees stale weights. With `engine: "onnx"` (the default) and onnxruntime unable to
+ * load, it logs one line and runs on tfjs.
+ */
+export async function withForwardEngine<T>(encoder: SentenceEncoder, choice: EngineChoice, work: () => Promise<T>): Promise<T> {
+  if ((choice.engine ?? "onnx") === "tfjs" || encoder.engine !== undefined) return work();
+  const problem = onnxSizeProblem(encoder);
+  const runtime = problem === undefined ? await loadOnnxRuntime(choice.loader) : new Error(problem);
+  if (runtime instanceof Error) {
+    if (!warned || choice.loader !== undefined) (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(fallbackMessage(runtime));
+    warned = true;
+    return work();
+  }
+  const engine = await OnnxEngine.create(encoder, runtime, choice.threads);
+  encoder.engine = engine;
+  try {
+    return await work();
+  } finally {
+    encoder.engine = undefined;
+    await engine.release();
+  }
+}
+
+/** The fallback is said once per process, not at every evaluation. */
+let warned = false;
