@@ -11,6 +11,7 @@ import { formatMetric } from "../../util/format.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
+import { refuseUnstatedHeader } from "../header-check.js";
 import { deviceHelp, parseDevice, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = ["sts", "retrieval", "mining", "mse"] as const;
@@ -55,7 +56,8 @@ export function registerEvaluate(program: Command): void {
     .option("--source <file>", "retrieval/mining/mse: source sentences, one a line, aligned with --target")
     .option("--target <file>", "retrieval/mining/mse: target sentences, one a line, aligned with --source")
     .addOption(new Option("--format <format>", "the data format, when the extension does not say").choices(formats))
-    .option("--header", "csv/tsv: the first line names the columns")
+    .option("--header", "csv/tsv: the first line names the columns and is skipped")
+    .option("--no-header", "csv/tsv: the first line is data (without either, a first line that looks like column names is refused)")
     .option("--quote <char>", 'csv/tsv: the quote character, or "none"')
     .option("--columns <field=column,...>", "which column feeds each field: a 0-based index or a header name", parseColumns)
     .option("--score-range <low,high>", "sts: the gold scale (default 0,5)", parseScoreRange)
@@ -74,6 +76,7 @@ export function registerEvaluate(program: Command): void {
 
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
+  await refuseUnstatedHeader(task.data, flags.header);
   const device = await startDevice(flags.device, false, flags.threads);
   const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize });
   process.stdout.write(`${metricTable(metrics)}\n`);

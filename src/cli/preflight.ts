@@ -1,0 +1,62 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { inspectModelDirectory } from "../io/model-directory.js";
+import { BabelbedError } from "../util/errors.js";
+
+// Imports nothing that loads tfjs: the program and its backend take seconds to load, and a
+// mistyped path must not wait for them.
+
+/** The flags and arguments, per command, that name an existing model folder or file. */
+const checks: Record<string, { models?: string[]; files?: string[]; firstArgumentIsFile?: boolean; choices?: Record<string, readonly string[]> }> = {
+  encode: { models: ["--model"], files: ["--input"] },
+  evaluate: { models: ["--model", "--teacher"], files: ["--data", "--source", "--target"], choices: { "--task": ["sts", "retrieval", "mining", "mse"] } },
+  export: { models: ["--checkpoint"] },
+  segment: { files: ["--input"] },
+  run: { firstArgumentIsFile: true },
+};
+
+/**
+ * Check the paths and choices a command line names before the program loads: a model folder
+ * that is not one, an input that cannot be read, an unknown `--task`. Throws the error the
+ * command itself would give (exit 2); anything it cannot judge is left to the command.
+ */
+export async function preflight(argv: readonly string[]): Promise<void> {
+  if (argv.some((token) => token === "--help" || token === "-h")) return;
+  const commandIndex = argv.findIndex((token) => !token.startsWith("-"));
+  const command = commandIndex < 0 ? undefined : checks[argv[commandIndex]!];
+  if (command === undefined) return;
+  const rest = argv.slice(commandIndex + 1);
+  const value = (flag: string): string | undefined => {
+    const index = rest.findIndex((token) => token === flag || token.startsWith(`${flag}=`));
+    if (index < 0) return undefined;
+    const token = rest[index]!;
+    return token.includes("=") ? token.slice(flag.length + 1) : rest[index + 1];
+  };
+  for (const [flag, allowed] of Object.entries(command.choices ?? {})) {
+    const given = value(flag);
+    if (given !== undefined && !allowed.includes(given)) throw new BabelbedError(`${flag} ${given}: expected one of ${allowed.join(", ")}`);
+  }
+  const files = (command.files ?? []).map(value);
+  if (command.firstArgumentIsFile && rest[0] !== undefined && !rest[0].startsWith("-")) files.push(rest[0]);
+  for (const file of files) if (file !== undefined && file !== "-" && !file.startsWith("-")) await readable(file);
+  for (const flag of command.models ?? []) {
+    const dir = value(flag);
+    if (dir !== undefined && !dir.startsWith("-")) await looksLikeModel(dir);
+  }
+}
+
+async function readable(file: string): Promise<void> {
+  try {
+    await fs.access(file, fs.constants.R_OK);
+  } catch (error) {
+    throw new BabelbedError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+/** A folder, and without modules.json (a sentence-transformers pipeline, checked when loaded) a Hugging Face model. */
+async function looksLikeModel(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new BabelbedError(`${dir}: not a directory`);
+  const pipeline = await fs.stat(path.join(dir, "modules.json")).catch(() => undefined);
+  if (pipeline === undefined) await inspectModelDirectory(dir);
+}
