@@ -1,5 +1,5 @@
 import { guessHeaderLine } from "../data/header-guess.js";
-import { resolveSource, type DataSource } from "../data/source.js";
+import { resolveSource, type DataSource, type ResolvedSource } from "../data/source.js";
 import { BabelbedError } from "../util/errors.js";
 
 /**
@@ -10,7 +10,7 @@ import { BabelbedError } from "../util/errors.js";
  */
 export async function refuseUnstatedHeader(data: DataSource, header: boolean | undefined, baseDirectory = process.cwd()): Promise<void> {
   if (header !== undefined) return;
-  let source;
+  let source: ResolvedSource;
   try {
     source = resolveSource({ ...data, header: false }, baseDirectory);
   } catch {
