@@ -64,7 +64,7 @@ test("preflight refuses a missing model folder, a folder that is no model, an un
     ],
     [
       ["evaluate", "--model", "m", "--task", "bogus", "--data", stsFile],
-      /^--task bogus: expected one of sts, retrieval, mining, mse$/,
+      /^option '--task <task>' argument 'bogus' is invalid\. Allowed choices are sts, retrieval, mining, mse\.$/,
     ],
     [
       [

@@ -9,7 +9,7 @@ import { BabelbedError } from "../util/errors.js";
 /** The flags and arguments, per command, that name an existing model folder or file. */
 const checks: Record<string, { models?: string[]; files?: string[]; firstArgumentIsFile?: boolean; choices?: Record<string, readonly string[]> }> = {
   encode: { models: ["--model"], files: ["--input"] },
-  evaluate: { models: ["--model", "--teacher"], files: ["--data", "--source", "--target"], choices: { "--task": ["sts", "retrieval", "mining", "mse"] } },
+  evaluate: { models: ["--model", "--teacher"], files: ["--data", "--source", "--target"], choices: { "--task <task>": ["sts", "retrieval", "mining", "mse"] } },
   export: { models: ["--checkpoint"] },
   segment: { files: ["--input"] },
   run: { firstArgumentIsFile: true },
@@ -32,9 +32,10 @@ export async function preflight(argv: readonly string[]): Promise<void> {
     const token = rest[index]!;
     return token.includes("=") ? token.slice(flag.length + 1) : rest[index + 1];
   };
-  for (const [flag, allowed] of Object.entries(command.choices ?? {})) {
-    const given = value(flag);
-    if (given !== undefined && !allowed.includes(given)) throw new BabelbedError(`${flag} ${given}: expected one of ${allowed.join(", ")}`);
+  for (const [option, allowed] of Object.entries(command.choices ?? {})) {
+    const given = value(option.split(" ")[0]!);
+    // commander's own words, which the loaded program would print.
+    if (given !== undefined && !allowed.includes(given)) throw new BabelbedError(`option '${option}' argument '${given}' is invalid. Allowed choices are ${allowed.join(", ")}.`);
   }
   const files = (command.files ?? []).map(value);
   if (command.firstArgumentIsFile && rest[0] !== undefined && !rest[0].startsWith("-")) files.push(rest[0]);
