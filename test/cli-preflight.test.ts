@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -37,14 +37,20 @@ test("preflight loads no tfjs: the executable reports bad paths and --task befor
 });
 
 test("preflight refuses a missing model folder, a folder that is no model, an unreadable input, an unknown --task, a missing recipe", async () => {
+  await mkdir(path.join(work, "config-only"), { recursive: true });
+  await writeFile(path.join(work, "config-only", "config.json"), "{}");
   const cases: [string[], RegExp][] = [
+    [
+      ["evaluate", "--model", path.join(work, "config-only"), "--task", "sts", "--data", stsFile],
+      /config-only: no model weights; expected model\.safetensors or model\.safetensors\.index\.json$/,
+    ],
     [
       ["encode", "--model", path.join(work, "gone"), "--input", stsFile, "--output", "o.jsonl"],
       /gone: not a directory$/,
     ],
     [
       ["evaluate", "--model", path.join(repositoryRoot, "datasets"), "--task", "sts", "--data", stsFile],
-      /datasets: no config\.json; expected a Hugging Face model directory/,
+      /datasets: neither modules\.json nor config\.json; not a sentence-transformers or Hugging Face model directory$/,
     ],
     [
       ["--verbose", "encode", `--model=${path.join(work, "gone")}`, "--input", stsFile, "--output", "o.jsonl"],

@@ -58,6 +58,9 @@ async function readable(file: string): Promise<void> {
 async function looksLikeModel(dir: string): Promise<void> {
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new BabelbedError(`${dir}: not a directory`);
-  const pipeline = await fs.stat(path.join(dir, "modules.json")).catch(() => undefined);
-  if (pipeline === undefined) await inspectModelDirectory(dir);
+  const has = async (name: string) => (await fs.stat(path.join(dir, name)).catch(() => undefined)) !== undefined;
+  if (await has("modules.json")) return;
+  // The loader's words (io/sentence-transformers/pipeline.ts), then its checks of a Hugging Face folder.
+  if (!(await has("config.json"))) throw new BabelbedError(`${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`);
+  await inspectModelDirectory(dir);
 }
