@@ -79,6 +79,8 @@ test("babelbed evaluate --task mse against the model itself gives mse_source 0",
 test("babelbed evaluate exits 2 on bad input, naming the file and line or the flag", async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-evaluate-"));
   try {
+    // It exists: a missing file is refused before its format is looked at.
+    await writeFile(path.join(work, "pairs.txt"), "a cat\teine Katze\n");
     const cases: [string[], RegExp][] = [
       [["--task", "retrieval", "--data", path.join(work, "missing.tsv")], /missing\.tsv: cannot read \(ENOENT\)/],
       [["--task", "retrieval", "--data", parallelFile, "--header", "--columns", "source=en,target=fr"], /en-de[/\\]test\.tsv:1: field target: the header has no column "fr"/],

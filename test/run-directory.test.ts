@@ -176,7 +176,7 @@ test("SIGTERM stops a run after its checkpoint too, with exit 143, and releases 
   const stopped = await run(recipe, output).finally(() => clearInterval(poll));
   assert.ok(sent);
   assert.equal(stopped.code, 143, stopped.stderr);
-  assert.match(stopped.stderr, /a checkpoint was saved: run again with --resume/);
+  assert.match(stopped.stderr, /interrupted: checkpoint of step teacher at training step \d+ saved; resume with `babelbed run .* --resume`/);
   assert.ok(existsSync(path.join(output, "checkpoints", "teacher", "trainer.json")));
   assert.ok(!existsSync(path.join(output, "run.lock")), "the lock is released");
 });

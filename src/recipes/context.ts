@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { EngineName } from "../io/onnx/engine.js";
 import type { RecipeSettings as Recipe } from "./schema-parts.js";
 import type { ModelResolver } from "./models.js";
+import type { StepEta } from "./progress.js";
 import type { RunDirectory, RunState } from "./run-directory.js";
 
 /** What every step of a run shares. */
@@ -16,8 +17,8 @@ export interface RunContext {
   cacheDirectory: string;
   resume: boolean;
   log(line: string): void;
-  /** Progress of a training step, drawn on the terminal. */
-  progress(line: string, done: boolean): void;
+  /** Progress of a training step, drawn on the terminal; `eta` feeds the recipe's ETA. */
+  progress(line: string, done: boolean, eta?: StepEta): void;
   /** True once the user asked to stop (Ctrl-C). */
   shouldStop(): boolean;
   /** Evaluation data read during this run, by spec: held-out sets are scored several times. */
@@ -33,7 +34,11 @@ export function defaultCacheDirectory(recipe: Recipe, recipeDirectory: string): 
 
 /** Raised when a run stops at the user's request, after its checkpoint is written. */
 export class RunInterrupted extends Error {
-  constructor(readonly step: string) {
-    super(`interrupted during step ${step}; a checkpoint was saved: run again with --resume to continue`);
+  /** `trainingStep`: the training step the saved checkpoint holds. */
+  constructor(
+    readonly step: string,
+    readonly trainingStep?: number,
+  ) {
+    super(`interrupted during step ${step}${trainingStep === undefined ? "" : ` at training step ${trainingStep}`}; a checkpoint was saved: run again with --resume to continue`);
   }
 }

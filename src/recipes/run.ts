@@ -20,7 +20,9 @@ export interface RunOptions {
   /** Move a run already in the directory aside (never deleted) and start over. */
   restart?: boolean;
   log?: (line: string) => void;
-  progress?: (line: string, done: boolean) => void;
+  progress?: RunContext["progress"];
+  /** Step `index` of the recipe begins (not called for steps an earlier run finished). */
+  stepStarted?: (index: number) => void;
   shouldStop?: () => boolean;
   /** The device selected for the run, recorded in metrics.jsonl for the report; default: the current tfjs backend. */
   device?: DeviceInfo;
@@ -65,6 +67,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
         context.log(`${step.name}: done in an earlier run, skipped`);
         continue;
       }
+      options.stepStarted?.(index);
       context.log(`${step.name}: ${step.step}`);
       const result = await stepDescriptor(step.step).run(context, step, index);
       state.completed.push(result);

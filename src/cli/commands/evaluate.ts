@@ -14,6 +14,7 @@ import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { withForwardEngine, type EngineChoice, type EngineName } from "../../io/onnx/engine.js";
+import { refuseUnstatedHeader } from "../header-check.js";
 import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
 
 const taskNames = tasks.map((task) => task.name);
@@ -59,7 +60,8 @@ export function registerEvaluate(program: Command): void {
     .option("--source <file>", "retrieval/mining/mse: source sentences, one a line, aligned with --target")
     .option("--target <file>", "retrieval/mining/mse: target sentences, one a line, aligned with --source")
     .addOption(new Option("--format <format>", "the data format, when the extension does not say").choices(formats))
-    .option("--header", "csv/tsv: the first line names the columns")
+    .option("--header", "csv/tsv: the first line names the columns and is skipped")
+    .option("--no-header", "csv/tsv: the first line is data (without either, a first line that looks like column names is refused)")
     .option("--quote <char>", 'csv/tsv: the quote character, or "none"')
     .option("--columns <field=column,...>", "which column feeds each field: a 0-based index or a header name", parseColumns)
     .option("--score-range <low,high>", "sts: the gold scale (default 0,5)", parseScoreRange)
@@ -79,6 +81,7 @@ export function registerEvaluate(program: Command): void {
 
 async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
+  await refuseUnstatedHeader(task.data, flags.header);
   const device = await startDevice(flags.device, false, flags.threads);
   const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, { engine: flags.engine, threads: flags.threads });
   process.stdout.write(`${metricTable(metrics)}\n`);

@@ -3,6 +3,7 @@ import { loadRecipe } from "../../recipes/load.js";
 import { runRecipe } from "../../recipes/run.js";
 import { checkModelWidths } from "../../recipes/widths.js";
 import { RunInterrupted } from "../../recipes/context.js";
+import { RecipeProgress } from "../../recipes/progress.js";
 import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
 import type { EngineName } from "../../io/onnx/engine.js";
@@ -40,6 +41,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
   // A teacher/student width mismatch otherwise shows only after the backend, the teacher and its vectors.
   await checkModelWidths(loaded.recipe, loaded.directory, file);
   const reporter = new Reporter();
+  reporter.follow(new RecipeProgress(loaded.recipe.steps));
   const device = await startDevice(flags.device ?? loaded.recipe.device, false, flags.threads);
   let stopRequested = false;
   // 128 + the signal's number, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
@@ -48,7 +50,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
     if (stopRequested) process.exit(exitCode);
     stopRequested = true;
     exitCode = signal === "SIGTERM" ? 143 : 130;
-    reporter.log("stopping after this step: saving a checkpoint (Ctrl-C again to quit without one)");
+    reporter.log("stopping: a checkpoint is saved after the current training step (Ctrl-C again to quit without one)");
   };
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
@@ -58,7 +60,8 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
       resume: flags.resume,
       restart: flags.restart,
       log: (line) => reporter.log(line),
-      progress: (line, done) => reporter.progress(line, done),
+      progress: (line, done, eta) => reporter.progress(line, done, eta),
+      stepStarted: (index) => reporter.stepStarted(index),
       shouldStop: () => stopRequested,
       device,
       engine: flags.engine,
@@ -68,10 +71,22 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
   } catch (error) {
     reporter.finish();
     // The checkpoint is written by now.
-    if (error instanceof RunInterrupted) throw new BabelbedError(error.message, exitCode);
+    if (error instanceof RunInterrupted) throw new BabelbedError(interruptedMessage(error, file, flags), exitCode);
     throw error;
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
   }
+}
+
+/** "interrupted: checkpoint of step student at training step 120 saved; resume with `babelbed run recipe.yaml --resume`" */
+function interruptedMessage(error: RunInterrupted, file: string, flags: RunFlags): string {
+  const at = error.trainingStep === undefined ? "" : ` at training step ${error.trainingStep}`;
+  const output = flags.output === undefined ? "" : ` --output ${quoted(flags.output)}`;
+  return `interrupted: checkpoint of step ${error.step}${at} saved; resume with \`babelbed run ${quoted(file)}${output} --resume\``;
+}
+
+/** A path as a shell takes it back: quoted only when it must be. */
+function quoted(value: string): string {
+  return /^[\w./@:+-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }

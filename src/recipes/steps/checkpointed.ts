@@ -4,6 +4,7 @@ import type { Resumable } from "../../train/resumable.js";
 import { TimeBudget } from "../../train/time-budget.js";
 import { trainLoop, type LoopSchedule } from "../../train/train-loop.js";
 import { RunInterrupted, type RunContext } from "../context.js";
+import { formatDuration } from "../progress.js";
 
 /** A training loop a recipe step can run, checkpoint and resume. */
 export interface CheckpointedLoop<State extends object, StepRecord> extends Resumable<State> {
@@ -55,7 +56,7 @@ export async function runCheckpointed<State extends object, StepRecord extends {
       const seconds = recent.reduce((sum, value) => sum + value, 0) / recent.length;
       const toEnd = seconds * (total - record.step);
       const eta = Math.round(timeBudget === undefined ? toEnd : Math.min(toEnd, Math.max(0, timeBudget.seconds - timeBudget.spent)));
-      context.progress(`${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`, record.step === total);
+      context.progress(`${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`, record.step === total, { seconds: eta });
     },
     ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),
     saveCheckpoint: async (reason) => {
@@ -63,7 +64,7 @@ export async function runCheckpointed<State extends object, StepRecord extends {
     },
     shouldStop: context.shouldStop,
   });
-  if (outcome === "interrupted") throw new RunInterrupted(name);
+  if (outcome === "interrupted") throw new RunInterrupted(name, loop.step);
   if (outcome === "out-of-time") {
     context.log(`${name}: stopped at step ${loop.step} of ${loop.totalSteps}: its ${options.maxMinutes} minutes (maxMinutes) are spent`);
     await context.run.log({ step: name, event: "time-budget-spent", trainingStep: loop.step, totalSteps: loop.totalSteps, minutes: options.maxMinutes });
@@ -73,9 +74,4 @@ export async function runCheckpointed<State extends object, StepRecord extends {
 /** Remove a finished step's checkpoint: its model is saved, and a resume must not train it again. */
 export async function clearCheckpoint(context: RunContext, name: string): Promise<void> {
   await fs.rm(context.run.checkpoint(name), { recursive: true, force: true });
-}
-
-export function formatDuration(seconds: number): string {
-  const minutes = Math.floor(seconds / 60);
-  return minutes > 0 ? `${minutes}m${String(seconds % 60).padStart(2, "0")}s` : `${seconds}s`;
 }

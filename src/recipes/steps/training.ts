@@ -77,6 +77,7 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
     schedule: { evaluateEvery: tasks.length > 0 ? schedule.evaluateEvery : undefined, checkpointEvery: schedule.checkpointEvery },
     maxMinutes: schedule.maxMinutes,
     evaluate: async (step) => {
+      context.log(`${name}: evaluating at training step ${step}`);
       const metrics = await evaluateTasks(context, encoder, tasks, name);
       await run.log({ step: name, phase: "during", trainingStep: step, ...metrics });
       await keep(metrics);
@@ -85,6 +86,7 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
     extra: () => ({ best }),
     restored: (extra) => (best = extra.best as typeof best),
   });
+  if (tasks.length > 0) context.log(`${name}: evaluating the trained model`);
   const after = tasks.length > 0 ? await evaluateTasks(context, encoder, tasks, name) : {};
   await run.log({ step: name, phase: "after", trainingStep: loop.step, ...after });
   if (tasks.length === 0 || schedule.evaluateEvery === undefined) {
