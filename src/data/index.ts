@@ -2,3 +2,4 @@
 export { openDataSource, DataReader, normalizeScore, type ScoredPair, type LabelledPair, type Triplet, type ParallelPair } from "./rows.js";
 export { dataSourceSchema, type DataSource } from "./source.js";
 export { heldOutIndices, shuffled, splitHeldOut } from "./shuffle.js";
+export { guessHeaderLine, type HeaderGuess } from "./header-guess.js";

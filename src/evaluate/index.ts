@@ -5,3 +5,6 @@ export { evaluateBitextMining, mineBitext, type MiningMetrics } from "./mining.j
 export { evaluateMse, type MseMetrics } from "./mse.js";
 export { pearson, spearman } from "./correlation.js";
 export { stsTask, retrievalTask, miningTask, mseTask, type Metrics } from "./encoder-tasks.js";
+export { tasks, taskDescriptor, metricDirection } from "./tasks/registry.js";
+export { defineTask, type TaskDescriptor, type MetricDescriptor, type MetricDirection } from "./tasks/descriptor.js";
+export { alignmentUniformity, indexScoredPairs, type AlignmentUniformityMetrics } from "./alignment-uniformity.js";

@@ -12,3 +12,7 @@ export { tfjsModelFormat, type TfjsModelJson, type BabelbedSection } from "./tfj
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, hasTrainingCheckpoint } from "./training-checkpoint.js";
 export { TeacherCache, fingerprintDirectory } from "./teacher-cache.js";
 export { writeNpy, parseNpy } from "./npy.js";
+export { OnnxEngine, withForwardEngine, loadOnnxRuntime, engineNames, type EngineName, type EngineChoice } from "./onnx/engine.js";
+export { writeOnnxExport, verifyOnnxExport, onnxModelPath } from "./onnx/export.js";
+export { sentenceEncoderModel, transformerModel } from "./onnx/sentence-graph.js";
+export { saveFlowModule, loadFlowModule } from "./flow-module.js";

@@ -5,3 +5,5 @@ export { tripletLoss } from "./triplet.js";
 export { mseLoss } from "./mse.js";
 export { additiveMarginLoss, type AdditiveMarginOptions } from "./additive-margin.js";
 export { MaskedLanguageModelHead } from "./masked-language-model-head.js";
+export { multipleNegativesRankingLoss, type MultipleNegativesOptions } from "./multiple-negatives-ranking.js";
+export { simcseLoss, type SimcseOptions } from "./simcse.js";

@@ -10,3 +10,7 @@ export { Dense, type DenseActivation } from "./dense.js";
 export { EmbeddingTable, SparseRows, type SparseLookup } from "./embedding.js";
 export { padBatch, batchFromRows, type TokenBatch, type EncodedText } from "./batch.js";
 export { growTransformer, stackingSchedule } from "./stacking.js";
+export type { TransformerWeights, LayerWeights, EmbeddingWeights } from "./weights.js";
+export type { LinearWeights, LayerNormWeights } from "./layers.js";
+export { fitWhitening, whiteningDense, type WhiteningFit, type WhiteningOptions } from "./whitening.js";
+export { Flow, type FlowConfig } from "./flow.js";

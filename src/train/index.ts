@@ -19,3 +19,8 @@ export { TimeBudget } from "./time-budget.js";
 export type { Resumable } from "./resumable.js";
 export { epochOrder } from "./epoch-order.js";
 export { trainingStep } from "./training-step.js";
+export { objectives, objectiveDescriptor } from "./objectives/registry.js";
+export { defineObjective, type ObjectiveDescriptor, type ObjectiveBuildContext } from "./objectives/descriptor.js";
+export { SimcseObjective, MultipleNegativesObjective, nliTriplets, type ContrastiveExample } from "./objectives/contrastive.js";
+export { fitFlow } from "./flow-fitting.js";
+export { warmupStepsFor } from "./schedule.js";
