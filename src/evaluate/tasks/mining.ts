@@ -31,7 +31,7 @@ export const mining = defineTask({
     threshold: {
       description: "the margin score above which a pair is mined: chosen on the data, not a score",
       better: "none",
-      name: "ratio-margin threshold (a setting found on the data, not a score)",
+      name: "mining threshold on the ratio margin (a setting, not a score)",
       unit: "threshold",
     },
   },
