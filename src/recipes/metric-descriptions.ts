@@ -36,9 +36,33 @@ export interface TaskSpecLike {
 
 /** ISO 639-3 codes as Tatoeba names its files (`tatoeba.deu-eng.deu`), for the languages babelbed knows by name. */
 const threeLetter: Record<string, string> = {
-  eng: "en", deu: "de", jpn: "ja", fra: "fr", spa: "es", ita: "it", por: "pt", nld: "nl", swe: "sv", pol: "pl", ces: "cs",
-  tur: "tr", fin: "fi", rus: "ru", ukr: "uk", ell: "el", ara: "ar", heb: "he", fas: "fa", pes: "fa", hin: "hi", vie: "vi",
-  ind: "id", cmn: "zh", zho: "zh", kor: "ko", tha: "th",
+  eng: "en",
+  deu: "de",
+  jpn: "ja",
+  fra: "fr",
+  spa: "es",
+  ita: "it",
+  por: "pt",
+  nld: "nl",
+  swe: "sv",
+  pol: "pl",
+  ces: "cs",
+  tur: "tr",
+  fin: "fi",
+  rus: "ru",
+  ukr: "uk",
+  ell: "el",
+  ara: "ar",
+  heb: "he",
+  fas: "fa",
+  pes: "fa",
+  hin: "hi",
+  vie: "vi",
+  ind: "id",
+  cmn: "zh",
+  zho: "zh",
+  kor: "ko",
+  tha: "th",
 };
 
 /** A language's English name from a code ("de", "deu"), or undefined for anything that is not one. */
@@ -61,12 +85,19 @@ export function sideNames(spec: TaskSpecLike | undefined): SideNames {
     const column = data.columns?.[which];
     const file = data.files?.[which];
     const extension = typeof file === "string" ? /\.([A-Za-z]{2,3})$/.exec(file)?.[1] : undefined;
-    return (typeof column === "string" ? languageName(column) : undefined) ?? (extension === undefined ? undefined : languageName(extension));
+    return (
+      (typeof column === "string" ? languageName(column) : undefined) ??
+      (extension === undefined ? undefined : languageName(extension))
+    );
   };
   const named = typeof spec?.name === "string" ? /^([a-z]{2,3})-([a-z]{2,3})(?![a-z])/i.exec(spec.name) : null;
-  const [fromName, toName] = named === null ? [undefined, undefined] : [languageName(named[1]!), languageName(named[2]!)];
+  const [fromName, toName] =
+    named === null ? [undefined, undefined] : [languageName(named[1]!), languageName(named[2]!)];
   const pair = fromName !== undefined && toName !== undefined;
-  return { source: side("source") ?? (pair ? fromName : undefined) ?? "source", target: side("target") ?? (pair ? toName : undefined) ?? "target" };
+  return {
+    source: side("source") ?? (pair ? fromName : undefined) ?? "source",
+    target: side("target") ?? (pair ? toName : undefined) ?? "target",
+  };
 }
 
 /** One metric's description; the task's type by `context.type`, else by the task's name, else by a metric name one task alone reports. */
@@ -77,10 +108,15 @@ export function describeMetric(metric: string, context: DescriptionContext = {})
   const typed = context.type ?? (task !== undefined && tasks.some((entry) => entry.name === task) ? task : undefined);
   const descriptor =
     tasks.find((entry) => entry.name === typed) ??
-    (typed === undefined ? (tasks.filter((entry) => entry.metrics[key] !== undefined).length === 1 ? tasks.find((entry) => entry.metrics[key] !== undefined) : undefined) : undefined);
+    (typed === undefined
+      ? tasks.filter((entry) => entry.metrics[key] !== undefined).length === 1
+        ? tasks.find((entry) => entry.metrics[key] !== undefined)
+        : undefined
+      : undefined);
   const own = descriptor?.metrics[key];
   const sides = sideNames({ name: task, ...context.spec });
-  const name = own === undefined ? key : typeof own.name === "function" ? own.name(sides) : (own.name ?? own.description);
+  const name =
+    own === undefined ? key : typeof own.name === "function" ? own.name(sides) : (own.name ?? own.description);
   const n = context.n !== undefined && context.n > 0 ? context.n : undefined;
   return {
     metric,
@@ -118,7 +154,9 @@ export function describeMetrics(
 ): MetricDescription[] {
   const first = Object.keys(metrics).map((metric) => describeMetric(metric, { ...tasksOf.get(taskOf(metric)) }));
   const counts = new Map(first.filter((entry) => entry.count).map((entry) => [entry.task, metrics[entry.metric]!]));
-  return first.map((entry) => describeMetric(entry.metric, { ...tasksOf.get(taskOf(entry.metric)), n: counts.get(entry.task) ?? rows }));
+  return first.map((entry) =>
+    describeMetric(entry.metric, { ...tasksOf.get(taskOf(entry.metric)), n: counts.get(entry.task) ?? rows }),
+  );
 }
 
 function taskOf(metric: string): string {
@@ -152,7 +190,8 @@ export function taskEntriesOfRecipe(recipe: unknown): Map<string, Map<string, { 
     for (const list of [step.evaluation, step.tasks]) {
       if (!Array.isArray(list)) continue;
       for (const task of list as Record<string, unknown>[]) {
-        if (typeof task?.name === "string" && typeof task.task === "string") entries.set(task.name, { type: task.task, spec: task });
+        if (typeof task?.name === "string" && typeof task.task === "string")
+          entries.set(task.name, { type: task.task, spec: task });
       }
     }
     byStep.set(step.name, entries);

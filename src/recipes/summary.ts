@@ -1,5 +1,11 @@
 import { taskDescriptor } from "../evaluate/tasks/registry.js";
-import { describeMetrics, formatDescribed, formatDescribedChange, judgeChange, type TaskSpecLike } from "./metric-descriptions.js";
+import {
+  describeMetrics,
+  formatDescribed,
+  formatDescribedChange,
+  judgeChange,
+  type TaskSpecLike,
+} from "./metric-descriptions.js";
 import type { StepResult } from "./run-directory.js";
 
 /** Each step's tasks by name: type, and the recipe's entry (which tells the languages). */
@@ -28,14 +34,23 @@ const marks = { better: ["▲", "\u001b[32m"], worse: ["▼", "\u001b[31m"], sam
  * step's deciding metric (its first task's primary one, which keeps the best model) is starred.
  * `taskTypes`: each step's tasks, name → type, in the recipe's order.
  */
-export function summaryTable(results: StepResult[], taskTypes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(), options: SummaryOptions = {}): string {
+export function summaryTable(
+  results: StepResult[],
+  taskTypes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
+  options: SummaryOptions = {},
+): string {
   const colour = options.colour ?? wantsColour();
-  const rows: { cells: string[]; colour?: string }[] = [{ cells: ["step", "metric", "n", "chance", "before", "after", "change"] }];
+  const rows: { cells: string[]; colour?: string }[] = [
+    { cells: ["step", "metric", "n", "chance", "before", "after", "change"] },
+  ];
   let starred = false;
   for (const result of results) {
     const types = taskTypes.get(result.step);
-    const tasksOf = new Map<string, { type?: string; spec?: TaskSpecLike }>([...(types ?? [])].map(([name, type]) => [name, { type, ...options.tasks?.get(result.step)?.get(name) }]));
-    for (const [name, entry] of options.tasks?.get(result.step) ?? []) if (!tasksOf.has(name)) tasksOf.set(name, { ...entry });
+    const tasksOf = new Map<string, { type?: string; spec?: TaskSpecLike }>(
+      [...(types ?? [])].map(([name, type]) => [name, { type, ...options.tasks?.get(result.step)?.get(name) }]),
+    );
+    for (const [name, entry] of options.tasks?.get(result.step) ?? [])
+      if (!tasksOf.has(name)) tasksOf.set(name, { ...entry });
     const deciding = result.kind === "training" ? decidingMetric(types) : undefined;
     const described = describeMetrics(result.after, tasksOf);
     for (const description of described.filter((entry) => !entry.count)) {
@@ -53,12 +68,15 @@ export function summaryTable(results: StepResult[], taskTypes: ReadonlyMap<strin
           description.chance === undefined ? "" : formatDescribed(description, description.chance),
           before === undefined ? "" : formatDescribed(description, before),
           formatDescribed(description, after),
-          before === undefined || mark === undefined ? "" : `${mark[0]} ${formatDescribedChange(description, after - before)}`,
+          before === undefined || mark === undefined
+            ? ""
+            : `${mark[0]} ${formatDescribedChange(description, after - before)}`,
         ],
         ...(mark === undefined || mark[1] === "" ? {} : { colour: mark[1] }),
       });
     }
-    if (described.every((entry) => entry.count)) rows.push({ cells: [result.step, `(${result.kind}, ${result.seconds.toFixed(1)}s)`, "", "", "", "", ""] });
+    if (described.every((entry) => entry.count))
+      rows.push({ cells: [result.step, `(${result.kind}, ${result.seconds.toFixed(1)}s)`, "", "", "", "", ""] });
   }
   const widths = rows[0]!.cells.map((_, column) => Math.max(...rows.map((row) => row.cells[column]!.length)));
   const line = (row: { cells: string[]; colour?: string }) =>
@@ -66,12 +84,19 @@ export function summaryTable(results: StepResult[], taskTypes: ReadonlyMap<strin
       .map((cell, column) => {
         const padded = column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!);
         // Padded first, so that the invisible escape codes do not count towards the width.
-        return column === row.cells.length - 1 && colour && row.colour !== undefined ? `${row.colour}${padded}\u001b[39m` : padded;
+        return column === row.cells.length - 1 && colour && row.colour !== undefined
+          ? `${row.colour}${padded}\u001b[39m`
+          : padded;
       })
       .join("  ")
       .trimEnd();
   const note = starred ? ["* decides which model a training step keeps (its first task's primary metric)"] : [];
-  return [line(rows[0]!), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line), ...note].join("\n");
+  return [
+    line(rows[0]!),
+    widths.map((width) => "-".repeat(width)).join("  "),
+    ...rows.slice(1).map(line),
+    ...note,
+  ].join("\n");
 }
 
 function decidingMetric(types: ReadonlyMap<string, string> | undefined): string | undefined {

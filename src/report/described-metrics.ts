@@ -5,11 +5,11 @@ import {
   formatDescribed,
   formatDescribedChange,
   judgeChange,
-  taskEntriesOfRecipe,
   type MetricDescription,
   type TaskSpecLike,
+  taskEntriesOfRecipe,
 } from "../recipes/metric-descriptions.js";
-import { escapeHtml, table, text, type Cell } from "./html.js";
+import { type Cell, escapeHtml, table, text } from "./html.js";
 import type { StepSummary } from "./run-data.js";
 
 type StepTasks = ReadonlyMap<string, ReadonlyMap<string, { type?: string; spec?: TaskSpecLike }>>;
@@ -38,7 +38,10 @@ const marks = { better: "▲ ", worse: "▼ ", same: "= ", none: "" } as const;
 export function describedMetricsTable(results: StepSummary[], tasks: StepTasks): string {
   const rows: Cell[][] = [];
   for (const result of results) {
-    const label = result.partial === undefined ? result.step : `${result.step} (unfinished at training step ${result.partial.trainingStep})`;
+    const label =
+      result.partial === undefined
+        ? result.step
+        : `${result.step} (unfinished at training step ${result.partial.trainingStep})`;
     const described = describeStep(result, tasks).filter((entry) => !entry.count);
     for (const [index, description] of described.entries()) {
       const before = result.before?.[description.metric];
@@ -53,20 +56,38 @@ export function describedMetricsTable(results: StepSummary[], tasks: StepTasks):
         text(description.n === undefined ? "" : String(description.n)),
         text(description.chance === undefined ? "" : formatDescribed(description, description.chance)),
         before === undefined ? text("", "missing") : text(formatDescribed(description, before)),
-        after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatDescribed(description, after)),
-        change === undefined || judged === "none" ? text("", "missing") : text(`${marks[judged]}${formatDescribedChange(description, change)}`, judged),
+        after === undefined
+          ? text(result.partial === undefined ? "" : "not reached", "missing")
+          : text(formatDescribed(description, after)),
+        change === undefined || judged === "none"
+          ? text("", "missing")
+          : text(`${marks[judged]}${formatDescribedChange(description, change)}`, judged),
       ]);
     }
-    if (described.length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text(""), text(""), text("")]);
+    if (described.length === 0)
+      rows.push([
+        text(label, "step first"),
+        text(`(${result.kind}: no metrics)`, "missing"),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+      ]);
   }
   if (rows.length === 0) return '<p class="note">No step finished or was evaluated.</p>';
   const notes = [
     "n: the pairs each metric was computed on; chance: what guessing scores. Changes of percentages are in percentage points (pts).",
     ...(results.some((result) => result.partial !== undefined)
-      ? ['An unfinished step shows the latest evaluation it logged as "after"; "not reached" when it stopped before its next evaluation.']
+      ? [
+          'An unfinished step shows the latest evaluation it logged as "after"; "not reached" when it stopped before its next evaluation.',
+        ]
       : []),
   ];
-  return table(["step", "metric", "n", "chance", "before", "after", "change"], rows, 2) + notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join("");
+  return (
+    table(["step", "metric", "n", "chance", "before", "after", "change"], rows, 2) +
+    notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join("")
+  );
 }
 
 /**
@@ -79,23 +100,38 @@ export function runHeadline(results: StepSummary[], tasks: StepTasks): string | 
   for (const result of [...results].reverse()) {
     if (result.before === undefined) continue;
     const described = describeStep(result, tasks).filter((entry) => !entry.count && entry.better !== "none");
-    const both = described.filter((entry) => result.before![entry.metric] !== undefined && result.after[entry.metric] !== undefined);
+    const both = described.filter(
+      (entry) => result.before![entry.metric] !== undefined && result.after[entry.metric] !== undefined,
+    );
     const chosen = decidingMetric(both, tasks.get(result.step));
     if (chosen === undefined) continue;
     const [before, after] = [result.before[chosen.metric]!, result.after[chosen.metric]!];
-    const moved = after === before ? `stayed at ${formatDescribed(chosen, after)}` : `${after > before ? "rose" : "fell"} from ${formatDescribed(chosen, before)} to ${formatDescribed(chosen, after)}`;
-    const unfinished = result.partial === undefined ? "" : ` by training step ${result.partial.trainingStep} (unfinished)`;
+    const moved =
+      after === before
+        ? `stayed at ${formatDescribed(chosen, after)}`
+        : `${after > before ? "rose" : "fell"} from ${formatDescribed(chosen, before)} to ${formatDescribed(chosen, after)}`;
+    const unfinished =
+      result.partial === undefined ? "" : ` by training step ${result.partial.trainingStep} (unfinished)`;
     return `In step ${result.step}, ${subject(chosen)} ${moved}${of(chosen)}${unfinished}${chanceClause(chosen)}.`;
   }
   // No step evaluated both before and after training (evaluate steps only): the last score logged.
   for (const result of [...results].reverse()) {
-    const chosen = decidingMetric(describeStep(result, tasks).filter((entry) => !entry.count && entry.better !== "none" && result.after[entry.metric] !== undefined), tasks.get(result.step));
-    if (chosen !== undefined) return `In step ${result.step}, ${subject(chosen)} was ${formatDescribed(chosen, result.after[chosen.metric]!)}${of(chosen)}${chanceClause(chosen)}.`;
+    const chosen = decidingMetric(
+      describeStep(result, tasks).filter(
+        (entry) => !entry.count && entry.better !== "none" && result.after[entry.metric] !== undefined,
+      ),
+      tasks.get(result.step),
+    );
+    if (chosen !== undefined)
+      return `In step ${result.step}, ${subject(chosen)} was ${formatDescribed(chosen, result.after[chosen.metric]!)}${of(chosen)}${chanceClause(chosen)}.`;
   }
   return undefined;
 }
 
-function decidingMetric(candidates: MetricDescription[], stepTasks: ReadonlyMap<string, { type?: string }> | undefined): MetricDescription | undefined {
+function decidingMetric(
+  candidates: MetricDescription[],
+  stepTasks: ReadonlyMap<string, { type?: string }> | undefined,
+): MetricDescription | undefined {
   const first = stepTasks === undefined ? undefined : [...stepTasks][0];
   if (first !== undefined) {
     const primary = first[1].type === undefined ? undefined : safePrimary(first[1].type);
@@ -115,5 +151,7 @@ function safePrimary(type: string): string | undefined {
 }
 
 const subject = (entry: MetricDescription) => `${entry.name}${entry.task === undefined ? "" : ` (${entry.task})`}`;
-const of = (entry: MetricDescription) => (entry.n === undefined ? "" : ` ${entry.unit === "%" ? "of" : "on"} ${entry.n} pairs`);
-const chanceClause = (entry: MetricDescription) => (entry.chance === undefined ? "" : `; chance is ${formatDescribed(entry, entry.chance)}`);
+const of = (entry: MetricDescription) =>
+  entry.n === undefined ? "" : ` ${entry.unit === "%" ? "of" : "on"} ${entry.n} pairs`;
+const chanceClause = (entry: MetricDescription) =>
+  entry.chance === undefined ? "" : `; chance is ${formatDescribed(entry, entry.chance)}`;
