@@ -128,7 +128,7 @@ test("a report of a run directory shows the table values and one SVG chart per c
   assert.doesNotMatch(html, /<span class="key">en-de\/pairs/, "a count is n, not a metric");
   // The headline: the last trained step's deciding metric (its first task's), before → after, with n and chance.
   assert.ok(
-    html.includes('<p class="headline">In step student, top-1 retrieval accuracy, English ↔ German (mean of both directions) (en-de) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%.</p>'),
+    html.includes('<p class="headline">In step student, en-de&#39;s top-1 retrieval accuracy, English ↔ German (mean of both directions) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%.</p>'),
     html.match(/<p class="headline">.*?<\/p>/)?.[0],
   );
   // Charts: a loss chart per training step, one per task of each trained step's evaluations.
@@ -166,7 +166,7 @@ test("an interrupted run reports its status, the error, and the unfinished step'
   const beforeValue = `${(student.before!["en-de/accuracy"]! * 100).toFixed(1)}%`;
   assert.ok(html.includes(`<span class="key">en-de/accuracy</span></td><td class="number">150</td><td class="number">0.67%</td><td class="number">${beforeValue}</td><td class="number missing">not reached</td>`), "before shown, after not reached");
   // The headline falls back to the teacher, the last step evaluated before and after (no tasks in its recipe: its first score).
-  assert.match(html, /<p class="headline">In step teacher, Spearman correlation with gold similarity scores \(en-sts\) rose from 0\.300 to 0\.700; chance is 0\.000\.<\/p>/);
+  assert.match(html, /<p class="headline">In step teacher, en-sts&#39;s Spearman correlation with gold similarity scores rose from 0\.300 to 0\.700; chance is 0\.000\.<\/p>/);
   assert.doesNotMatch(html, /training: no metrics/);
 });
 
@@ -206,8 +206,8 @@ test("reports render offline in Chromium, finished, interrupted and compared: ch
   const comparison = path.join(work, "comparison.html");
   await writeFile(comparison, comparisonReportHtml(await loadRunData(directory), await loadRunData(second)));
   const reports = [
-    { name: "finished", file: await writeRunReport(directory, path.join(work, "finished.html")), charts: 6, headline: ["browser", "finished"], lead: "In step student, top-1 retrieval accuracy, English ↔ German (mean of both directions) (en-de) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%." },
-    { name: "interrupted", file: await writeRunReport(stopped, path.join(work, "interrupted.html")), charts: 4, headline: ["browser-stopped", "interrupted", "Step student did not finish: it reached training step 200"], lead: "In step teacher, Spearman correlation with gold similarity scores (en-sts) rose from 0.300 to 0.700; chance is 0.000." },
+    { name: "finished", file: await writeRunReport(directory, path.join(work, "finished.html")), charts: 6, headline: ["browser", "finished"], lead: "In step student, en-de's top-1 retrieval accuracy, English ↔ German (mean of both directions) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%." },
+    { name: "interrupted", file: await writeRunReport(stopped, path.join(work, "interrupted.html")), charts: 4, headline: ["browser-stopped", "interrupted", "Step student did not finish: it reached training step 200"], lead: "In step teacher, en-sts's Spearman correlation with gold similarity scores rose from 0.300 to 0.700; chance is 0.000." },
     { name: "comparison", file: comparison, charts: 6, headline: ["browser vs browser-b", "student.training.learningRate 1e-3 → 3e-4"] },
   ];
   const browser = await launchChromium();
@@ -326,7 +326,7 @@ steps:
   const spearman = outcome.results[0]!.after["en-sts/spearman"]!.toFixed(3);
   assert.ok(html.includes(`<td class="number">${spearman}</td>`), `table has ${spearman}`);
   // An evaluate step alone: the headline gives its score, with no before.
-  assert.ok(html.includes(`<p class="headline">In step scores, Spearman correlation with gold similarity scores (en-sts) was ${spearman}; chance is 0.000.</p>`));
+  assert.ok(html.includes(`<p class="headline">In step scores, en-sts&#39;s Spearman correlation with gold similarity scores was ${spearman}; chance is 0.000.</p>`));
   assert.match(html, /tfjs backend &#34;cpu&#34;/, "the device the run started on");
 
   // sentence2 from a file with fewer rows: the evaluation fails, and the report says so.

@@ -93,7 +93,7 @@ export function describedMetricsTable(results: StepSummary[], tasks: StepTasks):
 /**
  * The report's first line in plain words: the latest step evaluated before and after training,
  * its deciding metric (its first task's primary one; else the first score it logged) from before
- * to after, with n and chance: "In step student, top-1 retrieval accuracy, English → German (en-de)
+ * to after, with n and chance: "In step student, en-de's top-1 retrieval accuracy, English → German
  * rose from 6.0% to 30.0% of 150 pairs; chance is 0.67%." Undefined when no step has metrics.
  */
 export function runHeadline(results: StepSummary[], tasks: StepTasks): string | undefined {
@@ -150,7 +150,7 @@ function safePrimary(type: string): string | undefined {
   }
 }
 
-const subject = (entry: MetricDescription) => `${entry.name}${entry.task === undefined ? "" : ` (${entry.task})`}`;
+const subject = (entry: MetricDescription) => `${entry.task === undefined ? "" : `${entry.task}'s `}${entry.name}`;
 const of = (entry: MetricDescription) =>
   entry.n === undefined ? "" : ` ${entry.unit === "%" ? "of" : "on"} ${entry.n} pairs`;
 const chanceClause = (entry: MetricDescription) =>
