@@ -7,7 +7,8 @@ import type { DataSourceInput } from "../src/data/source.js";
 import { miningTask, retrievalTask, stsTask, type Metrics } from "../src/evaluate/encoder-tasks.js";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readParallel, readScoredPairs } from "../src/recipes/data.js";
-import { formatMetric as format } from "../src/util/format.js";
+import type { MetricDescription } from "../src/recipes/metric-descriptions.js";
+import { formatNumber as format } from "../src/util/format.js";
 import { useBackend } from "./helpers/backends.js";
 import { babelbed } from "./helpers/cli.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
@@ -23,9 +24,21 @@ async function evaluateWithCli(work: string, args: string[]): Promise<{ metrics:
   const result = await babelbed(["evaluate", "--model", model, ...args, "--device", "js", "--engine", "tfjs", "--output", output]);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(await readFile(output, "utf8"));
-  const printed = result.stdout.trimEnd().split("\n").map((line) => line.trim().split(/\s+/));
-  assert.deepEqual(printed[0], ["metric", "value"]);
-  assert.deepEqual(printed.slice(1), Object.entries(report.metrics as Metrics).map(([name, value]) => [name, format(value)]));
+  // The table: each metric by its name for people, its value in its unit, n and chance as the JSON describes them.
+  const printed = result.stdout.trimEnd().split("\n");
+  assert.match(printed[0]!, /^metric\s+value\s+n\s+chance$/);
+  const descriptions = report.descriptions as Record<string, MetricDescription>;
+  assert.deepEqual(Object.keys(descriptions), Object.keys(report.metrics), "a description for every metric, the metrics' keys unchanged");
+  for (const [index, [metric, value]] of Object.entries(report.metrics as Metrics).entries()) {
+    const description = descriptions[metric]!;
+    const line = printed[index + 1]!;
+    assert.ok(line.startsWith(`${description.name}  `), `${line} names ${metric} as ${description.name}`);
+    const cells = line.slice(description.name.length).trim().split(/\s+/);
+    assert.equal(cells[0], format(value, description.unit));
+    if (description.n !== undefined) assert.equal(cells[1], String(description.n));
+    if (description.chance !== undefined) assert.equal(cells.at(-1), format(description.chance, description.unit));
+    assert.doesNotMatch(cells[0]!, /^0\.0+$/, "a value is never written as zeros unless it is 0");
+  }
   return report;
 }
 
@@ -45,11 +58,24 @@ test("babelbed evaluate prints and writes the metrics that src/evaluate computes
     assert.equal(retrieval.task, "retrieval");
     assert.equal((retrieval.data as { rows: number }).rows, 150);
     assert.equal((retrieval.device as { device: string }).device, "js");
+    const described = retrieval.descriptions as Record<string, MetricDescription>;
+    assert.deepEqual(described.source_to_target, {
+      name: "top-1 retrieval accuracy, English → German",
+      description: "top-1 retrieval accuracy, source → target",
+      unit: "%",
+      better: "higher",
+      n: 150,
+      chance: 1 / 150,
+      count: false,
+    });
+    assert.equal(described.target_to_source!.name, "top-1 retrieval accuracy, German → English");
 
     const sts = await evaluateWithCli(work, ["--task", "sts", "--data", stsFile, "--header", "--score-range", "0,5"]);
     const scored = await readScoredPairs({ kind: "scored-pairs", file: stsFile, format: "tsv", header: true, scoreRange: [0, 5] }, "test", repositoryRoot, log);
     assert.deepEqual(Object.keys(sts.metrics), ["spearman", "pearson"]);
     assert.deepEqual(sts.metrics, await stsTask(encoder, scored, options));
+    const stsDescribed = sts.descriptions as Record<string, MetricDescription>;
+    assert.deepEqual([stsDescribed.spearman!.unit, stsDescribed.spearman!.chance, stsDescribed.spearman!.n], ["correlation", 0, scored.length]);
 
     // Two line-aligned files, as Tatoeba ships them.
     const [sourceFile, targetFile] = [path.join(work, "test.en"), path.join(work, "test.de")];
@@ -57,6 +83,11 @@ test("babelbed evaluate prints and writes the metrics that src/evaluate computes
     await writeFile(targetFile, pairs.map((pair) => pair.target).join("\n") + "\n");
     const mining = await evaluateWithCli(work, ["--task", "mining", "--source", sourceFile, "--target", targetFile, "--k", "3", "--limit", "60"]);
     assert.equal(mining.k, 3);
+    // The languages from the files' extensions; the threshold described as a setting, not a score.
+    const miningDescribed = mining.descriptions as Record<string, MetricDescription>;
+    assert.equal(miningDescribed.precision!.name, "bitext mining precision, English–German");
+    assert.equal(miningDescribed.threshold!.better, "none");
+    assert.match(miningDescribed.threshold!.name, /threshold .*not a score/);
     assert.deepEqual(mining.metrics, await miningTask(encoder, pairs.slice(0, 60), 3, options));
   } finally {
     encoder.dispose();
@@ -71,6 +102,8 @@ test("babelbed evaluate --task mse against the model itself gives mse_source 0",
     assert.equal(mse.metrics.mse_source, 0);
     assert.ok(mse.metrics.mse_target! > 0, "English and German sentences get different vectors");
     assert.equal(mse.teacher, model);
+    const mseDescribed = mse.descriptions as Record<string, MetricDescription>;
+    assert.deepEqual([mseDescribed.mse_target!.unit, mseDescribed.mse_target!.better, mseDescribed.mse_target!.n], ["squared-error", "lower", 40]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -48,7 +48,10 @@ steps:
       assert.ok(metrics[name]! >= 0 && metrics[name]! <= 1, `${name} = ${metrics[name]}`);
     }
     assert.equal(metrics["en-de/pairs"], 150);
-    assert.match(outcome.table, /scores\s+plain\/spearman/);
+    // The summary names each metric for people, in the recipe data's languages, with n and chance.
+    assert.match(outcome.table, /scores\s+plain: Spearman correlation with gold similarity scores\s/);
+    assert.match(outcome.table, /en-de: top-1 retrieval accuracy, English → German\s+150\s+0\.67%\s+\d+\.\d%/);
+    assert.doesNotMatch(outcome.table, /en-de\/pairs|test pairs/, "the count is n, not a row");
     await writeFile(recipeFile, `name: mismatch
 steps:
   - step: evaluate

@@ -83,7 +83,7 @@ async function syntheticRun(directory: string, run: SyntheticRun): Promise<void>
     await writeFile(path.join(directory, "summary.json"), JSON.stringify({ recipe: run.name, results: completed }));
   }
   await writeFile(path.join(directory, "state.json"), JSON.stringify({ completed, started: {} }));
-  await writeFile(path.join(directory, "recipe.resolved.yaml"), `# resolved from ${run.name}.yaml\nname: ${run.name}\nseed: 42\nnote: "<script>alert(1)</script> & more"\nsteps:\n  - step: distill\n    name: student\n    training: { epochs: 2, learningRate: ${run.learningRate ?? 1e-3} }\n`);
+  await writeFile(path.join(directory, "recipe.resolved.yaml"), `# resolved from ${run.name}.yaml\nname: ${run.name}\nseed: 42\nnote: "<script>alert(1)</script> & more"\nsteps:\n  - step: distill\n    name: student\n    training: { epochs: 2, learningRate: ${run.learningRate ?? 1e-3} }\n    evaluation:\n      - { task: retrieval, name: en-de, data: { kind: parallel, file: test.tsv, format: tsv, header: true, columns: { source: en, target: de } } }\n      - { task: sts, name: en-sts, data: { kind: scored-pairs, file: sts.tsv, format: tsv, scoreRange: [0, 5] } }\n`);
 }
 
 /** The numbers of every `M`/`L` point in an SVG path's `d`. */
@@ -117,9 +117,20 @@ test("a report of a run directory shows the table values and one SVG chart per c
   const html = runReportHtml(run);
   // Table values, as src/recipes/summary.ts prints them, and the change coloured.
   const teacher = run.results[0]!;
-  for (const value of [teacher.before!["en-de/accuracy"]!, teacher.after["en-de/accuracy"]!]) assert.ok(html.includes(value.toFixed(4)), `table has ${value.toFixed(4)}`);
-  assert.match(html, /<td class="number better">\+0\.5000<\/td>/, "accuracy gain +0.5 in green");
-  assert.match(html, /<td class="">en-de\/pairs<\/td><td class="number">150<\/td><td class="number">150<\/td><td class="number missing"><\/td>/, "a count is whole, with no change");
+  for (const value of [teacher.before!["en-de/accuracy"]!, teacher.after["en-de/accuracy"]!]) assert.ok(html.includes(`${(value * 100).toFixed(1)}%`), `table has ${value} in percent`);
+  assert.match(html, /<td class="number better">▲ \+50\.0 pts<\/td>/, "accuracy gain of 50 percentage points in green, marked");
+  // The metric by its name for people (languages from the recipe's columns), n from the count, chance 1/n.
+  assert.match(
+    html,
+    /<td class="">en-de: top-1 retrieval accuracy, English ↔ German \(mean of both directions\) <span class="key">en-de\/accuracy<\/span><\/td><td class="number">150<\/td><td class="number">0\.67%<\/td><td class="number">10\.0%<\/td><td class="number">60\.0%<\/td>/,
+  );
+  assert.match(html, /en-sts: Spearman correlation with gold similarity scores <span class="key">en-sts\/spearman<\/span><\/td><td class="number"><\/td><td class="number">0\.000<\/td><td class="number">0\.300<\/td><td class="number">0\.700<\/td>/);
+  assert.doesNotMatch(html, /<span class="key">en-de\/pairs/, "a count is n, not a metric");
+  // The headline: the last trained step's deciding metric (its first task's), before → after, with n and chance.
+  assert.ok(
+    html.includes('<p class="headline">In step student, en-de&#39;s top-1 retrieval accuracy, English ↔ German (mean of both directions) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%.</p>'),
+    html.match(/<p class="headline">.*?<\/p>/)?.[0],
+  );
   // Charts: a loss chart per training step, one per task of each trained step's evaluations.
   const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
   assert.equal(svgs.length, 2 + 2 + 2, "teacher and student loss, en-sts and en-de for each");
@@ -152,8 +163,10 @@ test("an interrupted run reports its status, the error, and the unfinished step'
   assert.match(html, /student \(unfinished at training step 200\)/);
   assert.match(html, /Step student did not finish: it reached training step 200/);
   // The student logged no evaluation after its "before": the before-metrics show, "after" not reached.
-  const beforeValue = student.before!["en-de/accuracy"]!.toFixed(4);
-  assert.ok(html.includes(`<td class="">en-de/accuracy</td><td class="number">${beforeValue}</td><td class="number missing">not reached</td>`), "before shown, after not reached");
+  const beforeValue = `${(student.before!["en-de/accuracy"]! * 100).toFixed(1)}%`;
+  assert.ok(html.includes(`<span class="key">en-de/accuracy</span></td><td class="number">150</td><td class="number">0.67%</td><td class="number">${beforeValue}</td><td class="number missing">not reached</td>`), "before shown, after not reached");
+  // The headline falls back to the teacher, the last step evaluated before and after (no tasks in its recipe: its first score).
+  assert.match(html, /<p class="headline">In step teacher, en-sts&#39;s Spearman correlation with gold similarity scores rose from 0\.300 to 0\.700; chance is 0\.000\.<\/p>/);
   assert.doesNotMatch(html, /training: no metrics/);
 });
 
@@ -193,8 +206,8 @@ test("reports render offline in Chromium, finished, interrupted and compared: ch
   const comparison = path.join(work, "comparison.html");
   await writeFile(comparison, comparisonReportHtml(await loadRunData(directory), await loadRunData(second)));
   const reports = [
-    { name: "finished", file: await writeRunReport(directory, path.join(work, "finished.html")), charts: 6, headline: ["browser", "finished"] },
-    { name: "interrupted", file: await writeRunReport(stopped, path.join(work, "interrupted.html")), charts: 4, headline: ["browser-stopped", "interrupted", "Step student did not finish: it reached training step 200"] },
+    { name: "finished", file: await writeRunReport(directory, path.join(work, "finished.html")), charts: 6, headline: ["browser", "finished"], lead: "In step student, en-de's top-1 retrieval accuracy, English ↔ German (mean of both directions) rose from 10.0% to 60.0% of 150 pairs; chance is 0.67%." },
+    { name: "interrupted", file: await writeRunReport(stopped, path.join(work, "interrupted.html")), charts: 4, headline: ["browser-stopped", "interrupted", "Step student did not finish: it reached training step 200"], lead: "In step teacher, en-sts's Spearman correlation with gold similarity scores rose from 0.300 to 0.700; chance is 0.000." },
     { name: "comparison", file: comparison, charts: 6, headline: ["browser vs browser-b", "student.training.learningRate 1e-3 → 3e-4"] },
   ];
   const browser = await launchChromium();
@@ -244,6 +257,12 @@ test("reports render offline in Chromium, finished, interrupted and compared: ch
       const headline = await page.$eval("header", (element) => (element.textContent ?? "").replace(/\s+/g, " "));
       const body = await page.evaluate(() => (document.body.textContent ?? "").replace(/\s+/g, " "));
       for (const phrase of report.headline) assert.ok(headline.includes(phrase) || body.includes(phrase), `${report.name}: "${phrase}" shown`);
+      // The plain-language headline opens the page: under the title, on screen without scrolling.
+      if (report.lead !== undefined) {
+        const lead = await page.$eval("header p.headline", (element) => ({ text: element.textContent, box: element.getBoundingClientRect().toJSON() as DOMRect }));
+        assert.equal(lead.text, report.lead, report.name);
+        assert.ok(lead.box.height > 0 && lead.box.bottom < 900 && lead.box.right <= 1280, `${report.name}: headline at ${JSON.stringify(lead.box)}`);
+      }
       assert.ok(requests.length >= 1 && requests.every((url) => url.startsWith("file:") || url.startsWith("data:")), `only the page itself loads: ${requests.join(", ")}`);
       // BABELBED_SCREENSHOTS=DIR keeps them for a look (CI can upload the folder); by default they go with the temp dir.
       const shots = process.env.BABELBED_SCREENSHOTS ?? work;
@@ -304,7 +323,10 @@ steps:
   const outcome = await runRecipe(await loadRecipe(recipeFile), { output });
   const html = await readFile(path.join(output, "report.html"), "utf8");
   assert.match(html, /report-check <span class="status finished">/);
-  assert.ok(html.includes(outcome.results[0]!.after["en-sts/spearman"]!.toFixed(4)));
+  const spearman = outcome.results[0]!.after["en-sts/spearman"]!.toFixed(3);
+  assert.ok(html.includes(`<td class="number">${spearman}</td>`), `table has ${spearman}`);
+  // An evaluate step alone: the headline gives its score, with no before.
+  assert.ok(html.includes(`<p class="headline">In step scores, en-sts&#39;s Spearman correlation with gold similarity scores was ${spearman}; chance is 0.000.</p>`));
   assert.match(html, /tfjs backend &#34;cpu&#34;/, "the device the run started on");
 
   // sentence2 from a file with fewer rows: the evaluation fails, and the report says so.

@@ -4,6 +4,7 @@ import type { DeviceInfo } from "../device/index.js";
 import type { EngineName } from "../io/onnx/engine.js";
 import { writeRunReport } from "../report/index.js";
 import { taskTypesOfRecipe } from "../report/task-types.js";
+import { taskEntriesOfRecipe } from "./metric-descriptions.js";
 import { writeJsonAtomic } from "../util/files.js";
 import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";
@@ -73,7 +74,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
       state.completed.push(result);
       await run.saveState(state);
     }
-    const table = summaryTable(state.completed, taskTypesOfRecipe(recipe));
+    const table = summaryTable(state.completed, taskTypesOfRecipe(recipe), { tasks: taskEntriesOfRecipe(recipe) });
     await writeJsonAtomic(path.join(root, "summary.json"), { recipe: recipe.name, results: state.completed });
     ending = { status: "finished" };
     return { directory: root, results: state.completed, table };

@@ -109,6 +109,8 @@ tr:has(td.first):not(:first-child) td { border-top: 2px solid var(--line); }
 td.better { color: #1a7f37; font-weight: 600; }
 td.worse { color: #cf222e; font-weight: 600; }
 td.same, td.missing { color: var(--muted); }
+td .key { color: var(--muted); font-size: 12px; margin-left: 6px; }
+.headline { font-size: 17px; margin: 0 0 14px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(520px, 100%), 1fr)); gap: 18px; }
 .charts > figure { min-width: 0; }
 figure { margin: 0 0 18px; border: 1px solid var(--line); border-radius: 8px; padding: 12px 12px 8px; background: #fff; }

@@ -1,9 +1,8 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatTime, formatValue, page, section, statusBadge, table, text, type Cell } from "./html.js";
-import { isCount } from "./scales.js";
-import { taskTypesByStep } from "./task-types.js";
+import { describedMetricsTable, runHeadline, stepTasksOfRecipe } from "./described-metrics.js";
+import { escapeHtml, facts, formatSeconds, formatTime, page, section, statusBadge, table, text } from "./html.js";
 import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
 import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
 
@@ -18,7 +17,7 @@ export async function writeRunReport(directory: string, output = path.join(direc
 export function runReportHtml(run: RunData): string {
   const body = [
     header(run),
-    section("Metrics", metricsTable(run.results, taskTypesByStep(run.recipeText))),
+    section("Metrics", describedMetricsTable(run.results, stepTasksOfRecipe(run.recipeText))),
     section("Training and evaluation", chartSections(run.steps, [{ label: "", data: run }])),
     section("Timings", timingsTable(run)),
     section("Device", deviceDetails(run)),
@@ -54,7 +53,9 @@ function header(run: RunData): string {
     const budget = stop.minutes === undefined ? "its time budget" : `its ${stop.minutes} minutes (maxMinutes)`;
     alerts.push(`<p class="note">${escapeHtml(`${stop.step} stopped at step ${stop.trainingStep}${of}: ${budget} were spent. Its learning rate had not finished decaying.`)}</p>`);
   }
-  return `<header><h1>${escapeHtml(run.name)} ${statusBadge(run.status)} <span class="subtitle">babelbed run report</span></h1>${facts(entries)}${alerts.join("")}</header>`;
+  const headline = runHeadline(run.results, stepTasksOfRecipe(run.recipeText));
+  const lead = headline === undefined ? "" : `<p class="headline">${escapeHtml(headline)}</p>`;
+  return `<header><h1>${escapeHtml(run.name)} ${statusBadge(run.status)} <span class="subtitle">babelbed run report</span></h1>${lead}${facts(entries)}${alerts.join("")}</header>`;
 }
 
 export function lastDevice(run: RunData): DeviceRecord | undefined {
@@ -65,39 +66,6 @@ export function deviceLine(device: DeviceRecord | undefined): string {
   if (device === undefined || (device.device === undefined && device.backend === undefined)) return "not recorded";
   const threads = typeof device.threads === "number" ? `, ${device.threads} thread${device.threads === 1 ? "" : "s"}` : "";
   return `${device.device ?? "?"} (tfjs backend "${device.backend ?? "?"}"${threads})`;
-}
-
-/**
- * Every metric of every step, before and after training, the change coloured by whether it helped.
- * An unfinished step shows its before-metrics even when it logged no evaluation since.
- */
-export function metricsTable(results: StepSummary[], taskTypes: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map()): string {
-  const rows: Cell[][] = [];
-  for (const result of results) {
-    const label = result.partial === undefined ? result.step : `${result.step} (unfinished at training step ${result.partial.trainingStep})`;
-    const names = [...new Set([...Object.keys(result.before ?? {}), ...Object.keys(result.after)])];
-    for (const [index, metric] of names.entries()) {
-      const before = result.before?.[metric];
-      const after = result.after[metric];
-      // A count (a task's pairs) describes the data: shown whole, with no "change".
-      const count = isCount(metric);
-      const change = before === undefined || after === undefined || count ? undefined : after - before;
-      rows.push([
-        // The step named once, on the first row of its group.
-        text(index === 0 ? label : "", index === 0 ? "step first" : "step"),
-        text(metric),
-        before === undefined ? text("", "missing") : text(formatValue(metric, before)),
-        after === undefined ? text(result.partial === undefined ? "" : "not reached", "missing") : text(formatValue(metric, after)),
-        change === undefined ? text("", "missing") : text(formatChange(change), changeClass(metric, change, taskTypes.get(result.step))),
-      ]);
-    }
-    if (names.length === 0) rows.push([text(label, "step first"), text(`(${result.kind}: no metrics)`, "missing"), text(""), text(""), text("")]);
-  }
-  if (rows.length === 0) return '<p class="note">No step finished or was evaluated.</p>';
-  const note = results.some((result) => result.partial !== undefined)
-    ? '<p class="note">An unfinished step shows the latest evaluation it logged as "after"; "not reached" when it stopped before its next evaluation.</p>'
-    : "";
-  return table(["step", "metric", "before", "after", "change"], rows, 2) + note;
 }
 
 /** Wall time of each step and the pace of its training steps. */

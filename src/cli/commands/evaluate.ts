@@ -9,7 +9,7 @@ import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encoder.js";
 import { readNormalizedRows } from "../../recipes/data.js";
 import { taskSchema, type TaskSpec } from "../../recipes/schema-parts.js";
-import { formatMetric } from "../../util/format.js";
+import { describeMetrics, formatDescribed, type MetricDescription } from "../../recipes/metric-descriptions.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
@@ -84,11 +84,13 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
   await refuseUnstatedHeader(task.data, flags.header);
   const device = await startDevice(flags.device, false, flags.threads);
   const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, { engine: flags.engine, threads: flags.threads });
-  process.stdout.write(`${metricTable(metrics)}\n`);
+  const descriptions = describeMetrics(metrics, new Map([["", { type: task.task, spec: task }]]), rows);
+  process.stdout.write(`${describedMetricTable(metrics, descriptions)}\n`);
   if (flags.output !== undefined) {
-    // The task's own settings (mining's k, mse's teacher) beside the data it read.
+    // The task's own settings (mining's k, mse's teacher) beside the data it read; each metric's description after its value.
     const { task: _task, name: _name, data, ...settings } = task;
-    await writeJsonAtomic(flags.output, { model: flags.model, task: task.task, ...settings, data: { ...data, rows }, metrics, device });
+    const described = Object.fromEntries(descriptions.map(({ metric, task: _of, type: _type, ...description }) => [metric, description]));
+    await writeJsonAtomic(flags.output, { model: flags.model, task: task.task, ...settings, data: { ...data, rows }, metrics, descriptions: described, device });
     process.stderr.write(`metrics → ${flags.output}\n`);
   }
 }
@@ -171,10 +173,14 @@ async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder)
   }
 }
 
-function metricTable(metrics: Metrics): string {
-  const rows = [["metric", "value"], ...Object.entries(metrics).map(([name, value]) => [name, formatMetric(value)])];
-  const width = Math.max(...rows.map(([name]) => name!.length));
-  return rows.map(([name, value]) => `${name!.padEnd(width)}  ${value}`).join("\n");
+/** Each metric by its name for people, in its unit, with the rows it was computed on and what chance scores. */
+function describedMetricTable(metrics: Metrics, descriptions: MetricDescription[]): string {
+  const rows = [
+    ["metric", "value", "n", "chance"],
+    ...descriptions.map((entry) => [entry.name, formatDescribed(entry, metrics[entry.metric]!), entry.n === undefined ? "" : String(entry.n), entry.chance === undefined ? "" : formatDescribed(entry, entry.chance)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ").trimEnd()).join("\n");
 }
 
 /** `source=en,target=de`: a field per pair; a column that is all digits is an index. */

@@ -2,14 +2,27 @@ import type { z } from "zod";
 import type { DataSource } from "../../data/source.js";
 import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encoder.js";
 import type { Metrics } from "../encoder-tasks.js";
+import type { MetricUnit } from "../../util/format.js";
 
 /** Which way a metric improves; `none` for facts about the data or a setting found on it (a count, a threshold). */
 export type MetricDirection = "higher" | "lower" | "none";
+
+/** The languages of a task's two sides, by name ("English"), or "source" and "target" when the data does not say. */
+export interface SideNames {
+  source: string;
+  target: string;
+}
 
 export interface MetricDescriptor {
   /** One line for people: what the number is. */
   description: string;
   better: MetricDirection;
+  /** Its short name in tables and headlines, for the data at hand; the description when absent. */
+  name?: string | ((sides: SideNames) => string);
+  /** How it is written (src/util/format.ts); a `count` is the n of its task's other metrics, not a metric. */
+  unit?: MetricUnit;
+  /** What guessing scores among `n` rows; absent when no level means chance. */
+  chance?(n: number): number;
 }
 
 /** How a task gets its rows: a recipe reads its sources (relative to the recipe, cached per run), the CLI its flags' files. */

@@ -18,8 +18,18 @@ export const mse = defineTask({
   fields: { teacher: z.string().min(1).describe("teacher directory or step name"), data: dataSourceSchema },
   sources: ["data"],
   metrics: {
-    mse_source: { description: "mean squared error, student's source vectors to the teacher's", better: "lower" },
-    mse_target: { description: "mean squared error, student's target vectors to the teacher's source vectors", better: "lower" },
+    mse_source: {
+      description: "mean squared error, student's source vectors to the teacher's",
+      better: "lower",
+      name: ({ source }) => `mean squared error to the teacher, ${source} sentences`,
+      unit: "squared-error",
+    },
+    mse_target: {
+      description: "mean squared error, student's target vectors to the teacher's source vectors",
+      better: "lower",
+      name: ({ source, target }) => `mean squared error to the teacher, ${target} sentences (against its ${source} vectors)`,
+      unit: "squared-error",
+    },
   },
   primary: "mse_source",
   load: (spec: MseSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),

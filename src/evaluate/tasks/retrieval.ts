@@ -30,10 +30,29 @@ export const retrieval = defineTask({
   },
   sources: ["data", "excludePairsIn"],
   metrics: {
-    source_to_target: { description: "top-1 retrieval accuracy, source → target", better: "higher" },
-    target_to_source: { description: "top-1 retrieval accuracy, target → source", better: "higher" },
-    accuracy: { description: "top-1 retrieval accuracy, the mean of both directions", better: "higher" },
-    pairs: { description: "test pairs scored (after leaving out training overlap): a count, not a score", better: "none" },
+    source_to_target: {
+      description: "top-1 retrieval accuracy, source → target",
+      better: "higher",
+      name: ({ source, target }) => `top-1 retrieval accuracy, ${source} → ${target}`,
+      unit: "%",
+      // Each sentence has n candidates, one of them right.
+      chance: (n) => 1 / n,
+    },
+    target_to_source: {
+      description: "top-1 retrieval accuracy, target → source",
+      better: "higher",
+      name: ({ source, target }) => `top-1 retrieval accuracy, ${target} → ${source}`,
+      unit: "%",
+      chance: (n) => 1 / n,
+    },
+    accuracy: {
+      description: "top-1 retrieval accuracy, the mean of both directions",
+      better: "higher",
+      name: ({ source, target }) => `top-1 retrieval accuracy, ${source} ↔ ${target} (mean of both directions)`,
+      unit: "%",
+      chance: (n) => 1 / n,
+    },
+    pairs: { description: "test pairs scored (after leaving out training overlap): a count, not a score", better: "none", name: "test pairs", unit: "count" },
   },
   // The first metric, as best-model keeping has always scored retrieval.
   primary: "source_to_target",

@@ -10,7 +10,14 @@ interface StsSpec {
   pairWith?: DataSource | undefined;
 }
 
-const correlation = (kind: string) => ({ description: `${kind} correlation of the pairs' cosine similarity with the gold scores`, better: "higher" as const });
+// Cosine similarities unrelated to the gold scores correlate 0 with them.
+const correlation = (kind: string) => ({
+  description: `${kind} correlation of the pairs' cosine similarity with the gold scores`,
+  better: "higher" as const,
+  name: `${kind.split(" ")[0]} correlation with gold similarity scores`,
+  unit: "correlation" as const,
+  chance: () => 0,
+});
 
 /** STS (Cer et al. 2017): scored pairs; with `pairWith`, cross-lingual, sentence2 from a row-aligned file. */
 export const sts = defineTask({
