@@ -7,7 +7,7 @@ import type { DataSourceInput } from "../src/data/source.js";
 import { miningTask, retrievalTask, stsTask, type Metrics } from "../src/evaluate/encoder-tasks.js";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readParallel, readScoredPairs } from "../src/recipes/data.js";
-import type { MetricDescription } from "../src/recipes/metric-descriptions.js";
+import type { MetricDescription } from "../src/evaluate/metric-descriptions.js";
 import { formatNumber as format } from "../src/util/format.js";
 import { useBackend } from "./helpers/backends.js";
 import { babelbed } from "./helpers/cli.js";

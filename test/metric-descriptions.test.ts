@@ -8,7 +8,7 @@ import {
   languageName,
   sideNames,
   taskEntriesOfRecipe,
-} from "../src/recipes/metric-descriptions.js";
+} from "../src/evaluate/metric-descriptions.js";
 import { summaryTable, wantsColour } from "../src/recipes/summary.js";
 import { runHeadline } from "../src/report/described-metrics.js";
 import { formatDifference, formatNumber } from "../src/util/format.js";

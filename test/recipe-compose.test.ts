@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { test } from "node:test";
 import { composeRecipe, relativeWhereShared, type WizardAnswers } from "../src/recipes/compose.js";
-import { findLanguage, parseLanguages } from "../src/recipes/languages.js";
+import { findLanguage, parseLanguages } from "../src/text/languages.js";
 import { parseRecipe } from "../src/recipes/load.js";
 import { BabelbedError } from "../src/util/errors.js";
 import { repositoryRoot } from "./helpers/fixtures.js";

@@ -8,3 +8,4 @@ export { stsTask, retrievalTask, miningTask, mseTask, type Metrics } from "./enc
 export { tasks, taskDescriptor, metricDirection } from "./tasks/registry.js";
 export { defineTask, type TaskDescriptor, type MetricDescriptor, type MetricDirection } from "./tasks/descriptor.js";
 export { alignmentUniformity, indexScoredPairs, type AlignmentUniformityMetrics } from "./alignment-uniformity.js";
+export { describeMetric, describeMetrics, type MetricDescription } from "./metric-descriptions.js";

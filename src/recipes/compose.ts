@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { Document, isMap, isScalar, isSeq, type Node } from "yaml";
 import type { DataSourceInput } from "../data/source.js";
 import type { DeviceChoice } from "../device/types.js";
-import type { Language } from "./languages.js";
+import type { Language } from "../text/languages.js";
 import { parseRecipe } from "./load.js";
 import { batchSize, defaultEpochs, defaultTeacherEpochs, modelSizes, stepsPerMinute, vocabularyFor, type ModelSize } from "./presets.js";
 import type { Recipe } from "./schema.js";

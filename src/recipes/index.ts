@@ -4,7 +4,6 @@ export { loadRecipe, parseRecipe } from "./load.js";
 export { runRecipe, type RunOptions, type RunOutcome } from "./run.js";
 export { composeRecipe, type WizardAnswers, type ComposedRecipe } from "./compose.js";
 export { checkModelWidths, directoryWidth } from "./widths.js";
-export { findLanguage, languages, parseLanguages, type Language } from "./languages.js";
 export { steps, stepDescriptor } from "./steps/registry.js";
 export type { StepDescriptor } from "./steps/descriptor.js";
 export { RecipeProgress, formatDuration } from "./progress.js";

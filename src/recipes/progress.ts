@@ -1,4 +1,7 @@
-import type { RecipeStep } from "./schema.js";
+import type { RecipeSettings } from "./schema-parts.js";
+
+/** A step as progress sees it: its name, and a `training.maxMinutes` where it has one. */
+type RecipeStep = RecipeSettings["steps"][number];
 
 /** What a training loop knows about its own end, passed along with its progress line. */
 export interface StepEta {

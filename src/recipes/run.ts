@@ -4,7 +4,7 @@ import type { DeviceInfo } from "../device/index.js";
 import type { EngineName } from "../io/onnx/engine.js";
 import { writeRunReport } from "../report/index.js";
 import { taskTypesOfRecipe } from "../report/task-types.js";
-import { taskEntriesOfRecipe } from "./metric-descriptions.js";
+import { taskEntriesOfRecipe } from "../evaluate/metric-descriptions.js";
 import { writeJsonAtomic } from "../util/files.js";
 import { defaultCacheDirectory, RunInterrupted, type RunContext } from "./context.js";
 import type { LoadedRecipe } from "./load.js";

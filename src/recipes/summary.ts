@@ -5,7 +5,7 @@ import {
   formatDescribedChange,
   judgeChange,
   type TaskSpecLike,
-} from "./metric-descriptions.js";
+} from "../evaluate/metric-descriptions.js";
 import type { StepResult } from "./run-directory.js";
 
 /** Each step's tasks by name: type, and the recipe's entry (which tells the languages). */

@@ -8,7 +8,7 @@ import {
   type MetricDescription,
   type TaskSpecLike,
   taskEntriesOfRecipe,
-} from "../recipes/metric-descriptions.js";
+} from "../evaluate/metric-descriptions.js";
 import { type Cell, escapeHtml, table, text } from "./html.js";
 import type { StepSummary } from "./run-data.js";
 

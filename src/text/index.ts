@@ -9,3 +9,4 @@ export { normalizeBert, splitWords, type NormalizerOptions } from "./basic.js";
 export { trainWordPiece, countWords, defaultTrainingSpecialTokens, type WordPieceTrainingOptions } from "./vocabulary-trainer.js";
 export { benchmarkVocabTraining, syntheticSentences, type VocabTrainingBenchmark, type VocabTrainingBenchmarkOptions } from "./benchmark.js";
 export { createJapaneseSegmenter, segmenterFor } from "./segmenter.js";
+export { findLanguage, languages, parseLanguages, type Language } from "./languages.js";

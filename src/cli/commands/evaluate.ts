@@ -9,7 +9,7 @@ import { loadSentenceEncoder } from "../../io/encoder-checkpoint.js";
 import type { EncodeOptions, SentenceEncoder } from "../../model/sentence-encoder.js";
 import { readNormalizedRows } from "../../recipes/data.js";
 import { taskSchema, type TaskSpec } from "../../recipes/schema-parts.js";
-import { describeMetrics, formatDescribed, type MetricDescription } from "../../recipes/metric-descriptions.js";
+import { describeMetrics, formatDescribed, type MetricDescription } from "../../evaluate/metric-descriptions.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { deviceChoices } from "../../device/types.js";
 import { composeRecipe, recipeName, relativeWhereShared, type Budget, type LanguagePlan } from "../../recipes/compose.js";
-import { parseLanguages, type Language } from "../../recipes/languages.js";
+import { parseLanguages, type Language } from "../../text/languages.js";
 import { loadRecipe } from "../../recipes/load.js";
 import { defaultEpochs, modelSizeNames, type ModelSize } from "../../recipes/presets.js";
 import { checkModelWidths } from "../../recipes/widths.js";

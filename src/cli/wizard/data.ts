@@ -5,7 +5,7 @@ import { joinCjk, openDataSource, type ParallelPair } from "../../data/rows.js";
 import { heldOutIndices } from "../../data/shuffle.js";
 import type { DataSourceInput } from "../../data/source.js";
 import type { ParallelSpec } from "../../recipes/compose.js";
-import type { Language } from "../../recipes/languages.js";
+import type { Language } from "../../text/languages.js";
 import { BabelbedError } from "../../util/errors.js";
 import { openAtomicWriter } from "../../util/files.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { ParallelSpec } from "../../recipes/compose.js";
-import type { Language } from "../../recipes/languages.js";
+import type { Language } from "../../text/languages.js";
 import { badRowHint } from "../../data/rows.js";
 import { BabelbedError } from "../../util/errors.js";
 import type { Asker } from "./ask.js";

@@ -1,7 +1,7 @@
-import type { MetricDirection, SideNames } from "../evaluate/tasks/descriptor.js";
-import { metricDirection, tasks } from "../evaluate/tasks/registry.js";
+import type { MetricDirection, SideNames } from "./tasks/descriptor.js";
+import { metricDirection, tasks } from "./tasks/registry.js";
 import { formatDifference, formatNumber, type MetricUnit } from "../util/format.js";
-import { findLanguage } from "./languages.js";
+import { findLanguage } from "../text/languages.js";
 
 /** A metric as people read it: what it is, how it is written, over how many rows, against which chance level. */
 export interface MetricDescription {
