@@ -39,7 +39,7 @@ export async function preflight(argv: readonly string[]): Promise<void> {
   for (const file of files) if (file !== undefined && file !== "-" && !file.startsWith("-")) await readable(file);
   for (const flag of command.models ?? []) {
     const dir = value(flag);
-    if (dir !== undefined && !dir.startsWith("-")) await looksLikeModel(dir);
+    if (dir !== undefined && !dir.startsWith("-")) await looksLikeModel(dir, flag);
   }
 }
 
@@ -52,8 +52,10 @@ async function readable(file: string): Promise<void> {
 }
 
 /** A folder, and without modules.json (a sentence-transformers pipeline, checked when loaded) a Hugging Face model. */
-async function looksLikeModel(dir: string): Promise<void> {
+async function looksLikeModel(dir: string, flag: string): Promise<void> {
   const stat = await fs.stat(dir).catch(() => undefined);
+  // The words each command used before this check moved ahead of it: export names its flag.
+  if (stat === undefined && flag === "--checkpoint") throw new BabelbedError(`--checkpoint ${dir}: no such directory`);
   if (!stat?.isDirectory()) throw new BabelbedError(`${dir}: not a directory`);
   const has = async (name: string) => (await fs.stat(path.join(dir, name)).catch(() => undefined)) !== undefined;
   if (await has("modules.json")) return;
