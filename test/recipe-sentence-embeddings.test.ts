@@ -25,7 +25,10 @@ let run: { code: number | null; stderr: string };
 
 function babelbed(args: string[]) {
   return new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args, "--device", "wasm"], { env: { ...process.env, BABELBED_CACHE: path.join(work, "cache") }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [cli, ...args, "--device", "wasm"], {
+      env: { ...process.env, BABELBED_CACHE: path.join(work, "cache") },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("exit", (code) => resolve({ code, stderr }));
@@ -34,7 +37,10 @@ function babelbed(args: string[]) {
 
 /** The sentences the CI recipe fits whitening and the flow on (datasets/en-sts/train.tsv, column sentence2). */
 async function fittingSentences(): Promise<string[]> {
-  const lines = (await readFile(path.join(repositoryRoot, "datasets", "en-sts", "train.tsv"), "utf8")).trim().split("\n").slice(1);
+  const lines = (await readFile(path.join(repositoryRoot, "datasets", "en-sts", "train.tsv"), "utf8"))
+    .trim()
+    .split("\n")
+    .slice(1);
   return lines.map((line) => line.split("\t")[1]!);
 }
 
@@ -66,7 +72,9 @@ after(async () => {
 
 test("the sentence-embeddings recipe (ci size) runs every row: STS and alignment, uniformity, anisotropy for each, in the summary", async () => {
   assert.equal(run.code, 0, run.stderr);
-  const { results } = JSON.parse(await readFile(path.join(output, "summary.json"), "utf8")) as { results: { step: string; after: Record<string, number> }[] };
+  const { results } = JSON.parse(await readFile(path.join(output, "summary.json"), "utf8")) as {
+    results: { step: string; after: Record<string, number> }[];
+  };
   const row = (step: string) => results.find((result) => result.step === step)!.after;
   for (const step of ["bert-avg", "whitening", "whitening-8", "flow", "simcse", "simcse-supervised", "sbert"]) {
     const metrics = row(step);
@@ -78,7 +86,8 @@ test("the sentence-embeddings recipe (ci size) runs every row: STS and alignment
   }
   // Mean-pooled vectors of a barely trained BERT all point one way; whitening and the flow undo that.
   assert.ok(row("bert-avg")["au/anisotropy"]! > 0.5, `bert-avg anisotropy ${row("bert-avg")["au/anisotropy"]}`);
-  for (const step of ["whitening", "whitening-8", "flow"]) assert.ok(row(step)["au/anisotropy"]! < 0.1, `${step} anisotropy ${row(step)["au/anisotropy"]}`);
+  for (const step of ["whitening", "whitening-8", "flow"])
+    assert.ok(row(step)["au/anisotropy"]! < 0.1, `${step} anisotropy ${row(step)["au/anisotropy"]}`);
   assert.match(run.stderr, /whitened-8: whitened pretrained on 300 sentences, 32 → 8 dimensions/);
   assert.match(run.stderr, /flowed: flow fitted on 300 sentences, 32 → 31 dimensions/);
 });
@@ -87,17 +96,24 @@ test("a whitened model, as the step saves it and as exported for sentence-transf
   assert.equal(run.code, 0, run.stderr);
   await useBackend("wasm");
   const sentences = await fittingSentences();
-  for (const [directory, width] of [["models/whitened", 31], ["whitened-export", 31], ["models/whitened-8", 8]] as const) {
+  for (const [directory, width] of [
+    ["models/whitened", 31],
+    ["whitened-export", 31],
+    ["models/whitened-8", 8],
+  ] as const) {
     const encoder = await loadSentenceEncoder(path.join(output, directory));
     const vectors = await encoder.encode(sentences);
     encoder.dispose();
     const measured = whiteness(vectors);
-    t.diagnostic(`${directory}: ${width} dimensions, max |mean| ${measured.mean.toExponential(2)}, max |cov − I| ${measured.covariance.toExponential(2)}`);
+    t.diagnostic(
+      `${directory}: ${width} dimensions, max |mean| ${measured.mean.toExponential(2)}, max |cov − I| ${measured.covariance.toExponential(2)}`,
+    );
     assert.equal(vectors[0]!.length, width);
     assert.ok(measured.mean < 1e-3, `${directory}: max |mean| ${measured.mean}`);
     assert.ok(measured.covariance < 1e-2, `${directory}: max |cov − I| ${measured.covariance}`);
   }
-  for (const file of ["modules.json", "2_Dense/config.json", "2_Dense/model.safetensors", "README.md"]) assert.ok(existsSync(path.join(output, "whitened-export", file)), file);
+  for (const file of ["modules.json", "2_Dense/config.json", "2_Dense/model.safetensors", "README.md"])
+    assert.ok(existsSync(path.join(output, "whitened-export", file)), file);
 });
 
 test("a flow model loads with its flow applied, and neither export format takes it: the recipe's export step says why and exits 2", async () => {
@@ -113,19 +129,33 @@ test("a flow model loads with its flow applied, and neither export format takes 
     const rotated = await new SentenceEncoder({ ...pretrained, dense: [flowed.dense[0]!] }).encode(sentences);
     const expected = await flowed.flow.embed(rotated);
     const actual = await flowed.encode(sentences);
-    actual.forEach((vector, row) => vector.forEach((value, j) => assert.ok(Math.abs(value - expected[row]![j]!) < 1e-4, `row ${row} dim ${j}`)));
-    for (const save of [() => saveSentenceEncoder(flowed, path.join(work, "st")), () => saveTfjsEncoder(flowed, path.join(work, "web"))]) {
-      await assert.rejects(save, (error) => error instanceof BabelbedError && /sentence-transformers cannot load/.test(error.message));
+    actual.forEach((vector, row) =>
+      vector.forEach((value, j) => assert.ok(Math.abs(value - expected[row]![j]!) < 1e-4, `row ${row} dim ${j}`)),
+    );
+    for (const save of [
+      () => saveSentenceEncoder(flowed, path.join(work, "st")),
+      () => saveTfjsEncoder(flowed, path.join(work, "web")),
+    ]) {
+      await assert.rejects(
+        save,
+        (error) => error instanceof BabelbedError && /sentence-transformers cannot load/.test(error.message),
+      );
     }
   } finally {
     flowed.dispose();
     pretrained.dispose();
   }
   const exporting = path.join(work, "export-flow.yaml");
-  await writeFile(exporting, `name: export-flow\nsteps:\n  - { step: export, name: export, model: ${JSON.stringify(path.join(output, "models", "flowed"))}, output: flowed-st }\n`);
+  await writeFile(
+    exporting,
+    `name: export-flow\nsteps:\n  - { step: export, name: export, model: ${JSON.stringify(path.join(output, "models", "flowed"))}, output: flowed-st }\n`,
+  );
   const refused = await babelbed(["run", exporting, "--output", path.join(work, "export-run")]);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /steps\.0\.model: .*flowed: the model ends in a BERT-flow, which sentence-transformers cannot load/);
+  assert.match(
+    refused.stderr,
+    /steps\.0\.model: .*flowed: the model ends in a BERT-flow, which sentence-transformers cannot load/,
+  );
   assert.doesNotMatch(refused.stderr, /\n\s+at /, "no stack trace");
 });
 
@@ -142,7 +172,9 @@ test("on real encoder vectors the flow's NLL stays bounded once the null directi
   rotation.dispose();
   // The best Gaussian's NLL per vector on the rotated vectors: ½ d log(2πe) + ½ log det Σ.
   const { eigenvalues } = fitWhitening(rotated);
-  const gaussian = 0.5 * rotated[0]!.length * Math.log(2 * Math.PI * Math.E) + 0.5 * eigenvalues.reduce((sum, value) => sum + Math.log(value), 0);
+  const gaussian =
+    0.5 * rotated[0]!.length * Math.log(2 * Math.PI * Math.E) +
+    0.5 * eigenvalues.reduce((sum, value) => sum + Math.log(value), 0);
   const fitted = (vectors: Float32Array[]) => {
     const flow = Flow.initialize({ dimension: vectors[0]!.length, steps: 2, hiddenSize: 32 }, 1);
     const result = fitFlow(flow, vectors, { epochs: 20, batchSize: 50, seed: 1 });
@@ -150,7 +182,9 @@ test("on real encoder vectors the flow's NLL stays bounded once the null directi
     return result.finalNll;
   };
   const [onRotated, onRaw] = [fitted(rotated), fitted(raw)];
-  t.diagnostic(`NLL per vector after 20 epochs: rotated ${onRotated.toFixed(2)}, raw ${onRaw.toFixed(2)}; best Gaussian on the rotated vectors ${gaussian.toFixed(2)}`);
+  t.diagnostic(
+    `NLL per vector after 20 epochs: rotated ${onRotated.toFixed(2)}, raw ${onRaw.toFixed(2)}; best Gaussian on the rotated vectors ${gaussian.toFixed(2)}`,
+  );
   assert.equal(raw[0]!.length - rotated[0]!.length, 1, "exactly the one LayerNorm direction is dropped");
   assert.ok(onRotated > gaussian - 2, `rotated: ${onRotated} vs Gaussian ${gaussian}`);
   assert.ok(onRaw < gaussian - 3, `raw: ${onRaw} vs Gaussian ${gaussian}`);

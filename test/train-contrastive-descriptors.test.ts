@@ -13,8 +13,20 @@ const source = (kind: string) => `{kind: ${kind}, file: rows.tsv, format: tsv, h
 
 /** The options a recipe's objective line yields, defaults applied by the schema. */
 function parsedOptions(line: string): Record<string, unknown> {
-  const text = ["name: r", "steps:", "  - step: train-teacher", "    name: t", "    model: {from: m}", "    objectives:", `      - ${line}`].join("\n");
-  const { type: _type, data: _data, ...options } = (parseRecipe(text, "r.yaml").steps[0] as unknown as { objectives: Record<string, unknown>[] }).objectives[0]!;
+  const text = [
+    "name: r",
+    "steps:",
+    "  - step: train-teacher",
+    "    name: t",
+    "    model: {from: m}",
+    "    objectives:",
+    `      - ${line}`,
+  ].join("\n");
+  const {
+    type: _type,
+    data: _data,
+    ...options
+  } = (parseRecipe(text, "r.yaml").steps[0] as unknown as { objectives: Record<string, unknown>[] }).objectives[0]!;
   return options;
 }
 
@@ -30,8 +42,14 @@ const nli = [
 
 test("recipe defaults: simcse temperature 0.05; multiple-negatives scale 20, not symmetric; the NLI form with hard negatives", () => {
   assert.deepEqual(parsedOptions(`{type: simcse, data: ${source("sentences")}}`), { temperature: 0.05 });
-  assert.deepEqual(parsedOptions(`{type: multiple-negatives, data: ${source("triplets")}}`), { scale: 20, symmetric: false });
-  assert.deepEqual(parsedOptions(`{type: multiple-negatives-nli, data: ${source("labelled-pairs")}, symmetric: true}`), { scale: 20, symmetric: true, hardNegatives: true });
+  assert.deepEqual(parsedOptions(`{type: multiple-negatives, data: ${source("triplets")}}`), {
+    scale: 20,
+    symmetric: false,
+  });
+  assert.deepEqual(
+    parsedOptions(`{type: multiple-negatives-nli, data: ${source("labelled-pairs")}, symmetric: true}`),
+    { scale: 20, symmetric: true, hardNegatives: true },
+  );
   assert.throws(() => parsedOptions(`{type: simcse, data: ${source("sentences")}, temperature: 0}`), BabelbedError);
 });
 
@@ -40,19 +58,39 @@ test("each descriptor builds its objective from rows: sentences, triplets, and N
   const encoder = await tinyEncoder(3);
   const before = tf.memory().numTensors;
   const context = { seed: 1, position: 0 };
-  const simcse = objectiveDescriptor("simcse").build(encoder, tinySentences.map((text) => ({ ...origin, text })) as never, { temperature: 0.1 }, context);
+  const simcse = objectiveDescriptor("simcse").build(
+    encoder,
+    tinySentences.map((text) => ({ ...origin, text })) as never,
+    { temperature: 0.1 },
+    context,
+  );
   assert.ok(simcse instanceof SimcseObjective);
   assert.equal(simcse.size, tinySentences.length);
   assert.equal(simcse.temperature, 0.1);
 
-  const triplets = [0, 3, 6].map((k) => ({ ...origin, anchor: tinySentences[k]!, positive: tinySentences[k + 1]!, negative: tinySentences[k + 2]! }));
-  const explicit = objectiveDescriptor("multiple-negatives").build(encoder, triplets as never, { scale: 10, symmetric: true }, context) as MultipleNegativesObjective;
+  const triplets = [0, 3, 6].map((k) => ({
+    ...origin,
+    anchor: tinySentences[k]!,
+    positive: tinySentences[k + 1]!,
+    negative: tinySentences[k + 2]!,
+  }));
+  const explicit = objectiveDescriptor("multiple-negatives").build(
+    encoder,
+    triplets as never,
+    { scale: 10, symmetric: true },
+    context,
+  ) as MultipleNegativesObjective;
   assert.equal(explicit.size, 3);
   assert.equal(explicit.scale, 10);
   assert.equal(explicit.symmetric, true);
 
   // The NLI form is the triplet form on nliTriplets' rows: the same loss on the same batch.
-  const fromNli = objectiveDescriptor("multiple-negatives-nli").build(encoder, nli as never, { scale: 20, symmetric: false, hardNegatives: true }, context) as MultipleNegativesObjective;
+  const fromNli = objectiveDescriptor("multiple-negatives-nli").build(
+    encoder,
+    nli as never,
+    { scale: 20, symmetric: false, hardNegatives: true },
+    context,
+  ) as MultipleNegativesObjective;
   const expected = nliTriplets(nli);
   assert.equal(fromNli.size, expected.length);
   assert.equal(fromNli.size, 2, "premises without a contradiction are left out");
@@ -60,15 +98,28 @@ test("each descriptor builds its objective from rows: sentences, triplets, and N
   const loss = tf.tidy(() => prepared.loss(new Map(), { training: false }).dataSync()[0]!);
   const direct = tf.tidy(() => {
     const [anchors, positives, negatives] = [0, 1, 2].map((column) =>
-      encoder.forward(encoder.batch(expected.map((example) => [example.anchor, example.positive, example.negative!][column]!))),
+      encoder.forward(
+        encoder.batch(expected.map((example) => [example.anchor, example.positive, example.negative!][column]!)),
+      ),
     );
     return multipleNegativesRankingLoss(anchors!, positives!, { negatives, scale: 20 }).dataSync()[0]!;
   });
   assert.ok(Math.abs(loss - direct) < 1e-5, `${loss} vs ${direct}`);
-  const withoutNegatives = objectiveDescriptor("multiple-negatives-nli").build(encoder, nli as never, { scale: 20, symmetric: false, hardNegatives: false }, context);
+  const withoutNegatives = objectiveDescriptor("multiple-negatives-nli").build(
+    encoder,
+    nli as never,
+    { scale: 20, symmetric: false, hardNegatives: false },
+    context,
+  );
   assert.equal(withoutNegatives.size, 3);
   assert.throws(
-    () => objectiveDescriptor("multiple-negatives-nli").build(encoder, nli.filter((row) => row.label !== "entailment") as never, { scale: 20, symmetric: false, hardNegatives: true }, context),
+    () =>
+      objectiveDescriptor("multiple-negatives-nli").build(
+        encoder,
+        nli.filter((row) => row.label !== "entailment") as never,
+        { scale: 20, symmetric: false, hardNegatives: true },
+        context,
+      ),
     (error) => error instanceof BabelbedError && /no premise has an entailment/.test(error.message),
   );
   for (const objective of [simcse, explicit, fromNli, withoutNegatives]) objective.dispose();

@@ -22,13 +22,25 @@ export const alignmentUniformityTask = defineTask({
   dataKind: "scored-pairs",
   fields: {
     data: dataSourceSchema,
-    threshold: z.number().min(0).max(1).default(0.8).describe("positive pairs: score at least this share of the scoreRange (SimCSE: 4 of 5)"),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.8)
+      .describe("positive pairs: score at least this share of the scoreRange (SimCSE: 4 of 5)"),
   },
   sources: ["data"],
   metrics: {
     alignment: { description: "mean squared distance of positive pairs' unit vectors (0 to 4)", better: "lower" },
-    uniformity: { description: "log mean exp(−2 × squared distance) over all sentence pairs (−4 to 0): how evenly the vectors fill the sphere", better: "lower" },
-    anisotropy: { description: "mean cosine of distinct sentence pairs: near 1, every sentence looks alike", better: "lower" },
+    uniformity: {
+      description:
+        "log mean exp(−2 × squared distance) over all sentence pairs (−4 to 0): how evenly the vectors fill the sphere",
+      better: "lower",
+    },
+    anisotropy: {
+      description: "mean cosine of distinct sentence pairs: near 1, every sentence looks alike",
+      better: "lower",
+    },
     positive_pairs: { description: "pairs scored at or above the threshold", better: "none" },
   },
   primary: "uniformity",
@@ -36,7 +48,9 @@ export const alignmentUniformityTask = defineTask({
   run: async (encoder, rows, spec, context) => {
     const { texts, pairs } = indexScoredPairs(rows);
     const vectors = await encoder.encode(texts, context.encodeOptions);
-    const { alignment, uniformity, anisotropy, positivePairs } = alignmentUniformity(vectors, pairs, { threshold: spec.threshold });
+    const { alignment, uniformity, anisotropy, positivePairs } = alignmentUniformity(vectors, pairs, {
+      threshold: spec.threshold,
+    });
     return { alignment, uniformity, anisotropy, positive_pairs: positivePairs };
   },
 });

@@ -58,7 +58,8 @@ export function principalRotation(vectors: Float32Array[]): Dense {
   const bias = new Float32Array(fit.outFeatures);
   for (let component = 0; component < fit.outFeatures; component++) {
     const root = Math.sqrt(fit.eigenvalues[component]!); // undoes Λ^(−1/2): the row is the unit principal direction
-    for (let j = 0; j < fit.inFeatures; j++) weight[component * fit.inFeatures + j] = fit.weight[component * fit.inFeatures + j]! * root;
+    for (let j = 0; j < fit.inFeatures; j++)
+      weight[component * fit.inFeatures + j] = fit.weight[component * fit.inFeatures + j]! * root;
     bias[component] = fit.biasValues[component]! * root;
   }
   return whiteningDense({ ...fit, weight, biasValues: bias });
@@ -78,14 +79,33 @@ export async function flowStep(context: RunContext, step: FlowStep, index: numbe
   let rotation: Dense | undefined;
   let flow: Flow | undefined;
   try {
-    if (encoder.flow !== undefined) throw new BabelbedError(`steps.${index}.model: ${step.model} already ends in a BERT-flow`);
-    if (rows.length < step.training.batchSize) throw new BabelbedError(`steps.${index}.data: ${rows.length} sentences are fewer than one batch of ${step.training.batchSize}`);
+    if (encoder.flow !== undefined)
+      throw new BabelbedError(`steps.${index}.model: ${step.model} already ends in a BERT-flow`);
+    if (rows.length < step.training.batchSize)
+      throw new BabelbedError(
+        `steps.${index}.data: ${rows.length} sentences are fewer than one batch of ${step.training.batchSize}`,
+      );
     const base = withoutNormalize(encoder);
-    rotation = principalRotation(await base.encode(rows.map((row) => row.text), { batchSize: 64 }));
+    rotation = principalRotation(
+      await base.encode(
+        rows.map((row) => row.text),
+        { batchSize: 64 },
+      ),
+    );
     const rotated = new SentenceEncoder({ ...base, dense: [...encoder.dense, rotation] });
-    const vectors = await rotated.encode(rows.map((row) => row.text), { batchSize: 64 });
-    flow = Flow.initialize({ dimension: rotation.outFeatures, steps: step.flow.steps, hiddenSize: step.flow.hiddenSize }, context.recipe.seed);
-    const fitted = fitFlow(flow, vectors, { ...step.training, seed: context.recipe.seed, onStep: (done, loss) => context.progress(`${step.name}: flow step ${done} · NLL ${loss.toFixed(3)}`, false) });
+    const vectors = await rotated.encode(
+      rows.map((row) => row.text),
+      { batchSize: 64 },
+    );
+    flow = Flow.initialize(
+      { dimension: rotation.outFeatures, steps: step.flow.steps, hiddenSize: step.flow.hiddenSize },
+      context.recipe.seed,
+    );
+    const fitted = fitFlow(flow, vectors, {
+      ...step.training,
+      seed: context.recipe.seed,
+      onStep: (done, loss) => context.progress(`${step.name}: flow step ${done} · NLL ${loss.toFixed(3)}`, false),
+    });
     context.progress(`${step.name}: ${fitted.steps} flow steps`, true);
     // Written beside the target and swapped in whole, the flow folder with the model.
     const target = context.run.model(step.name);
@@ -94,7 +114,9 @@ export async function flowStep(context: RunContext, step: FlowStep, index: numbe
     await saveSentenceEncoder(new SentenceEncoder({ ...encoder, dense: [...encoder.dense, rotation] }), staging);
     await saveFlowModule(flow, path.join(staging, flowFolder));
     await swapDirectory(staging, target);
-    context.log(`${step.name}: flow fitted on ${rows.length} sentences, ${rotation.inFeatures} → ${rotation.outFeatures} dimensions, NLL per vector ${fitted.initialNll.toFixed(2)} → ${fitted.finalNll.toFixed(2)} nats`);
+    context.log(
+      `${step.name}: flow fitted on ${rows.length} sentences, ${rotation.inFeatures} → ${rotation.outFeatures} dimensions, NLL per vector ${fitted.initialNll.toFixed(2)} → ${fitted.finalNll.toFixed(2)} nats`,
+    );
     return { step: step.name, kind: "flow", after: {}, seconds: (performance.now() - started) / 1000 };
   } finally {
     encoder.dispose();

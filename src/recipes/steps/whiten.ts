@@ -15,8 +15,12 @@ export const whitenSchema = z
     step: z.literal("whiten"),
     ...named,
     model: z.string().min(1).describe("the model to whiten: an earlier step or a model directory"),
-    data: dataSourceSchema.describe("kind sentences: the sentences whose vectors fix the mean and the whitening matrix"),
-    dimensions: positive.optional().describe("keep the first k principal components (default: every one with non-zero variance)"),
+    data: dataSourceSchema.describe(
+      "kind sentences: the sentences whose vectors fix the mean and the whitening matrix",
+    ),
+    dimensions: positive
+      .optional()
+      .describe("keep the first k principal components (default: every one with non-zero variance)"),
   })
   .strict();
 
@@ -37,8 +41,14 @@ export async function whitenStep(context: RunContext, step: WhitenStep, index: n
   const rows = await readRows(step.data, "sentences", `steps.${index}.data`, context.recipeDirectory, context.log);
   const encoder = await loadSentenceEncoder(await context.resolver.resolve(step.model));
   try {
-    if (encoder.flow !== undefined) throw new BabelbedError(`steps.${index}.model: ${step.model} ends in a BERT-flow; whiten the model the flow was fitted on`);
-    const vectors = await withoutNormalize(encoder).encode(rows.map((row) => row.text), { batchSize: 64 });
+    if (encoder.flow !== undefined)
+      throw new BabelbedError(
+        `steps.${index}.model: ${step.model} ends in a BERT-flow; whiten the model the flow was fitted on`,
+      );
+    const vectors = await withoutNormalize(encoder).encode(
+      rows.map((row) => row.text),
+      { batchSize: 64 },
+    );
     let fit;
     try {
       fit = fitWhitening(vectors, { dimensions: step.dimensions });
@@ -51,12 +61,20 @@ export async function whitenStep(context: RunContext, step: WhitenStep, index: n
     } finally {
       whitened.dense.at(-1)!.dispose();
     }
-    const kept = fit.eigenvalues.slice(0, fit.outFeatures).reduce((sum, value) => sum + value, 0) / fit.eigenvalues.reduce((sum, value) => sum + value, 0);
-    context.log(`${step.name}: whitened ${step.model} on ${rows.length} sentences, ${fit.inFeatures} → ${fit.outFeatures} dimensions (${(100 * kept).toFixed(1)}% of the variance kept)`);
+    const kept =
+      fit.eigenvalues.slice(0, fit.outFeatures).reduce((sum, value) => sum + value, 0) /
+      fit.eigenvalues.reduce((sum, value) => sum + value, 0);
+    context.log(
+      `${step.name}: whitened ${step.model} on ${rows.length} sentences, ${fit.inFeatures} → ${fit.outFeatures} dimensions (${(100 * kept).toFixed(1)}% of the variance kept)`,
+    );
     return { step: step.name, kind: "whiten", after: {}, seconds: (performance.now() - started) / 1000 };
   } finally {
     encoder.dispose();
   }
 }
 
-export const whitenDescriptor: StepDescriptor<typeof whitenSchema> = { step: "whiten", schema: whitenSchema, run: whitenStep };
+export const whitenDescriptor: StepDescriptor<typeof whitenSchema> = {
+  step: "whiten",
+  schema: whitenSchema,
+  run: whitenStep,
+};

@@ -4,7 +4,11 @@ import { MultipleNegativesObjective, nliTriplets } from "./contrastive.js";
 import { defineObjective } from "./descriptor.js";
 
 const settings = {
-  scale: z.number().positive().default(20).describe("multiplies the cosine similarities (1 / temperature; sentence-transformers and SimCSE: 20)"),
+  scale: z
+    .number()
+    .positive()
+    .default(20)
+    .describe("multiplies the cosine similarities (1 / temperature; sentence-transformers and SimCSE: 20)"),
   symmetric: z.boolean().default(false).describe("also rank the anchors for each positive, and average the two losses"),
 };
 
@@ -29,11 +33,20 @@ export const multipleNegatives = defineObjective({
 export const multipleNegativesNli = defineObjective({
   type: "multiple-negatives-nli",
   rowKind: "labelled-pairs",
-  options: { ...settings, hardNegatives: z.boolean().default(true).describe("a contradiction of the premise as hard negative (SimCSE's supervised setting)") },
+  options: {
+    ...settings,
+    hardNegatives: z
+      .boolean()
+      .default(true)
+      .describe("a contradiction of the premise as hard negative (SimCSE's supervised setting)"),
+  },
   texts: (row) => [row.premise, row.hypothesis],
   build: (encoder, rows, options) => {
     const examples = nliTriplets(rows, { hardNegatives: options.hardNegatives });
-    if (examples.length === 0) throw new BabelbedError("multiple-negatives-nli: no premise has an entailment" + (options.hardNegatives ? " and a contradiction" : ""));
+    if (examples.length === 0)
+      throw new BabelbedError(
+        "multiple-negatives-nli: no premise has an entailment" + (options.hardNegatives ? " and a contradiction" : ""),
+      );
     return new MultipleNegativesObjective(encoder, examples, options);
   },
 });

@@ -6,7 +6,18 @@ import { defineObjective } from "./descriptor.js";
 export const simcse = defineObjective({
   type: "simcse",
   rowKind: "sentences",
-  options: { temperature: z.number().positive().default(0.05).describe("divides the cosine similarities before the cross-entropy (SimCSE: 0.05)") },
+  options: {
+    temperature: z
+      .number()
+      .positive()
+      .default(0.05)
+      .describe("divides the cosine similarities before the cross-entropy (SimCSE: 0.05)"),
+  },
   texts: (row) => [row.text],
-  build: (encoder, rows, options) => new SimcseObjective(encoder, rows.map((row) => row.text), options.temperature),
+  build: (encoder, rows, options) =>
+    new SimcseObjective(
+      encoder,
+      rows.map((row) => row.text),
+      options.temperature,
+    ),
 });
