@@ -11,7 +11,7 @@ import { saveTfjsEncoder } from "../src/io/tfjs/layout.js";
 import { Flow } from "../src/model/flow.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { fitWhitening } from "../src/model/whitening.js";
-import { principalRotation } from "../src/recipes/steps/flow.js";
+import { principalRotation } from "../src/model/principal-rotation.js";
 import { fitFlow } from "../src/train/flow-fitting.js";
 import { BabelbedError } from "../src/util/errors.js";
 import { useBackend } from "./helpers/backends.js";

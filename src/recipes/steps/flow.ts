@@ -7,7 +7,7 @@ import { flowFolder, saveFlowModule } from "../../io/flow-module.js";
 import type { Dense } from "../../model/dense.js";
 import { Flow } from "../../model/flow.js";
 import { SentenceEncoder } from "../../model/sentence-encoder.js";
-import { fitWhitening, whiteningDense } from "../../model/whitening.js";
+import { principalRotation } from "../../model/principal-rotation.js";
 import { fitFlow } from "../../train/flow-fitting.js";
 import { BabelbedError } from "../../util/errors.js";
 import { swapDirectory, temporarySibling } from "../../util/files.js";
@@ -45,32 +45,14 @@ export const flowSchema = z
 type FlowStep = z.output<typeof flowSchema>;
 
 /**
- * Centre the vectors and rotate them onto their principal axes of non-zero variance, without
- * scaling. Mean-pooled post-LayerNorm vectors lie in a hyperplane (LayerNorm's output sums to a
- * fixed value), and a density on a hyperplane has no bound: the flow's NLL falls forever by
- * squeezing that one direction. Dropping it (d → d − 1) is all the flow needs; scaling each axis
- * to unit variance as well would be whitening, and then the flow's effect could not be told
- * apart from the whiten step's; the flow's first ActNorm sets its own scales from the data.
- */
-export function principalRotation(vectors: Float32Array[]): Dense {
-  const fit = fitWhitening(vectors);
-  const weight = new Float32Array(fit.weight.length);
-  const bias = new Float32Array(fit.outFeatures);
-  for (let component = 0; component < fit.outFeatures; component++) {
-    const root = Math.sqrt(fit.eigenvalues[component]!); // undoes Λ^(−1/2): the row is the unit principal direction
-    for (let j = 0; j < fit.inFeatures; j++)
-      weight[component * fit.inFeatures + j] = fit.weight[component * fit.inFeatures + j]! * root;
-    bias[component] = fit.biasValues[component]! * root;
-  }
-  return whiteningDense({ ...fit, weight, biasValues: bias });
-}
-
-/**
  * BERT-flow (Li et al. 2020): the model's vectors over `data`, rotated onto their principal axes
  * (`principalRotation`, a plain Dense module), then a Glow-style flow fitted by maximum
- * likelihood; the latent is the sentence vector. Saved as the model directory plus the flow in
- * its own folder (`babelbed_flow/`), which babelbed's loader applies; sentence-transformers
- * cannot load a flow, so `export` refuses such a model and says why.
+ * likelihood; the latent is the sentence vector. The rotation first, because mean-pooled
+ * post-LayerNorm vectors have one direction of zero variance, along which the NLL falls without
+ * bound; a rotation rather than whitening, so that what the flow adds stays apart from the whiten
+ * step's result. Saved as the model directory plus the flow in its own folder (`babelbed_flow/`),
+ * which babelbed's loader applies; sentence-transformers cannot load a flow, so `export` refuses
+ * such a model and says why.
  */
 export async function flowStep(context: RunContext, step: FlowStep, index: number): Promise<StepResult> {
   const started = performance.now();
