@@ -43,7 +43,7 @@ function parseError(text: string): string {
 }
 
 test("every objective descriptor names its type, row kind, texts, options and build; the registry finds it", () => {
-  assert.deepEqual(objectives.map((objective) => objective.type), ["classification", "regression", "triplet"]);
+  assert.deepEqual(objectives.map((objective) => objective.type), ["classification", "regression", "triplet", "simcse", "multiple-negatives", "multiple-negatives-nli"]);
   for (const objective of objectives) {
     assert.ok(objective.rowKind in fieldsOfKind, `${objective.type}: row kind ${objective.rowKind}`);
     assert.equal(typeof objective.texts, "function");
@@ -56,10 +56,13 @@ test("every objective descriptor names its type, row kind, texts, options and bu
   assert.deepEqual(objectiveDescriptor("classification").texts(row as never), ["p", "h"]);
   assert.deepEqual(objectiveDescriptor("regression").texts(row as never), ["a", "b"]);
   assert.deepEqual(objectiveDescriptor("triplet").texts(row as never), ["x", "y", "z"]);
+  assert.deepEqual(objectiveDescriptor("simcse").texts({ ...row, text: "t" } as never), ["t"]);
+  assert.deepEqual(objectiveDescriptor("multiple-negatives").texts(row as never), ["x", "y", "z"]);
+  assert.deepEqual(objectiveDescriptor("multiple-negatives-nli").texts(row as never), ["p", "h"]);
 });
 
 test("every task descriptor declares its data, metrics (described, with a direction) and a primary metric among them", () => {
-  assert.deepEqual(tasks.map((task) => task.name), ["sts", "retrieval", "mining", "mse"]);
+  assert.deepEqual(tasks.map((task) => task.name), ["sts", "retrieval", "mining", "mse", "alignment-uniformity"]);
   for (const task of tasks) {
     assert.ok(task.dataKind in fieldsOfKind);
     assert.ok("data" in task.fields, `${task.name} reads data`);
@@ -80,7 +83,7 @@ test("every task descriptor declares its data, metrics (described, with a direct
 });
 
 test("every step descriptor has its name, a schema for that name and a run", () => {
-  assert.deepEqual(steps.map((step) => step.step), ["train-teacher", "distill", "pretrain", "dual-encoder", "evaluate", "export"]);
+  assert.deepEqual(steps.map((step) => step.step), ["train-teacher", "distill", "pretrain", "dual-encoder", "evaluate", "export", "whiten", "flow"]);
   for (const step of steps) {
     assert.equal(typeof step.run, "function");
     assert.equal(stepDescriptor(step.step), step);
@@ -103,7 +106,7 @@ test("the recipe schema accepts each registered objective and task, and names th
   const unknownObjective = parseError(teacherRecipe(`{type: contrastive, data: ${source("parallel")}}`, stsTask));
   assert.match(unknownObjective, /^r\.yaml:7: field steps\.0\.objectives\.0\.type: /);
   for (const objective of objectives) assert.ok(unknownObjective.includes(`'${objective.type}'`), unknownObjective);
-  const unknownTask = parseError(teacherRecipe(regression, `{task: alignment, name: t, data: ${source("parallel")}}`));
+  const unknownTask = parseError(teacherRecipe(regression, `{task: isotropy, name: t, data: ${source("parallel")}}`));
   assert.match(unknownTask, /^r\.yaml:9: field steps\.0\.evaluation\.0\.task: /);
   for (const task of tasks) assert.ok(unknownTask.includes(`'${task.name}'`), unknownTask);
   // An objective's own options keep their defaults and checks.
@@ -120,10 +123,12 @@ test("the recipe schema accepts each registered step and names them all for an u
     "dual-encoder": `{step: dual-encoder, name: s, model: {from: m}, data: [${source("parallel")}]}`,
     evaluate: `{step: evaluate, name: s, model: m, tasks: [${stsTask}]}`,
     export: "{step: export, name: s, model: m, output: out}",
+    whiten: `{step: whiten, name: s, model: m, data: ${source("sentences")}, dimensions: 4}`,
+    flow: `{step: flow, name: s, model: m, data: ${source("sentences")}}`,
   };
   assert.deepEqual(Object.keys(specs).sort(), steps.map((step) => step.step).sort(), "a spec for every registered step");
   for (const step of steps) assert.equal(parseRecipe(`name: r\nsteps:\n  - ${specs[step.step]}\n`, "r.yaml").steps[0]!.step, step.step);
-  const unknown = parseError("name: r\nsteps:\n  - {step: whiten, name: s}\n");
+  const unknown = parseError("name: r\nsteps:\n  - {step: smooth, name: s}\n");
   assert.match(unknown, /^r\.yaml:3: field steps\.0\.step: /);
   for (const step of steps) assert.ok(unknown.includes(`'${step.step}'`), unknown);
 });

@@ -3,11 +3,14 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { configFromJson, configToJson } from "../model/config.js";
 import { Dense } from "../model/dense.js";
+import type { Flow } from "../model/flow.js";
+import { poolingList } from "../model/pooling.js";
 import { SentenceEncoder } from "../model/sentence-encoder.js";
 import { parameterShapes, Transformer } from "../model/transformer.js";
 import { loadTokenizer, type Segmenter, type Tokenizer } from "../text/index.js";
 import { BabelbedError } from "../util/errors.js";
 import { swapDirectory, temporarySibling } from "../util/files.js";
+import { flowExportRefusal, loadEncoderFlow } from "./flow-module.js";
 import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
 import { checkAllUsed, checkFinite, checkStoredFinite, positionLimit } from "./weight-checks.js";
@@ -73,7 +76,16 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
     tf.dispose([weight, ...(bias ? [bias] : [])]);
     return [layer];
   });
+  let flow: Flow | undefined;
+  try {
+    flow = await loadEncoderFlow(dir, dense.at(-1)?.outFeatures ?? transformer.config.hiddenSize * poolingList(poolingSpec.mode).length);
+  } catch (error) {
+    transformer.dispose();
+    for (const layer of dense) layer.dispose();
+    throw error;
+  }
   return new SentenceEncoder({
+    flow,
     tokenizer,
     transformer,
     // sentence_bert_config.json may ask for more tokens than the position table numbers.
@@ -92,6 +104,7 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
  * export never leaves a half-written model where a good one was.
  */
 export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string, options: LayoutWriteOptions = {}): Promise<void> {
+  if (encoder.flow !== undefined) throw new BabelbedError(`${dir}: ${flowExportRefusal}`);
   const target = path.resolve(dir);
   const staging = temporarySibling(target);
   await fs.rm(staging, { recursive: true, force: true });

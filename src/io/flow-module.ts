@@ -9,6 +9,29 @@ import { readSafetensors, writeSafetensors } from "./safetensors.js";
 /** The `architecture` value of a flow module's config.json; sentence-transformers has no such module. */
 export const flowArchitecture = "babelbed-glow-flow";
 
+/** Where a model directory keeps its flow: a folder that sentence-transformers' modules.json does not name. */
+export const flowFolder = "babelbed_flow";
+
+/** What saving or exporting a model with a flow says instead. */
+export const flowExportRefusal =
+  "the model ends in a BERT-flow, which sentence-transformers cannot load (it has no flow module) and the tfjs export does not carry; " +
+  "export the model the flow was fitted on, or use this one with babelbed (encode, evaluate, distill)";
+
+/**
+ * The flow of a model directory (`babelbed_flow/`), checked against the width of the vectors it
+ * maps; undefined when the model has none.
+ */
+export async function loadEncoderFlow(modelDirectory: string, dimension: number): Promise<Flow | undefined> {
+  const dir = path.join(modelDirectory, flowFolder);
+  if (!(await exists(dir))) return undefined;
+  const flow = await loadFlowModule(dir);
+  if (flow.config.dimension !== dimension) {
+    flow.dispose();
+    throw new BabelbedError(`${path.join(dir, "config.json")}: the flow maps ${flow.config.dimension}-dimensional vectors, but the model gives ${dimension}`);
+  }
+  return flow;
+}
+
 /**
  * Saves a BERT-flow (Li et al. 2020) as its own module folder: `config.json` (the plain
  * config, snake_case as HF writes configs) and `model.safetensors`. sentence-transformers

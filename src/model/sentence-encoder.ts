@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { padBatch, type EncodedText, type TokenBatch } from "./batch.js";
 import type { Dense } from "./dense.js";
 import type { EmbeddingTable } from "./embedding.js";
+import type { Flow } from "./flow.js";
 import { l2Normalize } from "./layers.js";
 import { pool, poolingList, type Pooling } from "./pooling.js";
 import type { ForwardOptions, Transformer } from "./transformer.js";
@@ -21,6 +22,8 @@ export interface SentenceEncoderParts {
   normalize?: boolean;
   /** sentence-transformers' `do_lower_case`: lower-case the text before the tokenizer sees it. */
   lowercase?: boolean;
+  /** A BERT-flow after the Dense layers (before Normalize): its latent is the sentence vector; never trained with the encoder. */
+  flow?: Flow;
 }
 
 export interface EncodeOptions {
@@ -51,6 +54,7 @@ export class SentenceEncoder {
   readonly lowercase: boolean;
   /** When set, `encode` runs here instead of tfjs (see `ForwardEngine`). */
   engine: ForwardEngine | undefined;
+  readonly flow?: Flow;
 
   constructor(parts: SentenceEncoderParts) {
     this.tokenizer = parts.tokenizer;
@@ -60,6 +64,7 @@ export class SentenceEncoder {
     this.dense = parts.dense ?? [];
     this.normalize = parts.normalize ?? false;
     this.lowercase = parts.lowercase ?? false;
+    this.flow = parts.flow;
   }
 
   get dimension(): number {
@@ -86,6 +91,7 @@ export class SentenceEncoder {
       const mask = tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32");
       let vectors = pool(hidden, mask, this.pooling); // [batch, hidden]
       for (const dense of this.dense) vectors = dense.forward(vectors); // [batch, dimension]
+      if (this.flow !== undefined) vectors = this.flow.forward(vectors).z; // [batch, dimension]
       if (this.normalize) vectors = l2Normalize(vectors);
       return vectors;
     });
@@ -141,5 +147,6 @@ export class SentenceEncoder {
   dispose(): void {
     this.transformer.dispose();
     for (const dense of this.dense) dense.dispose();
+    this.flow?.dispose();
   }
 }

@@ -93,6 +93,7 @@ async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: n
       tokenizer: loaded.tokenizer,
       transformer: loaded.transformer,
       dense: loaded.dense,
+      flow: loaded.flow,
       lowercase: loaded.lowercase,
       pooling: spec.pooling ?? loaded.pooling,
       normalize: spec.normalize ?? loaded.normalize,

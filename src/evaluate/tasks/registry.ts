@@ -3,12 +3,13 @@ import { mining } from "./mining.js";
 import { mse } from "./mse.js";
 import { retrieval } from "./retrieval.js";
 import { sts } from "./sts.js";
+import { alignmentUniformityTask } from "./alignment-uniformity.js";
 
 /**
  * The evaluation tasks a recipe or `babelbed evaluate --task` can name, in the order the schema
  * lists them. Adding one: its file (descriptor), its test, and a line here.
  */
-export const tasks: readonly TaskDescriptor[] = [sts, retrieval, mining, mse];
+export const tasks: readonly TaskDescriptor[] = [sts, retrieval, mining, mse, alignmentUniformityTask];
 
 export function taskDescriptor(name: string): TaskDescriptor {
   const descriptor = tasks.find((candidate) => candidate.name === name);

@@ -98,7 +98,8 @@ export interface EngineChoice {
  */
 export async function withForwardEngine<T>(encoder: SentenceEncoder, choice: EngineChoice, work: () => Promise<T>): Promise<T> {
   if ((choice.engine ?? "onnx") === "tfjs" || encoder.engine !== undefined) return work();
-  const problem = onnxSizeProblem(encoder);
+  // The graph holds Transformer, Pooling, Dense and Normalize; a BERT-flow stays on tfjs.
+  const problem = encoder.flow !== undefined ? "the model ends in a BERT-flow, which the ONNX graph does not hold" : onnxSizeProblem(encoder);
   const runtime = problem === undefined ? await loadOnnxRuntime(choice.loader) : new Error(problem);
   if (runtime instanceof Error) {
     if (!warned || choice.loader !== undefined) (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(fallbackMessage(runtime));

@@ -9,6 +9,7 @@ import { BabelbedError } from "../../util/errors.js";
 import { packageVersion } from "../../util/package.js";
 import { temporarySibling } from "../../util/files.js";
 import { swapDirectory } from "../encoder-checkpoint.js";
+import { flowExportRefusal } from "../flow-module.js";
 import { bundleBrowserRuntime } from "./bundle.js";
 import { defaultShardBytes, pageFile, runtimeFile, tfjsLayoutVersion, tfjsModelFormat, weightBytes, type DenseEntry, type TfjsModelJson, type WeightEntry } from "./manifest.js";
 import { examplePage } from "./page.js";
@@ -37,6 +38,7 @@ export interface TfjsExportSummary {
  * the bundled runtime and an example index.html. Written to a staging folder and swapped in whole.
  */
 export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, options: TfjsExportOptions = {}): Promise<TfjsExportSummary> {
+  if (encoder.flow !== undefined) throw new BabelbedError(`${dir}: ${flowExportRefusal}`);
   const tokenizer = browserTokenizer(encoder);
   const shardBytes = options.shardBytes ?? defaultShardBytes;
   if (!Number.isInteger(shardBytes) || shardBytes <= 0 || shardBytes % 4 !== 0) {

@@ -1,7 +1,9 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../../io/encoder-checkpoint.js";
+import { flowExportRefusal } from "../../io/flow-module.js";
 import { writeModelCard } from "../../io/model-card.js";
+import { BabelbedError } from "../../util/errors.js";
 import { saveTfjsEncoder } from "../../io/tfjs/layout.js";
 import { verifyTfjsExport } from "../../io/tfjs/read-back.js";
 import { onnxExportNote } from "../../io/onnx/export.js";
@@ -38,11 +40,12 @@ type ExportStep = z.output<typeof exportSchema>;
  * back once to prove it loads (the tfjs one through the browser runtime's loader, its vectors
  * compared with the model's).
  */
-export async function exportStep(context: RunContext, step: ExportStep): Promise<StepResult> {
+export async function exportStep(context: RunContext, step: ExportStep, index: number): Promise<StepResult> {
   const started = performance.now();
   const output = path.resolve(context.run.root, step.output);
   const encoder = await loadSentenceEncoder(await context.resolver.resolve(step.model));
   try {
+    if (encoder.flow !== undefined) throw new BabelbedError(`steps.${index}.model: ${step.model}: ${flowExportRefusal}`);
     if (step.format === "tfjs") {
       const summary = await saveTfjsEncoder(encoder, output, await pageContent(context, step));
       const difference = await verifyTfjsExport(encoder, output);
