@@ -25,9 +25,9 @@ import { meterWasmHeap } from "./heap-meter.js";
 import { onnxEncodeFigures } from "./onnx-encode.js";
 
 const args = process.argv.slice(2);
-const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
-const device = (valueOf("--device") ?? "auto") as "auto";
-const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
+const flagValue = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const device = (flagValue("--device") ?? "auto") as "auto";
+const threads = flagValue("--threads") === undefined ? undefined : Number(flagValue("--threads"));
 const quick = args.includes("--quick");
 const compareTorch = args.includes("--compare-torch");
 // Only the step-memory measurement (and the time of those steps): the optimizer's figures without the rest.
@@ -37,7 +37,6 @@ const tablesOnly = args.includes("--tables");
 // Only the encode figures: tfjs and the ONNX engine.
 const encodeOnly = args.includes("--encode");
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
 
 /** Seconds per call of `run`, the median of `repeats` timed calls after `warmup` untimed ones. */
 async function time(run: () => Promise<void>, warmup: number, repeats: number): Promise<number> {
@@ -55,11 +54,15 @@ async function time(run: () => Promise<void>, warmup: number, repeats: number): 
 async function matmulRate(m: number, k: number, n: number): Promise<number> {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([n, k]);
-  const seconds = await time(async () => {
-    const c = tf.matMul(a, b, false, true);
-    await c.data();
-    c.dispose();
-  }, 3, quick ? 5 : 15);
+  const seconds = await time(
+    async () => {
+      const c = tf.matMul(a, b, false, true);
+      await c.data();
+      c.dispose();
+    },
+    3,
+    quick ? 5 : 15,
+  );
   tf.dispose([a, b]);
   return (2 * m * k * n) / seconds / 1e9;
 }
@@ -131,7 +134,9 @@ async function stepMemory(model: Transformer, batch: TokenBatch, mask: tf.Tensor
   };
   const smallVocabulary = await peakGrowth(shape.vocab);
   const largeVocabulary = await peakGrowth(250_000);
-  log(`step peak growth: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`);
+  log(
+    `step peak growth: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at ${shape.vocab} rows, ${(largeVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB at 250000 rows`,
+  );
   return {
     smallVocabulary,
     largeVocabulary,
@@ -157,8 +162,10 @@ async function tableSteps(random: Random) {
     const optimizer = new AdamW({ learningRate: 2e-3, embeddings });
     const step = () => {
       const ids = Int32Array.from(new Set(Array.from({ length: 2048 }, zipf))).sort();
-      const gradients = computeGradients({ trainableParameters: () => new Map(), sparseTables: () => [table] }, new Map([[table, [ids]]]), (sparse) =>
-        tf.tidy(() => tf.sum(tf.square(sparse.get(table)!.variable)) as tf.Scalar),
+      const gradients = computeGradients(
+        { trainableParameters: () => new Map(), sparseTables: () => [table] },
+        new Map([[table, [ids]]]),
+        (sparse) => tf.tidy(() => tf.sum(tf.square(sparse.get(table)!.variable)) as tf.Scalar),
       );
       optimizer.apply(new Map(), gradients, 2e-3);
       disposeGradients(gradients);
@@ -176,7 +183,9 @@ async function tableSteps(random: Random) {
     return { millisecondsPerStep, stepPeakGrowthBytes: profile.peakBytes - resident, fullCatchUpSeconds };
   };
   const result = { rows, width, steps, exact: await measure("exact"), lazy: await measure("lazy") };
-  log(`500000-row table: exact ${result.exact.millisecondsPerStep.toFixed(0)} ms/step, lazy ${result.lazy.millisecondsPerStep.toFixed(0)} ms/step`);
+  log(
+    `500000-row table: exact ${result.exact.millisecondsPerStep.toFixed(0)} ms/step, lazy ${result.lazy.millisecondsPerStep.toFixed(0)} ms/step`,
+  );
   return result;
 }
 
@@ -187,7 +196,9 @@ async function main(): Promise<void> {
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
   if (tablesOnly) {
-    process.stdout.write(JSON.stringify({ backend: chosen.backend, optimizerOnly: await tableSteps(random) }, null, 2) + "\n");
+    process.stdout.write(
+      `${JSON.stringify({ backend: chosen.backend, optimizerOnly: await tableSteps(random) }, null, 2)}\n`,
+    );
     return;
   }
   if (memoryOnly) {
@@ -198,7 +209,20 @@ async function main(): Promise<void> {
     model.dispose();
     mask.dispose();
     const optimizerOnly = await tableSteps(random);
-    process.stdout.write(JSON.stringify({ backend: chosen.backend, device: chosen.device, threads: chosen.threads, config: shape, sparseEmbedding, optimizerOnly }, null, 2) + "\n");
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          backend: chosen.backend,
+          device: chosen.device,
+          threads: chosen.threads,
+          config: shape,
+          sparseEmbedding,
+          optimizerOnly,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     return;
   }
   const matmul = {
@@ -211,22 +235,28 @@ async function main(): Promise<void> {
   const model = Transformer.initialize(config, 1);
   const batch = randomBatch(random);
   const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
-  const encodeSeconds = await time(async () => {
-    const vectors = tf.tidy(() => pool(model.forward(batch), mask, "mean"));
-    await vectors.data();
-    vectors.dispose();
-  }, 2, quick ? 3 : 10);
+  const encodeSeconds = await time(
+    async () => {
+      const vectors = tf.tidy(() => pool(model.forward(batch), mask, "mean"));
+      await vectors.data();
+      vectors.dispose();
+    },
+    2,
+    quick ? 3 : 10,
+  );
   const encodeRate = shape.batch / encodeSeconds;
   log(`encode ${encodeRate.toFixed(1)} sentences/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
   const onnxThreads = chosen.threads ?? availableParallelism();
   const encodeOnnx = await onnxEncodeFigures(model, batch, onnxThreads, encodeRate, quick ? 3 : 10);
   if ("unavailable" in encodeOnnx) log(`encode on onnx: ${encodeOnnx.unavailable}`);
   else {
-    log(`encode ${encodeOnnx.sentencesPerSecond.toFixed(1)} sentences/s on ${encodeOnnx.engine}, ${onnxThreads} thread(s) (${encodeOnnx.sentencesPerSecondOneThread.toFixed(1)} on 1); rebuild ${encodeOnnx.rebuildSeconds.toFixed(2)} s`);
+    log(
+      `encode ${encodeOnnx.sentencesPerSecond.toFixed(1)} sentences/s on ${encodeOnnx.engine}, ${onnxThreads} thread(s) (${encodeOnnx.sentencesPerSecondOneThread.toFixed(1)} on 1); rebuild ${encodeOnnx.rebuildSeconds.toFixed(2)} s`,
+    );
   }
   if (encodeOnly) {
     const encode = { sentencesPerSecond: encodeRate, ...ranOn };
-    process.stdout.write(JSON.stringify({ config: shape, encode, encodeOnnx }, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify({ config: shape, encode, encodeOnnx }, null, 2)}\n`);
     model.dispose();
     mask.dispose();
     return;
@@ -235,7 +265,10 @@ async function main(): Promise<void> {
   const optimizer = new AdamW({ learningRate: 1e-4 });
   const step = async () => {
     const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) =>
-      tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar),
+      tf.tidy(
+        () =>
+          tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar,
+      ),
     );
     optimizer.apply(model.trainableParameters(), gradients);
     await gradients.loss.data();
@@ -247,8 +280,13 @@ async function main(): Promise<void> {
 
   const sparseEmbedding = await stepMemory(model, batch, mask, random);
   const { smallVocabulary } = sparseEmbedding;
-  const heapGrowth = smallVocabulary.heapPeakGrowthBytes === undefined ? "" : `, wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB`;
-  log(`step peak growth at ${shape.vocab} rows: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB as tfjs counts${heapGrowth}`);
+  const heapGrowth =
+    smallVocabulary.heapPeakGrowthBytes === undefined
+      ? ""
+      : `, wasm heap ${(smallVocabulary.heapPeakGrowthBytes / 1e6).toFixed(1)} MB`;
+  log(
+    `step peak growth at ${shape.vocab} rows: ${(smallVocabulary.stepPeakGrowthBytes / 1e6).toFixed(1)} MB as tfjs counts${heapGrowth}`,
+  );
   model.dispose();
   mask.dispose();
 
@@ -256,9 +294,14 @@ async function main(): Promise<void> {
   let torch: (TorchFigures & { ratio: { encode: number; train: number } }) | undefined;
   if (compareTorch) {
     const figures = torchFigures(shape, chosen.threads ?? availableParallelism(), quick);
-    const ratio = { encode: encodeRate / figures.encode.sentencesPerSecond, train: 1 / trainSeconds / figures.train.stepsPerSecond };
+    const ratio = {
+      encode: encodeRate / figures.encode.sentencesPerSecond,
+      train: 1 / trainSeconds / figures.train.stepsPerSecond,
+    };
     torch = { ...figures, ratio };
-    log(`${figures.engine}, ${figures.threads} thread(s): encode ${figures.encode.sentencesPerSecond.toFixed(1)} sentences/s, train ${figures.train.stepsPerSecond.toFixed(2)} steps/s`);
+    log(
+      `${figures.engine}, ${figures.threads} thread(s): encode ${figures.encode.sentencesPerSecond.toFixed(1)} sentences/s, train ${figures.train.stepsPerSecond.toFixed(2)} steps/s`,
+    );
     log(`babelbed / PyTorch: encode ${ratio.encode.toFixed(2)}x, train ${ratio.train.toFixed(2)}x`);
   }
   const forwardFlops = forwardFlopsPerSentence();
@@ -272,10 +315,17 @@ async function main(): Promise<void> {
     matmulGflops: { ...matmul, roofline, ...ranOn },
     encode: { sentencesPerSecond: encodeRate, gflops: encodeGflops, rooflineShare: encodeGflops / roofline, ...ranOn },
     encodeOnnx,
-    train: { stepsPerSecond: 1 / trainSeconds, sentencesPerSecond: shape.batch / trainSeconds, gflops: trainGflops, rooflineShare: trainGflops / roofline, ...ranOn },
+    train: {
+      stepsPerSecond: 1 / trainSeconds,
+      sentencesPerSecond: shape.batch / trainSeconds,
+      gflops: trainGflops,
+      rooflineShare: trainGflops / roofline,
+      ...ranOn,
+    },
     stepPeakGrowth: {
       megabytes: smallVocabulary.stepPeakGrowthBytes / 1e6,
-      heapMegabytes: smallVocabulary.heapPeakGrowthBytes === undefined ? undefined : smallVocabulary.heapPeakGrowthBytes / 1e6,
+      heapMegabytes:
+        smallVocabulary.heapPeakGrowthBytes === undefined ? undefined : smallVocabulary.heapPeakGrowthBytes / 1e6,
       note: "megabytes: tfjs' count (tf.profile), which adds a shared buffer once per tensor viewing it; heapMegabytes: the wasm heap's malloc/free",
       ...ranOn,
     },
@@ -284,7 +334,7 @@ async function main(): Promise<void> {
     vocabularyTraining: vocabulary,
     notes: "FLOPs count matmuls only (projections, feed-forward, attention); training counts 3x the forward pass.",
   };
-  process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
 await main();

@@ -19,7 +19,9 @@ export interface TorchFigures {
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "torch_bench.py");
 
 function pythonWithTorch(): string | undefined {
-  const candidates = [process.env["BABELBED_PYTHON"], "python3", "/usr/bin/python3"].filter((name): name is string => !!name);
+  const candidates = [process.env.BABELBED_PYTHON, "python3", "/usr/bin/python3"].filter(
+    (name): name is string => !!name,
+  );
   return candidates.find((python) => spawnSync(python, ["-c", "import torch"], { stdio: "ignore" }).status === 0);
 }
 
@@ -27,9 +29,13 @@ function pythonWithTorch(): string | undefined {
 export function torchFigures(shape: object, threads: number, quick: boolean): TorchFigures {
   const python = pythonWithTorch();
   if (python === undefined) {
-    throw new Error("--compare-torch needs a Python with torch (set BABELBED_PYTHON, or: apt-get install python3-torch libopenblas0-pthread)");
+    throw new Error(
+      "--compare-torch needs a Python with torch (set BABELBED_PYTHON, or: apt-get install python3-torch libopenblas0-pthread)",
+    );
   }
-  const result = spawnSync(python, [script, JSON.stringify(shape), String(threads), quick ? "quick" : "full"], { encoding: "utf8" });
+  const result = spawnSync(python, [script, JSON.stringify(shape), String(threads), quick ? "quick" : "full"], {
+    encoding: "utf8",
+  });
   if (result.status !== 0) throw new Error(`${python} ${script} failed:\n${result.stderr}`);
   return { python, ...(JSON.parse(result.stdout) as Omit<TorchFigures, "python">) };
 }

@@ -8,7 +8,8 @@ import * as tf from "@tensorflow/tfjs";
  */
 export function meterWasmHeap(): { current(): number; peak(): number; resetPeak(): void; stop(): void } | undefined {
   if (tf.getBackend() !== "wasm") return undefined;
-  const module = (tf.backend() as unknown as { wasm: { _malloc(bytes: number): number; _free(offset: number): void } }).wasm;
+  const module = (tf.backend() as unknown as { wasm: { _malloc(bytes: number): number; _free(offset: number): void } })
+    .wasm;
   const malloc = module._malloc;
   const free = module._free;
   const sizes = new Map<number, number>();

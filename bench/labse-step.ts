@@ -27,13 +27,13 @@ import { Random } from "../src/util/random.js";
 import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
-const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
-const embeddings = valueOf("--embeddings") as "exact" | "lazy" | undefined;
+const flagValue = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const embeddings = flagValue("--embeddings") as "exact" | "lazy" | undefined;
 if (embeddings !== "exact" && embeddings !== "lazy") throw new Error("give --embeddings exact or --embeddings lazy");
-const vocab = Number(valueOf("--vocab") ?? 16_000);
-const steps = Number(valueOf("--steps") ?? 8);
-const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
-const chosen = await selectDevice((valueOf("--device") ?? "auto") as "auto", { threads });
+const vocab = Number(flagValue("--vocab") ?? 16_000);
+const steps = Number(flagValue("--steps") ?? 8);
+const threads = flagValue("--threads") === undefined ? undefined : Number(flagValue("--threads"));
+const chosen = await selectDevice((flagValue("--device") ?? "auto") as "auto", { threads });
 
 const shape = { hidden: 128, layers: 4, heads: 4, intermediate: 512, maxLength: 48, batch: 64, chunk: 16 };
 const config = defaultConfig({
@@ -51,7 +51,13 @@ const tokenizer = {
     throw new Error("the benchmark feeds ids");
   },
 };
-const encoder = new SentenceEncoder({ tokenizer, transformer: Transformer.initialize(config, 1), maxSeqLength: shape.maxLength, pooling: "mean", normalize: true });
+const encoder = new SentenceEncoder({
+  tokenizer,
+  transformer: Transformer.initialize(config, 1),
+  maxSeqLength: shape.maxLength,
+  pooling: "mean",
+  normalize: true,
+});
 const random = new Random(7);
 const zipf = () => 5 + Math.min(vocab - 6, Math.floor(Math.exp(random.next() * Math.log(vocab - 5)) - 1));
 
@@ -66,16 +72,25 @@ function side(): TokenBatch[] {
     inputIds.set(ids, row * length);
     attentionMask.fill(1, row * length, row * length + ids.length);
   });
-  return splitBatch({ batchSize: shape.batch, length, inputIds, tokenTypeIds: new Int32Array(shape.batch * length), attentionMask }, shape.chunk);
+  return splitBatch(
+    { batchSize: shape.batch, length, inputIds, tokenTypeIds: new Int32Array(shape.batch * length), attentionMask },
+    shape.chunk,
+  );
 }
 
 const optimizer = new AdamW({ learningRate: 2e-3, weightDecay: 0.01, embeddings });
 const dropout = new Random(11);
 const step = () => {
-  const gradients = cachedContrastiveGradients(encoder, side(), side(), (x, y) => additiveMarginLoss(x, y, { margin: 0.3, scale: 10, reduction: "sum" }), {
-    training: true,
-    random: dropout,
-  });
+  const gradients = cachedContrastiveGradients(
+    encoder,
+    side(),
+    side(),
+    (x, y) => additiveMarginLoss(x, y, { margin: 0.3, scale: 10, reduction: "sum" }),
+    {
+      training: true,
+      random: dropout,
+    },
+  );
   return optimizerStep(optimizer, encoder.trainableParameters(), gradients, 2e-3, 1).loss;
 };
 
@@ -111,6 +126,6 @@ const figures = {
   fullCatchUpMilliseconds: Math.round(fullCatchUpMilliseconds),
   lastLoss: +loss.toFixed(4),
 };
-process.stdout.write(JSON.stringify(figures) + "\n");
+process.stdout.write(`${JSON.stringify(figures)}\n`);
 optimizer.dispose();
 encoder.dispose();

@@ -22,10 +22,22 @@ async function median(run: () => Promise<unknown>, warmup: number, repeats: numb
  * weights (what evaluation during training pays each time), and the sentence count from which
  * that rebuild pays for itself against tfjs at `tfjsRate`. Undefined where onnxruntime cannot load.
  */
-export async function onnxEncodeFigures(model: Transformer, batch: TokenBatch, threads: number, tfjsRate: number, repeats: number) {
+export async function onnxEncodeFigures(
+  model: Transformer,
+  batch: TokenBatch,
+  threads: number,
+  tfjsRate: number,
+  repeats: number,
+) {
   const runtime = await loadOnnxRuntime();
   if (runtime instanceof Error) return { unavailable: runtime.message.split("\n")[0]! };
-  const parts = { transformer: model, pooling: "mean" as const, dense: [], normalize: false, dimension: model.config.hiddenSize };
+  const parts = {
+    transformer: model,
+    pooling: "mean" as const,
+    dense: [],
+    normalize: false,
+    dimension: model.config.hiddenSize,
+  };
   const rate = async (count: number) => {
     const engine = await OnnxEngine.create(parts, runtime, count);
     try {
@@ -38,9 +50,15 @@ export async function onnxEncodeFigures(model: Transformer, batch: TokenBatch, t
   const check = await OnnxEngine.create(parts, runtime, threads);
   const onnxVectors = await check.vectors(batch);
   await check.release();
-  const tfjsVectors = tf.tidy(() => pool(model.forward(batch), tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32"), "mean")).dataSync();
+  const tfjsVectors = tf
+    .tidy(() =>
+      pool(model.forward(batch), tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32"), "mean"),
+    )
+    .dataSync();
   let difference = 0;
-  onnxVectors.forEach((value, index) => (difference = Math.max(difference, Math.abs(value - tfjsVectors[index]!))));
+  onnxVectors.forEach((value, index) => {
+    difference = Math.max(difference, Math.abs(value - tfjsVectors[index]!));
+  });
 
   const started = performance.now();
   const rebuilt = await OnnxEngine.create(parts, runtime, threads);

@@ -19,9 +19,9 @@ import { config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
-const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
-const threads = valueOf("--threads") === undefined ? undefined : Number(valueOf("--threads"));
-const chosen = await selectDevice((valueOf("--device") ?? "auto") as "auto", { threads });
+const flagValue = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const threads = flagValue("--threads") === undefined ? undefined : Number(flagValue("--threads"));
+const chosen = await selectDevice((flagValue("--device") ?? "auto") as "auto", { threads });
 const model = Transformer.initialize(config, 1);
 const random = new Random(1);
 const size = shape.batch * shape.tokens;
@@ -41,7 +41,10 @@ const forwardEnd = { kernels: 0, bytes: 0, heap: 0 };
 let meter: ReturnType<typeof meterWasmHeap>;
 const step = () => {
   const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) => {
-    const loss = tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar);
+    const loss = tf.tidy(
+      () =>
+        tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar,
+    );
     forwardEnd.kernels = engineState().activeProfile?.kernels.length ?? 0;
     forwardEnd.heap = meter?.current() ?? 0;
     forwardEnd.bytes = tf.memory().numBytes;
@@ -62,21 +65,33 @@ meter?.stop();
 const resident = tf.memory().numBytes;
 const profile = await tf.profile(step);
 const kernels = profile.kernels;
-const peakIndex = kernels.reduce((best, kernel, index) => (kernel.totalBytesSnapshot > kernels[best]!.totalBytesSnapshot ? index : best), 0);
+const peakIndex = kernels.reduce(
+  (best, kernel, index) => (kernel.totalBytesSnapshot > kernels[best]!.totalBytesSnapshot ? index : best),
+  0,
+);
 
 /** What a kernel computes in this model, from its name and output shape. */
 function category(name: string, outputShapes: number[][]): string {
   const out = outputShapes[0] ?? [];
   const last = out[out.length - 1];
   const attentionShaped = out.length === 4 && out[2] === shape.tokens && out[3] === shape.tokens;
-  if (attentionShaped) return name === "Softmax" ? "attention probabilities (softmax)" : `attention scores/masks [b,h,s,s] (${name})`;
+  if (attentionShaped)
+    return name === "Softmax" ? "attention probabilities (softmax)" : `attention scores/masks [b,h,s,s] (${name})`;
   if (out.length === 4 && out[1] === 1 && out[2] === 1) return `float masks [b,1,1,s] (${name})`;
   if (name === "Transpose") return "copies: transposes (heads split/merge, matmul gradients)";
   if (["Cast", "Reshape", "Identity"].includes(name)) return `copies: ${name}`;
-  if (name.includes("MatMul")) return last === shape.intermediate ? "matmul outputs [tokens, intermediate]" : "matmul outputs [tokens, hidden]";
+  if (name.includes("MatMul"))
+    return last === shape.intermediate ? "matmul outputs [tokens, intermediate]" : "matmul outputs [tokens, hidden]";
   if (last === shape.intermediate) return `feed-forward intermediates [tokens, intermediate] (${name})`;
   if (["Erf", "Exp"].includes(name)) return `GELU (${name})`;
-  if (name.startsWith("Random") || name === "Less" || name === "GreaterEqual" || name === "Greater" || name === "Select" || name === "SelectV2")
+  if (
+    name.startsWith("Random") ||
+    name === "Less" ||
+    name === "GreaterEqual" ||
+    name === "Greater" ||
+    name === "Select" ||
+    name === "SelectV2"
+  )
     return `dropout masks (${name})`;
   return `elementwise [tokens, hidden] (${name})`;
 }
@@ -95,27 +110,45 @@ for (const kernel of kernels.slice(0, forwardEnd.kernels)) {
 const rows = [...byCategory].sort((a, b) => b[1].bytes - a[1].bytes);
 const megabytes = (bytes: number) => Number((bytes / 1e6).toFixed(1));
 process.stdout.write(
-  JSON.stringify(
+  `${JSON.stringify(
     {
       engine: chosen.device,
       threads: chosen.threads,
       residentMB: megabytes(resident),
       stepPeakGrowthMB: megabytes(profile.peakBytes - resident),
       // The same step measured on the wasm heap (malloc/free), where shared buffers count once.
-      heap: meter === undefined ? undefined : { residentMB: megabytes(heapResident), stepPeakGrowthMB: megabytes(heapPeakGrowth), aliveAtForwardEndMB: megabytes(heapForwardEnd) },
+      heap:
+        meter === undefined
+          ? undefined
+          : {
+              residentMB: megabytes(heapResident),
+              stepPeakGrowthMB: megabytes(heapPeakGrowth),
+              aliveAtForwardEndMB: megabytes(heapForwardEnd),
+            },
       kernelsInStep: kernels.length,
-      peakAtKernel: { index: peakIndex, name: kernels[peakIndex]!.name, outputShapes: kernels[peakIndex]!.outputShapes },
+      peakAtKernel: {
+        index: peakIndex,
+        name: kernels[peakIndex]!.name,
+        outputShapes: kernels[peakIndex]!.outputShapes,
+      },
       forward: { kernels: forwardEnd.kernels, aliveAtEndMB: megabytes(forwardEnd.bytes - resident) },
       backwardAndOptimizerAboveForwardMB: megabytes(profile.peakBytes - forwardEnd.bytes),
-      forwardBytesAddedByCategory: Object.fromEntries(rows.map(([key, entry]) => [key, { MB: megabytes(entry.bytes), kernels: entry.kernels }])),
+      forwardBytesAddedByCategory: Object.fromEntries(
+        rows.map(([key, entry]) => [key, { MB: megabytes(entry.bytes), kernels: entry.kernels }]),
+      ),
       largestAllocations: kernels
-        .map((kernel, index) => ({ index, name: kernel.name, MB: megabytes(kernel.bytesAdded), outputShapes: kernel.outputShapes }))
+        .map((kernel, index) => ({
+          index,
+          name: kernel.name,
+          MB: megabytes(kernel.bytesAdded),
+          outputShapes: kernel.outputShapes,
+        }))
         .sort((a, b) => b.MB - a.MB)
         .slice(0, 12),
     },
     null,
     2,
-  ) + "\n",
+  )}\n`,
 );
 optimizer.dispose();
 model.dispose();

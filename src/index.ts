@@ -33,10 +33,25 @@ export { AdamW, type AdamWOptions } from "./train/adamw.js";
 export { openDataSource, type DataSource } from "./data/index.js";
 
 // Evaluation.
-export { evaluateSts, evaluateTranslationRetrieval, evaluateBitextMining, evaluateMse, spearman } from "./evaluate/index.js";
+export {
+  evaluateSts,
+  evaluateTranslationRetrieval,
+  evaluateBitextMining,
+  evaluateMse,
+  spearman,
+} from "./evaluate/index.js";
 
 // Recipes and reports.
-export { loadRecipe, parseRecipe, runRecipe, recipeSchema, composeRecipe, type Recipe, type RunOptions, type RunOutcome } from "./recipes/index.js";
+export {
+  loadRecipe,
+  parseRecipe,
+  runRecipe,
+  recipeSchema,
+  composeRecipe,
+  type Recipe,
+  type RunOptions,
+  type RunOutcome,
+} from "./recipes/index.js";
 export { writeRunReport, writeComparisonReport } from "./report/index.js";
 
 export { Random } from "./util/random.js";

@@ -36,5 +36,8 @@ test("exit codes: --help is success, an unknown command or option is a usage err
     process.stderr.write = silence;
     process.stdout.write = out;
   }
-  assert.ok(written.some((line) => line.includes("unknown command 'transmogrify'")), written.join(""));
+  assert.ok(
+    written.some((line) => line.includes("unknown command 'transmogrify'")),
+    written.join(""),
+  );
 });

@@ -24,19 +24,31 @@ function helpOf(name: string): string {
 
 test("help marks required options, shows the wizard's defaults and says how --minutes is shared", () => {
   const encode = helpOf("encode");
-  for (const option of ["--model", "--input", "--output"]) assert.match(encode, new RegExp(`${option} <\\w+> \\(required\\)`), option);
+  for (const option of ["--model", "--input", "--output"])
+    assert.match(encode, new RegExp(`${option} <\\w+> \\(required\\)`), option);
   assert.doesNotMatch(encode, /--batch-size <n> \(required\)/);
   assert.match(encode, /--batch-size <n> sentences per forward pass \(default: 32\)/);
   assert.match(helpOf("evaluate"), /--task <task> \(required\)/);
   const wizard = helpOf("wizard");
-  for (const shown of [/--size <size> .*\(default: small\)/, /--epochs <n> .*\(default: 20 under 5,000 pairs/, /--held-out <n> .*\(default: 10% of the pairs/, /--teacher <dir\|train> .*\(default: train\)/, /--device <device> .*\(default: auto\)/]) {
+  for (const shown of [
+    /--size <size> .*\(default: small\)/,
+    /--epochs <n> .*\(default: 20 under 5,000 pairs/,
+    /--held-out <n> .*\(default: 10% of the pairs/,
+    /--teacher <dir\|train> .*\(default: train\)/,
+    /--device <device> .*\(default: auto\)/,
+  ]) {
     assert.match(wizard, shown);
   }
-  assert.match(wizard, /--minutes <m> a time budget for the whole recipe: a teacher to train gets a third and the student two thirds/);
+  assert.match(
+    wizard,
+    /--minutes <m> a time budget for the whole recipe: a teacher to train gets a third and the student two thirds/,
+  );
   assert.doesNotMatch(wizard, /maxMinutes per step/);
 });
 
-test("encode --output - writes JSON lines to stdout; redirected stderr has one device line and no escape codes; --verbose says more", { skip: skipWithoutFixtures }, async () => {
+test("encode --output - writes JSON lines to stdout; redirected stderr has one device line and no escape codes; --verbose says more", {
+  skip: skipWithoutFixtures,
+}, async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-output-"));
   try {
     const input = path.join(work, "in.txt");
@@ -50,8 +62,19 @@ test("encode --output - writes JSON lines to stdout; redirected stderr has one d
     ]);
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stdout, await readFile(file, "utf8"), "stdout holds what the file holds");
-    assert.deepEqual(piped.stdout.trimEnd().split("\n").map((line) => (JSON.parse(line) as { text: string }).text), ["a cat", "", "ein Hund"]);
-    for (const result of [piped, written, verbose]) assert.doesNotMatch(result.stderr, escape, `no escape codes in redirected stderr: ${JSON.stringify(result.stderr)}`);
+    assert.deepEqual(
+      piped.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { text: string }).text),
+      ["a cat", "", "ein Hund"],
+    );
+    for (const result of [piped, written, verbose])
+      assert.doesNotMatch(
+        result.stderr,
+        escape,
+        `no escape codes in redirected stderr: ${JSON.stringify(result.stderr)}`,
+      );
     const deviceLines = (text: string) => text.split("\n").filter((line) => line.startsWith("device:"));
     assert.equal(deviceLines(piped.stderr).length, 1, piped.stderr);
     assert.match(deviceLines(piped.stderr)[0]!, /^device: \w+ \(tfjs backend "\w+"/);
@@ -71,7 +94,11 @@ function onTerminal(args: string[], extra: NodeJS.ProcessEnv): Promise<string> {
   // A terminal of a real size: on script's 0-column one, ora's spinner redraws without end.
   const command = `stty cols 100 rows 40; ${[process.execPath, cliPath, ...args].map((part) => `'${part.replace(/'/g, "'\\''")}'`).join(" ")}`;
   return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], { cwd: repositoryRoot, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], {
+      cwd: repositoryRoot,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     // stdin stays open until the command ends: at end of input script would hang up the terminal, and the spinner loop on a closed one.
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -82,12 +109,25 @@ function onTerminal(args: string[], extra: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-test("on a terminal the summary is coloured, and NO_COLOR turns colour off", { skip: skipWithoutFixtures || (existsSync("/usr/bin/script") ? false : "needs util-linux script for a pseudo-terminal") }, async () => {
+test("on a terminal the summary is coloured, and NO_COLOR turns colour off", {
+  skip:
+    skipWithoutFixtures || (existsSync("/usr/bin/script") ? false : "needs util-linux script for a pseudo-terminal"),
+}, async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-output-"));
   try {
     const input = path.join(work, "in.txt");
     await writeFile(input, "a cat\n");
-    const args = ["encode", "--model", path.join(fixturesRoot, "tiny-bert"), "--input", input, "--output", path.join(work, "out.jsonl"), "--device", "js"];
+    const args = [
+      "encode",
+      "--model",
+      path.join(fixturesRoot, "tiny-bert"),
+      "--input",
+      input,
+      "--output",
+      path.join(work, "out.jsonl"),
+      "--device",
+      "js",
+    ];
     const [coloured, uncoloured] = await Promise.all([onTerminal(args, {}), onTerminal(args, { NO_COLOR: "1" })]);
     assert.match(coloured, colour, "a terminal gets colour");
     assert.match(uncoloured, /1 sentences → /);

@@ -64,7 +64,10 @@ test("the recipe's ETA counts what it knows: the running step, later steps' maxM
 /** `babelbed run` with stderr a pipe: its lines, the exit code; SIGINT once the third step has trained `stopAt` steps. */
 function runPiped(recipe: string, output: string, stopAt: number): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "run", recipe, "--output", output, "--device", "wasm"], { cwd: repositoryRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, "run", recipe, "--output", output, "--device", "wasm"], {
+      cwd: repositoryRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     let sent = false;
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -91,14 +94,22 @@ test("redirected, a run's lines carry the recipe step and ETA, with no escape co
   const { code, stderr } = await runPiped(recipe, output, 3);
   assert.equal(code, 130, stderr);
   assert.ok(!stderr.includes("\u001b"), `no escape codes in redirected stderr: ${JSON.stringify(stderr)}`);
-  assert.match(stderr, /^\[1\/3\] teacher: train-teacher · recipe step 1 of 3, \d+s elapsed, 2 more steps after this one$/m);
+  assert.match(
+    stderr,
+    /^\[1\/3\] teacher: train-teacher · recipe step 1 of 3, \d+s elapsed, 2 more steps after this one$/m,
+  );
   assert.match(stderr, /^\[1\/3\] teacher: step 4\/4 · .* · ETA 0s · recipe \d+s elapsed, ETA 0s \+ 2 more steps$/m);
   assert.match(stderr, /^\[2\/3\] check: evaluate · recipe step 2 of 3, \d+s elapsed, 1 more step after this one$/m);
   assert.match(stderr, /^\[3\/3\] student: train-teacher · recipe step 3 of 3, \d+s elapsed$/m);
-  const stopped = /interrupted: checkpoint of step student at training step (\d+) saved; resume with `babelbed run (\S+) --output (\S+) --resume`/.exec(stderr);
+  const stopped =
+    /interrupted: checkpoint of step student at training step (\d+) saved; resume with `babelbed run (\S+) --output (\S+) --resume`/.exec(
+      stderr,
+    );
   assert.ok(stopped !== null, stderr);
   assert.deepEqual(stopped.slice(2), [recipe, output]);
-  const trainer = JSON.parse(await readFile(path.join(output, "checkpoints", "student", "trainer.json"), "utf8")) as { step?: number };
+  const trainer = JSON.parse(await readFile(path.join(output, "checkpoints", "student", "trainer.json"), "utf8")) as {
+    step?: number;
+  };
   assert.equal(String(trainer.step), stopped[1], "the message names the step the checkpoint holds");
 });
 
@@ -111,46 +122,49 @@ const tmux = (() => {
   }
 })();
 
-test(
-  "at a terminal (tmux): the recipe-level progress line, and Ctrl-C's message naming the checkpoint's training step, which stays on screen",
-  { skip: tmux ? false : "tmux is not installed (apt-get install tmux): the pseudo-terminal test needs it" },
-  async () => {
-    const recipe = path.join(work, "terminal.yaml");
-    await writeFile(recipe, threeStepRecipe());
-    const output = path.join(work, "terminal-run");
-    const socket = `babelbed-progress-${process.pid}`;
-    const tmuxRun = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
-    const screen = () => tmuxRun("capture-pane", "-p", "-J", "-S", "-2000", "-t", "run");
-    const waitFor = async (pattern: RegExp, timeout = 120_000) => {
-      const started = Date.now();
-      while (!pattern.test(screen())) {
-        if (Date.now() - started > timeout) assert.fail(`waited ${timeout} ms for ${pattern}; the screen:\n${screen()}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    };
-    // A user's terminal: no CI (under CI=true ora and the reporter write plain lines even on a terminal).
-    const command = [process.execPath, cliPath, "run", recipe, "--output", output, "--device", "wasm"].map((part) => JSON.stringify(part)).join(" ");
-    const shell = `cd ${JSON.stringify(repositoryRoot)} && env -u CI -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${command}; echo RUN-EXIT=$?; sleep 120`;
-    tmuxRun("new-session", "-d", "-s", "run", "-x", "220", "-y", "50", shell);
-    try {
-      await waitFor(/\[3\/3\] student: step \d+\/100000 · .* · ETA \S+ · recipe \d+s elapsed, ETA \S+$/m);
-      tmuxRun("send-keys", "-t", "run", "C-c");
-      await waitFor(/RUN-EXIT=/);
-      const shown = screen();
-      assert.match(shown, /RUN-EXIT=130/);
-      const stopped = /interrupted: checkpoint of step student at training step (\d+) saved; resume with `babelbed run \S+ --output \S+ --resume`/.exec(shown);
-      assert.ok(stopped !== null, shown);
-      // The progress line is not overwritten by what follows it: the last training step shown is the checkpoint's.
-      assert.match(shown, new RegExp(`\\[3/3\\] student: step ${stopped[1]}/100000 `), shown);
-      assert.match(shown, /stopping: a checkpoint is saved after the current training step/);
-      assert.match(shown, /\[1\/3\] teacher: train-teacher · recipe step 1 of 3/);
-      assert.ok(existsSync(path.join(output, "checkpoints", "student", "trainer.json")));
-    } finally {
-      try {
-        tmuxRun("kill-server");
-      } catch {
-        // already gone
-      }
+test("at a terminal (tmux): the recipe-level progress line, and Ctrl-C's message naming the checkpoint's training step, which stays on screen", {
+  skip: tmux ? false : "tmux is not installed (apt-get install tmux): the pseudo-terminal test needs it",
+}, async () => {
+  const recipe = path.join(work, "terminal.yaml");
+  await writeFile(recipe, threeStepRecipe());
+  const output = path.join(work, "terminal-run");
+  const socket = `babelbed-progress-${process.pid}`;
+  const tmuxRun = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+  const screen = () => tmuxRun("capture-pane", "-p", "-J", "-S", "-2000", "-t", "run");
+  const waitFor = async (pattern: RegExp, timeout = 120_000) => {
+    const started = Date.now();
+    while (!pattern.test(screen())) {
+      if (Date.now() - started > timeout) assert.fail(`waited ${timeout} ms for ${pattern}; the screen:\n${screen()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  },
-);
+  };
+  // A user's terminal: no CI (under CI=true ora and the reporter write plain lines even on a terminal).
+  const command = [process.execPath, cliPath, "run", recipe, "--output", output, "--device", "wasm"]
+    .map((part) => JSON.stringify(part))
+    .join(" ");
+  const shell = `cd ${JSON.stringify(repositoryRoot)} && env -u CI -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${command}; echo RUN-EXIT=$?; sleep 120`;
+  tmuxRun("new-session", "-d", "-s", "run", "-x", "220", "-y", "50", shell);
+  try {
+    await waitFor(/\[3\/3\] student: step \d+\/100000 · .* · ETA \S+ · recipe \d+s elapsed, ETA \S+$/m);
+    tmuxRun("send-keys", "-t", "run", "C-c");
+    await waitFor(/RUN-EXIT=/);
+    const shown = screen();
+    assert.match(shown, /RUN-EXIT=130/);
+    const stopped =
+      /interrupted: checkpoint of step student at training step (\d+) saved; resume with `babelbed run \S+ --output \S+ --resume`/.exec(
+        shown,
+      );
+    assert.ok(stopped !== null, shown);
+    // The progress line is not overwritten by what follows it: the last training step shown is the checkpoint's.
+    assert.match(shown, new RegExp(`\\[3/3\\] student: step ${stopped[1]}/100000 `), shown);
+    assert.match(shown, /stopping: a checkpoint is saved after the current training step/);
+    assert.match(shown, /\[1\/3\] teacher: train-teacher · recipe step 1 of 3/);
+    assert.ok(existsSync(path.join(output, "checkpoints", "student", "trainer.json")));
+  } finally {
+    try {
+      tmuxRun("kill-server");
+    } catch {
+      // already gone
+    }
+  }
+});

@@ -27,10 +27,25 @@ const fixture = (name: string) => path.join(fixturesRoot, name);
  */
 const combinations: { name: string; teacher: string; student: string; dense: boolean }[] = [
   { name: "trained teacher, fresh student", teacher: "train", student: "fresh", dense: false },
-  { name: "trained teacher (64-d), existing 24-d student", teacher: "train", student: fixture("tiny-bert-uncased"), dense: true },
+  {
+    name: "trained teacher (64-d), existing 24-d student",
+    teacher: "train",
+    student: fixture("tiny-bert-uncased"),
+    dense: true,
+  },
   { name: "existing 32-d teacher, fresh 64-d student", teacher: fixture("tiny-mpnet"), student: "fresh", dense: true },
-  { name: "existing 32-d teacher, existing 16-d student (its own Dense)", teacher: fixture("tiny-mpnet"), student: fixture("tiny-distilbert"), dense: true },
-  { name: "existing 32-d teacher, existing 32-d student", teacher: fixture("tiny-mpnet"), student: fixture("tiny-bert"), dense: false },
+  {
+    name: "existing 32-d teacher, existing 16-d student (its own Dense)",
+    teacher: fixture("tiny-mpnet"),
+    student: fixture("tiny-distilbert"),
+    dense: true,
+  },
+  {
+    name: "existing 32-d teacher, existing 32-d student",
+    teacher: fixture("tiny-mpnet"),
+    student: fixture("tiny-bert"),
+    dense: false,
+  },
 ];
 
 for (const [index, combination] of combinations.entries()) {
@@ -39,9 +54,27 @@ for (const [index, combination] of combinations.entries()) {
     const recipe = path.join(folder, "de.yaml");
     const result = await babelbed(
       [
-        "wizard", "--yes", "--lang", "de", "--parallel", path.join(repositoryRoot, "datasets", "en-de", "train.tsv"), "--held-out", "20",
-        "--teacher", combination.teacher, "--student", combination.student, "--size", "tiny", "--steps", "3", "--device", "wasm",
-        "--output", recipe, "--run",
+        "wizard",
+        "--yes",
+        "--lang",
+        "de",
+        "--parallel",
+        path.join(repositoryRoot, "datasets", "en-de", "train.tsv"),
+        "--held-out",
+        "20",
+        "--teacher",
+        combination.teacher,
+        "--student",
+        combination.student,
+        "--size",
+        "tiny",
+        "--steps",
+        "3",
+        "--device",
+        "wasm",
+        "--output",
+        recipe,
+        "--run",
       ],
       // --run writes runs/<name> under the working folder: this test's scratch folder.
       { env: { BABELBED_CACHE: path.join(work, "cache") }, cwd: work },
@@ -50,17 +83,32 @@ for (const [index, combination] of combinations.entries()) {
     const { recipe: loaded } = await loadRecipe(recipe);
     const distill = loaded.steps.find((step) => step.step === "distill");
     if (distill?.step !== "distill") return assert.fail("a distill step");
-    assert.equal(distill.student.dense, combination.dense ? "teacher" : undefined, "dense: teacher exactly where the widths differ");
+    assert.equal(
+      distill.student.dense,
+      combination.dense ? "teacher" : undefined,
+      "dense: teacher exactly where the widths differ",
+    );
     if (combination.dense) assert.match(result.stdout, /the student gets a linear layer to (32|64) \(dense: teacher\)/);
     // The student's English is scored whatever the teacher: English STS data is at hand (datasets/en-sts).
-    assert.ok(distill.evaluation.some((task) => task.name === "en-sts"), "an English STS evaluation");
+    assert.ok(
+      distill.evaluation.some((task) => task.name === "en-sts"),
+      "an English STS evaluation",
+    );
     const run = path.join(work, "runs", "de");
-    const summary = JSON.parse(await readFile(path.join(run, "summary.json"), "utf8")) as { results: { step: string; after?: Record<string, number> }[] };
-    assert.deepEqual(summary.results.map((entry) => entry.step), loaded.steps.map((step) => step.name));
+    const summary = JSON.parse(await readFile(path.join(run, "summary.json"), "utf8")) as {
+      results: { step: string; after?: Record<string, number> }[];
+    };
+    assert.deepEqual(
+      summary.results.map((entry) => entry.step),
+      loaded.steps.map((step) => step.name),
+    );
     const student = summary.results.find((entry) => entry.step === distill.name)!;
     assert.ok(Number.isFinite(student.after?.["en-sts/spearman"]), "the student's English STS after training");
     const teacher = summary.results.find((entry) => entry.step === "teacher");
-    assert.ok(Number.isFinite(teacher?.after?.["en-sts/spearman"]), "the teacher's English STS, trained here or not, to read the student's against");
+    assert.ok(
+      Number.isFinite(teacher?.after?.["en-sts/spearman"]),
+      "the teacher's English STS, trained here or not, to read the student's against",
+    );
     // The exported student's vectors are as wide as the teacher's.
     const exported = path.join(run, "student");
     assert.ok(existsSync(path.join(exported, "modules.json")), "the student is exported for sentence-transformers");

@@ -13,7 +13,10 @@ test("joinSpacedCjk removes a segmenter's spaces between CJK characters and keep
     const file = path.join(work, "pairs.tsv");
     await writeFile(file, "i am happy .\t私 は 幸せ で す 。\n");
     const rows = await openDataSource({ kind: "parallel", file, format: "tsv", joinSpacedCjk: true }).toArray();
-    assert.deepEqual(rows.map((row) => [row.source, row.target]), [["i am happy .", "私は幸せです。"]]);
+    assert.deepEqual(
+      rows.map((row) => [row.source, row.target]),
+      [["i am happy .", "私は幸せです。"]],
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

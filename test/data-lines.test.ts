@@ -23,12 +23,13 @@ test("lines split across tiny chunks, even inside a multi-byte character, come o
     [3, "Don't speak."],
     [4, "last 🙂"],
   ];
-  for (const chunkBytes of [1, 2, 3, 5, 64]) assert.deepEqual(await collect(file!, chunkBytes), expected, `chunks of ${chunkBytes}`);
+  for (const chunkBytes of [1, 2, 3, 5, 64])
+    assert.deepEqual(await collect(file!, chunkBytes), expected, `chunks of ${chunkBytes}`);
   assert.equal(await countLines(file!), 4);
 });
 
 test("a line over the limit is an error rather than unbounded memory", async () => {
-  const { file } = await writeFiles({ file: "short\n" + "x".repeat(100) + "\n" });
+  const { file } = await writeFiles({ file: `short\n${"x".repeat(100)}\n` });
   await assert.rejects(
     (async () => {
       for await (const _ of readLines(file!, { maxLineBytes: 50, chunkBytes: 16 }));

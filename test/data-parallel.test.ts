@@ -72,9 +72,13 @@ describe("parallel sentences", () => {
       source: Buffer.concat([Buffer.from("one\n\ntwo\n"), Buffer.from([0xff, 0x0a]), Buffer.from("\n")]),
       target: "uno\ndos\n\ntres\n\n",
     });
-    const reader = openDataSource(
-      { kind: "parallel", format: "lines", files: { source: files.source!, target: files.target! }, onBadRows: "skip", blankLines: "skip" },
-    );
+    const reader = openDataSource({
+      kind: "parallel",
+      format: "lines",
+      files: { source: files.source!, target: files.target! },
+      onBadRows: "skip",
+      blankLines: "skip",
+    });
     const rows = await reader.toArray();
     assert.deepEqual(
       rows.map((row) => [row.line, row.source, row.target]),
@@ -105,11 +109,18 @@ describe("parallel sentences", () => {
 
   test("two row-aligned csv files (stsb-multi-mt style): CRLF, quoted fields across lines, one column from each", async () => {
     const files = await writeFiles({
-      "stsb-en.csv": 'A plane is taking off.,An air plane is taking off.,5.0\r\n"A man said ""hi"",\r\nthen left.",A man left.,2.5\r\n',
-      "stsb-de.csv": 'Ein Flugzeug hebt ab.,Ein Flugzeug startet.,5.0\r\n"Ein Mann sagte ""hallo""\r\nund ging.",Ein Mann ging.,2.5\r\n',
+      "stsb-en.csv":
+        'A plane is taking off.,An air plane is taking off.,5.0\r\n"A man said ""hi"",\r\nthen left.",A man left.,2.5\r\n',
+      "stsb-de.csv":
+        'Ein Flugzeug hebt ab.,Ein Flugzeug startet.,5.0\r\n"Ein Mann sagte ""hallo""\r\nund ging.",Ein Mann ging.,2.5\r\n',
     });
     const read = (column: number) =>
-      openDataSource({ kind: "parallel", format: "csv", files: { source: files["stsb-en.csv"]!, target: files["stsb-de.csv"]! }, columns: { source: column, target: column } }).toArray();
+      openDataSource({
+        kind: "parallel",
+        format: "csv",
+        files: { source: files["stsb-en.csv"]!, target: files["stsb-de.csv"]! },
+        columns: { source: column, target: column },
+      }).toArray();
     assert.deepEqual(
       (await read(0)).map((row) => [row.file, row.line, row.source, row.target]),
       [
@@ -128,7 +139,11 @@ describe("parallel sentences", () => {
 
   test("row-aligned files: the default column is each file's first, and header names work per file", async () => {
     const files = await writeFiles({ "en.tsv": "en\tid\nHello.\t1\n", "de.tsv": "id\tde\n1\tHallo.\n" });
-    const plain = await openDataSource({ kind: "parallel", format: "tsv", files: { source: files["en.tsv"]!, target: files["de.tsv"]! } }).toArray();
+    const plain = await openDataSource({
+      kind: "parallel",
+      format: "tsv",
+      files: { source: files["en.tsv"]!, target: files["de.tsv"]! },
+    }).toArray();
     assert.deepEqual(
       plain.map((row) => [row.source, row.target]),
       [
@@ -151,7 +166,11 @@ describe("parallel sentences", () => {
 
   test("row-aligned files with different row counts fail before any pair, naming both files and counts", async () => {
     const files = await writeFiles({ "en.csv": 'a,b\n"c\nd",e\n', "de.csv": "x,y\nz,w\nv,u\n" });
-    const reader = openDataSource({ kind: "parallel", format: "csv", files: { source: files["en.csv"]!, target: files["de.csv"]! } });
+    const reader = openDataSource({
+      kind: "parallel",
+      format: "csv",
+      files: { source: files["en.csv"]!, target: files["de.csv"]! },
+    });
     const seen: unknown[] = [];
     await assert.rejects(
       (async () => {
@@ -159,7 +178,9 @@ describe("parallel sentences", () => {
       })(),
       (error: unknown) =>
         error instanceof BabelbedError &&
-        error.message.startsWith(`row-aligned files differ in length: ${files["en.csv"]} has 2 rows but ${files["de.csv"]} has 3`),
+        error.message.startsWith(
+          `row-aligned files differ in length: ${files["en.csv"]} has 2 rows but ${files["de.csv"]} has 3`,
+        ),
     );
     assert.deepEqual(seen, []);
   });

@@ -20,7 +20,12 @@ describe("csv", () => {
     const { file } = await writeFiles({
       file: 'A plane.,"An air plane, taking off.",5.0\n"He said ""no"".","Two\nlines",2.5\nlast,row,0\n',
     });
-    const rows = await openDataSource({ kind: "scored-pairs", file: file!, format: "csv", scoreRange: [0, 5] }).toArray();
+    const rows = await openDataSource({
+      kind: "scored-pairs",
+      file: file!,
+      format: "csv",
+      scoreRange: [0, 5],
+    }).toArray();
     assert.deepEqual(
       rows.map(({ sentence1, sentence2, score, line }) => ({ sentence1, sentence2, score, line })),
       [
@@ -38,7 +43,12 @@ describe("csv", () => {
 
   test("CRLF line endings (as stsb-multi-mt) leave no carriage return in the last field", async () => {
     const { file } = await writeFiles({ file: 'a,"b, c",1.5\r\nd,e,4\r\n' });
-    const rows = await openDataSource({ kind: "scored-pairs", file: file!, format: "csv", scoreRange: [0, 5] }).toArray();
+    const rows = await openDataSource({
+      kind: "scored-pairs",
+      file: file!,
+      format: "csv",
+      scoreRange: [0, 5],
+    }).toArray();
     assert.deepEqual(
       rows.map((row) => [row.sentence1, row.sentence2, row.score, row.line]),
       [
@@ -68,7 +78,13 @@ describe("csv", () => {
 
   test("a header without a named column is an error that lists the columns", async () => {
     const { file } = await writeFiles({ file: "a,b,c\n1,2,3\n" });
-    const reader = openDataSource({ kind: "triplets", file: file!, format: "csv", header: true, columns: { anchor: "a", positive: "b" } });
+    const reader = openDataSource({
+      kind: "triplets",
+      file: file!,
+      format: "csv",
+      header: true,
+      columns: { anchor: "a", positive: "b" },
+    });
     await rejectsWith(reader.toArray(), /:1: field negative: the header has no column "negative" \(columns: a, b, c\)/);
   });
 
@@ -80,9 +96,11 @@ describe("csv", () => {
 
   test("skipping a malformed record keeps the rows around it and their line numbers", async () => {
     // Enough rows that the bad one falls inside a batch and is found by replaying it.
-    const lines = Array.from({ length: 3000 }, (_, index) => (index === 1999 ? 'x,"y"z,1' : `s${index},t${index},${index % 7}`));
+    const lines = Array.from({ length: 3000 }, (_, index) =>
+      index === 1999 ? 'x,"y"z,1' : `s${index},t${index},${index % 7}`,
+    );
     const quoted = '"multi\nline",t,1';
-    const { file } = await writeFiles({ file: [quoted, ...lines].join("\n") + "\n" });
+    const { file } = await writeFiles({ file: `${[quoted, ...lines].join("\n")}\n` });
     const seen: BadRow[] = [];
     const reader = openDataSource(
       { kind: "scored-pairs", file: file!, format: "csv", scoreRange: [0, 5], onBadRows: "skip" },
@@ -119,12 +137,14 @@ describe("tsv", () => {
       columns: { score: 4, sentence1: 5, sentence2: 6 },
       scoreRange: [0, 5],
     }).toArray();
-    assert.deepEqual(rows, [{ file, line: 1, sentence1: 'He said "we will win.', sentence2: 'The "team" will win. ', score: 3.8 }]);
+    assert.deepEqual(rows, [
+      { file, line: 1, sentence1: 'He said "we will win.', sentence2: 'The "team" will win. ', score: 3.8 },
+    ]);
   });
 
   test("with quote handling switched on, a bare quote that never closes becomes one bad record", async () => {
     const lines = ['a\t"bare quote\t1', ...Array.from({ length: 150 }, (_, index) => `s${index}\tt${index}\t2`)];
-    const { file } = await writeFiles({ file: lines.join("\n") + "\n" });
+    const { file } = await writeFiles({ file: `${lines.join("\n")}\n` });
     const reader = openDataSource({
       kind: "scored-pairs",
       file: file!,
@@ -144,7 +164,10 @@ describe("tsv", () => {
   test("a row with too few columns names the field and the column it needs", async () => {
     const { file } = await writeFiles({ file: "a\tb\t1\nc\td\n" });
     const reader = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5] });
-    await rejectsWith(reader.toArray(), new RegExp(`^${file}:2: field score: missing: the row has 2 columns, this field reads column 2`));
+    await rejectsWith(
+      reader.toArray(),
+      new RegExp(`^${file}:2: field score: missing: the row has 2 columns, this field reads column 2`),
+    );
   });
 });
 
@@ -154,12 +177,21 @@ describe("bad rows", () => {
   test("fail on the first one by default, as FILE:LINE: field X: reason", async () => {
     const { file } = await writeFiles({ file: content });
     const reader = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5] });
-    await rejectsWith(reader.toArray(), new RegExp(`^${file}:2: field score: not a number: the string "abc" \\(onBadRows: skip`));
+    await rejectsWith(
+      reader.toArray(),
+      new RegExp(`^${file}:2: field score: not a number: the string "abc" \\(onBadRows: skip`),
+    );
   });
 
   test("are skipped and reported, each one, with onBadRows: skip", async () => {
     const { file } = await writeFiles({ file: content });
-    const reader = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5], onBadRows: "skip" });
+    const reader = openDataSource({
+      kind: "scored-pairs",
+      file: file!,
+      format: "tsv",
+      scoreRange: [0, 5],
+      onBadRows: "skip",
+    });
     const rows = await reader.toArray();
     assert.deepEqual(
       rows.map((row) => [row.line, row.score]),
@@ -181,11 +213,29 @@ describe("bad rows", () => {
 
   test("invalid UTF-8 is reported by line and field, and skipping it reads on", async () => {
     const { file } = await writeFiles({
-      file: bytes("good\tpair\t1\n", "caf", [0xe9], "\tcafe\t2\n", "ok\tsplit ", [0xe3, 0x81], "\t3\n", "next\tone\t4\n"),
+      file: bytes(
+        "good\tpair\t1\n",
+        "caf",
+        [0xe9],
+        "\tcafe\t2\n",
+        "ok\tsplit ",
+        [0xe3, 0x81],
+        "\t3\n",
+        "next\tone\t4\n",
+      ),
     });
     const failing = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5] });
-    await rejectsWith(failing.toArray(), new RegExp(`^${file}:2: field sentence1: invalid UTF-8 at byte 3 of the line \\(bytes e9 09 63 61\\)`));
-    const skipping = openDataSource({ kind: "scored-pairs", file: file!, format: "tsv", scoreRange: [0, 5], onBadRows: "skip" });
+    await rejectsWith(
+      failing.toArray(),
+      new RegExp(`^${file}:2: field sentence1: invalid UTF-8 at byte 3 of the line \\(bytes e9 09 63 61\\)`),
+    );
+    const skipping = openDataSource({
+      kind: "scored-pairs",
+      file: file!,
+      format: "tsv",
+      scoreRange: [0, 5],
+      onBadRows: "skip",
+    });
     const rows = await skipping.toArray();
     assert.deepEqual(
       rows.map((row) => [row.line, row.sentence1]),
@@ -251,7 +301,10 @@ describe("jsonl, lines and blank lines", () => {
 
   test("lines: one text per line, CRLF stripped, blank lines an error unless skipped", async () => {
     const { file } = await writeFiles({ file: "first line\r\n\r\nthird line\nlast without newline" });
-    await rejectsWith(openDataSource({ kind: "sentences", file: file!, format: "lines" }).toArray(), /:2: empty line \(set blankLines: skip/);
+    await rejectsWith(
+      openDataSource({ kind: "sentences", file: file!, format: "lines" }).toArray(),
+      /:2: empty line \(set blankLines: skip/,
+    );
     const reader = openDataSource({ kind: "sentences", file: file!, format: "lines", blankLines: "skip" });
     assert.deepEqual(
       (await reader.toArray()).map((row) => [row.line, row.text]),
@@ -267,12 +320,21 @@ describe("jsonl, lines and blank lines", () => {
   test("a byte order mark is dropped, limit stops early, and every pass reads the file again", async () => {
     const { file } = await writeFiles({ file: bytes([0xef, 0xbb, 0xbf], "one\ntwo\nthree\n") });
     const reader = openDataSource({ kind: "sentences", file: file!, format: "lines", limit: 2 });
-    assert.deepEqual((await reader.toArray()).map((row) => row.text), ["one", "two"]);
-    assert.deepEqual((await reader.toArray()).map((row) => row.text), ["one", "two"]);
+    assert.deepEqual(
+      (await reader.toArray()).map((row) => row.text),
+      ["one", "two"],
+    );
+    assert.deepEqual(
+      (await reader.toArray()).map((row) => row.text),
+      ["one", "two"],
+    );
   });
 
   test("a missing file is a BabelbedError naming it", async () => {
     const { file } = await writeFiles({ file: "" });
-    await rejectsWith(openDataSource({ kind: "sentences", file: `${file}.nope`, format: "lines" }).toArray(), /\.nope: cannot read \(ENOENT\)/);
+    await rejectsWith(
+      openDataSource({ kind: "sentences", file: `${file}.nope`, format: "lines" }).toArray(),
+      /\.nope: cannot read \(ENOENT\)/,
+    );
   });
 });

@@ -14,13 +14,19 @@ describe("the shared public data sets", () => {
       openDataSource({
         kind: "parallel",
         format: "csv",
-        files: { source: data("stsb-multi-mt", "stsb-en-train.csv"), target: data("stsb-multi-mt", "stsb-de-train.csv") },
+        files: {
+          source: data("stsb-multi-mt", "stsb-en-train.csv"),
+          target: data("stsb-multi-mt", "stsb-de-train.csv"),
+        },
         columns: { source: column, target: column },
       }).toArray();
     const [first, second] = [await pairs(0), await pairs(1)];
     assert.deepEqual([first.length, second.length], [5749, 5749]);
     assert.deepEqual([first[0]!.source, first[0]!.target], ["A plane is taking off.", "Ein Flugzeug hebt gerade ab."]);
-    assert.deepEqual([second[5748]!.line, second[5748]!.target], [5749, "Das Neueste zum Thema Schlechtwetter: 1 Tote in Texas nach Tornado"]);
+    assert.deepEqual(
+      [second[5748]!.line, second[5748]!.target],
+      [5749, "Das Neueste zum Thema Schlechtwetter: 1 Tote in Texas nach Tornado"],
+    );
     // No side may carry a CR from the CRLF endings.
     assert.ok([...first, ...second].every((pair) => !pair.source.endsWith("\r") && !pair.target.endsWith("\r")));
   });
@@ -51,7 +57,10 @@ describe("the shared public data sets", () => {
     }).toArray();
     assert.equal(english.length, 1500);
     english.forEach((row, index) => {
-      assert.deepEqual([row.sentence1, row.sentence2, row.score], [rows[index]!.sentence1, rows[index]!.sentence2, rows[index]!.score]);
+      assert.deepEqual(
+        [row.sentence1, row.sentence2, row.score],
+        [rows[index]!.sentence1, rows[index]!.sentence2, rows[index]!.score],
+      );
     });
   });
 
@@ -80,7 +89,11 @@ describe("the shared public data sets", () => {
   });
 
   test("SNLI dev: 9,842 pairs, 3,329 / 3,235 / 3,278", { skip }, async () => {
-    const rows = await openDataSource({ kind: "labelled-pairs", file: data("nli", "snli_1.0_dev.jsonl"), format: "jsonl" }).toArray();
+    const rows = await openDataSource({
+      kind: "labelled-pairs",
+      file: data("nli", "snli_1.0_dev.jsonl"),
+      format: "jsonl",
+    }).toArray();
     assert.equal(rows.length, 9842);
     const counts = { entailment: 0, neutral: 0, contradiction: 0 };
     for (const row of rows) counts[row.label] += 1;

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { batches, heldOutIndices, isHeldOut, shuffleStream, shuffled, splitHeldOut, streamPart } from "../src/data/shuffle.js";
+import {
+  batches,
+  heldOutIndices,
+  isHeldOut,
+  shuffleStream,
+  shuffled,
+  splitHeldOut,
+  streamPart,
+} from "../src/data/shuffle.js";
 import { BabelbedError } from "../src/util/errors.js";
 
 const numbers = (count: number) => Array.from({ length: count }, (_, index) => index);
@@ -62,7 +70,10 @@ describe("held-out splits", () => {
     const sample = heldOutIndices(1e9, { heldOut: 5, seed: 1 });
     assert.equal(sample.size, 5);
     for (const index of sample) assert.ok(Number.isInteger(index) && index >= 0 && index < 1e9);
-    assert.notDeepEqual([...heldOutIndices(1000, { heldOut: 10, seed: 1 })], [...heldOutIndices(1000, { heldOut: 10, seed: 2 })]);
+    assert.notDeepEqual(
+      [...heldOutIndices(1000, { heldOut: 10, seed: 1 })],
+      [...heldOutIndices(1000, { heldOut: 10, seed: 2 })],
+    );
   });
 
   test("streamPart: two passes over a stream give complementary parts", async () => {

@@ -28,8 +28,17 @@ test("wasm BatchMatMul with transposed operands (patched onto the fast path) equ
     assert.equal(tf.memory().numTensors, before, "the intermediate transposes are released");
     tf.dispose([a, b]);
     await useBackend("js");
-    const reference = tf.tidy(() => Array.from(tf.matMul(tf.tensor(valuesA as number[]), tf.tensor(valuesB as number[]), transposeA, transposeB).dataSync()));
+    const reference = tf.tidy(() =>
+      Array.from(
+        tf.matMul(tf.tensor(valuesA as number[]), tf.tensor(valuesB as number[]), transposeA, transposeB).dataSync(),
+      ),
+    );
     await useBackend("wasm");
-    wasmValues.forEach((value, index) => assert.ok(Math.abs(value - reference[index]!) < 1e-5, `${shapeA}×${shapeB} ${transposeA}/${transposeB} [${index}]`));
+    wasmValues.forEach((value, index) =>
+      assert.ok(
+        Math.abs(value - reference[index]!) < 1e-5,
+        `${shapeA}×${shapeB} ${transposeA}/${transposeB} [${index}]`,
+      ),
+    );
   }
 });

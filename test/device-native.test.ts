@@ -16,13 +16,19 @@ function fakeLoader(packages: Record<string, { gpu: boolean; isGPUPackage: boole
   const importModule = async (specifier: string): Promise<unknown> => {
     const entry = packages[specifier];
     if (entry === undefined) {
-      throw Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/index.js`), { code: "ERR_MODULE_NOT_FOUND" });
+      throw Object.assign(new Error(`Cannot find package '${specifier}' imported from /app/index.js`), {
+        code: "ERR_MODULE_NOT_FOUND",
+      });
     }
     if (entry instanceof Error) throw entry;
     loaded.push(specifier);
     const cpuFactory = tf.findBackendFactory("cpu") as () => tf.KernelBackend;
     tf.registerBackend("tensorflow", () =>
-      Object.assign(cpuFactory(), { isGPUPackage: entry.isGPUPackage, isUsingGpuDevice: entry.gpu, binding: { TF_Version: "2.9.1" } }),
+      Object.assign(cpuFactory(), {
+        isGPUPackage: entry.isGPUPackage,
+        isUsingGpuDevice: entry.gpu,
+        binding: { TF_Version: "2.9.1" },
+      }),
     );
     void tf.setBackend("tensorflow");
     return { version: { "tfjs-node": "4.22.0" } };
@@ -51,7 +57,9 @@ test("gpu: loads tfjs-node-gpu after enlarging the CUDA JIT cache, and checks Te
   assert.equal(info.versions["@tensorflow/tfjs-node-gpu"], "4.22.0");
   assert.equal(info.versions.tensorflow, "2.9.1");
   assert.equal(process.env.CUDA_CACHE_MAXSIZE, "4294967296");
-  assert.ok(lines.some((line) => line.startsWith("device: set CUDA_CACHE_MAXSIZE=4294967296 before loading tfjs-node-gpu")));
+  assert.ok(
+    lines.some((line) => line.startsWith("device: set CUDA_CACHE_MAXSIZE=4294967296 before loading tfjs-node-gpu")),
+  );
 });
 
 test("gpu: an existing CUDA_CACHE_MAXSIZE is respected", async () => {
@@ -96,7 +104,10 @@ test("auto: tfjs-node alone gives the cpu device", async () => {
 test("cpu: refused while tfjs-node-gpu drives a GPU in this process", async () => {
   const { importModule } = fakeLoader({ "@tensorflow/tfjs-node-gpu": { gpu: true, isGPUPackage: true } });
   await selectDevice("gpu", { importModule });
-  await assert.rejects(selectDevice("cpu", { importModule }), /already loaded and runs on the GPU; choose "gpu", or start with CUDA_VISIBLE_DEVICES=/);
+  await assert.rejects(
+    selectDevice("cpu", { importModule }),
+    /already loaded and runs on the GPU; choose "gpu", or start with CUDA_VISIBLE_DEVICES=/,
+  );
 });
 
 test("a package that is installed but cannot load is reported as broken, not missing", async () => {
@@ -106,7 +117,12 @@ test("a package that is installed but cannot load is reported as broken, not mis
     selectDevice("gpu", { importModule }),
     /tfjs-node-gpu: installed but failed to load: libcudart\.so\.11\.0: cannot open shared object file.*npm rebuild @tensorflow\/tfjs-node-gpu/,
   );
-  const missingDependency = Object.assign(new Error("Cannot find module '@mapbox/node-pre-gyp'"), { code: "MODULE_NOT_FOUND" });
+  const missingDependency = Object.assign(new Error("Cannot find module '@mapbox/node-pre-gyp'"), {
+    code: "MODULE_NOT_FOUND",
+  });
   const second = fakeLoader({ "@tensorflow/tfjs-node": missingDependency });
-  await assert.rejects(selectDevice("cpu", { importModule: second.importModule }), /tfjs-node: installed but failed to load: Cannot find module '@mapbox\/node-pre-gyp'/);
+  await assert.rejects(
+    selectDevice("cpu", { importModule: second.importModule }),
+    /tfjs-node: installed but failed to load: Cannot find module '@mapbox\/node-pre-gyp'/,
+  );
 });

@@ -5,7 +5,9 @@ import { describeDevice, registeredKernels, selectDevice, withBackend } from "..
 import { installedVersion } from "../src/device/versions.js";
 import { BabelbedError } from "../src/util/errors.js";
 
-const nativeInstalled = installedVersion("@tensorflow/tfjs-node") !== undefined || installedVersion("@tensorflow/tfjs-node-gpu") !== undefined;
+const nativeInstalled =
+  installedVersion("@tensorflow/tfjs-node") !== undefined ||
+  installedVersion("@tensorflow/tfjs-node-gpu") !== undefined;
 
 test("js selects the pure-JS cpu backend", async () => {
   const info = await selectDevice("js");
@@ -29,11 +31,15 @@ test("wasm selects the wasm backend with babelbed's kernels", async () => {
   assert.equal(info.versions["@tensorflow/tfjs-backend-wasm"], "4.22.0");
   assert.ok(lines.some((line) => line.includes('using wasm (tfjs backend "wasm")')));
   // The embedding-lookup gradient that wasm lacked on its own.
-  const gradient = tf.grad((table: tf.Tensor) => tf.gather(table, tf.tensor1d([2, 0, 2], "int32")).sum())(tf.ones([3, 2]));
+  const gradient = tf.grad((table: tf.Tensor) => tf.gather(table, tf.tensor1d([2, 0, 2], "int32")).sum())(
+    tf.ones([3, 2]),
+  );
   assert.deepEqual(Array.from(gradient.dataSync()), [1, 1, 0, 0, 2, 2]);
 });
 
-test("auto skips the missing tfjs-node packages, says why, and lands on wasm", { skip: nativeInstalled && "tfjs-node is installed here" }, async () => {
+test("auto skips the missing tfjs-node packages, says why, and lands on wasm", {
+  skip: nativeInstalled && "tfjs-node is installed here",
+}, async () => {
   const lines: string[] = [];
   const info = await selectDevice("auto", { log: (line) => lines.push(line) });
   assert.equal(info.device, "wasm");
@@ -45,7 +51,9 @@ test("auto skips the missing tfjs-node packages, says why, and lands on wasm", {
   assert.ok(lines.some((line) => line.startsWith("device: using wasm")));
 });
 
-test("explicit gpu and cpu fail with install instructions and keep the active backend", { skip: nativeInstalled && "tfjs-node is installed here" }, async () => {
+test("explicit gpu and cpu fail with install instructions and keep the active backend", {
+  skip: nativeInstalled && "tfjs-node is installed here",
+}, async () => {
   await selectDevice("js");
   const cacheBefore = process.env.CUDA_CACHE_MAXSIZE;
   await assert.rejects(selectDevice("gpu"), (error: unknown) => {
@@ -57,7 +65,10 @@ test("explicit gpu and cpu fail with install instructions and keep the active ba
   assert.equal(process.env.CUDA_CACHE_MAXSIZE, cacheBefore, "the CUDA cache size is only set when tfjs-node-gpu loads");
   await assert.rejects(selectDevice("cpu"), (error: unknown) => {
     assert.ok(error instanceof BabelbedError);
-    assert.equal(error.message, "device 'cpu' is not available: tfjs-node: not installed (npm install @tensorflow/tfjs-node)");
+    assert.equal(
+      error.message,
+      "device 'cpu' is not available: tfjs-node: not installed (npm install @tensorflow/tfjs-node)",
+    );
     return true;
   });
   assert.equal(tf.getBackend(), "cpu");
@@ -82,7 +93,10 @@ test("selecting repeatedly is idempotent and registers kernels once", async () =
   } finally {
     console.warn = warn;
   }
-  assert.deepEqual(warnings.filter((line) => line.includes("already registered")), []);
+  assert.deepEqual(
+    warnings.filter((line) => line.includes("already registered")),
+    [],
+  );
 });
 
 test("withBackend switches for the call and restores afterwards, also on error", async () => {
@@ -97,7 +111,10 @@ test("withBackend switches for the call and restores afterwards, also on error",
     /inside/,
   );
   assert.equal(tf.getBackend(), "cpu");
-  await assert.rejects(withBackend("no-such-backend", () => 1), BabelbedError);
+  await assert.rejects(
+    withBackend("no-such-backend", () => 1),
+    BabelbedError,
+  );
   assert.equal(tf.getBackend(), "cpu");
 });
 
@@ -110,7 +127,14 @@ test("describeDevice lists backend, threads, versions, skipped devices and kerne
   assert.match(text, /^ {2}@tensorflow\/tfjs-backend-wasm +4\.22\.0$/m);
   assert.match(text, /^skipped:\n {2}tfjs-node: not installed/m);
   assert.match(text, /^kernels babelbed registered: .*UnsortedSegmentSum/m);
-  const native = describeDevice({ ...info, device: "gpu", backend: "tensorflow", threads: null, registeredKernels: [], versions: { tensorflow: "2.9.1", node: "20.0.0" } });
+  const native = describeDevice({
+    ...info,
+    device: "gpu",
+    backend: "tensorflow",
+    threads: null,
+    registeredKernels: [],
+    versions: { tensorflow: "2.9.1", node: "20.0.0" },
+  });
   assert.match(native, /^threads: {2}chosen by TensorFlow$/m);
   assert.match(native, /versions:\n {2}node {8}20\.0\.0\n {2}tensorflow {2}2\.9\.1/);
 });

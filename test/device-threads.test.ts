@@ -23,7 +23,10 @@ interface ParityRun {
 /** One process per thread count: wasm fixes its build and pool when it first starts. */
 async function parityRun(threads: number): Promise<ParityRun> {
   // A process that does not exit on its own (a worker keeping it alive) fails through the timeout.
-  const { stdout } = await run(process.execPath, ["--import", "tsx", child, String(threads)], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", child, String(threads)], {
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as ParityRun;
 }
 
@@ -35,13 +38,17 @@ test("wasm on 2 threads gives the single-threaded forward pass and training step
   const [single, threaded] = await Promise.all([parityRun(1), parityRun(2)]);
   assert.equal(single.threads, 1);
   assert.equal(threaded.threads, 2);
-  assert.ok(threaded.notes.some((note) => note.startsWith("wasm build: threaded SIMD, 2 thread(s)")), threaded.notes.join("; "));
+  assert.ok(
+    threaded.notes.some((note) => note.startsWith("wasm build: threaded SIMD, 2 thread(s)")),
+    threaded.notes.join("; "),
+  );
   assert.equal(single.forward.length, 16 * 64);
   assert.deepEqual(threaded.forward, single.forward);
   assert.equal(single.losses.length, 3);
   assert.deepEqual(threaded.losses, single.losses);
   assert.ok(Object.keys(single.parameters).length > 30);
-  for (const [name, values] of Object.entries(single.parameters)) assert.deepEqual(threaded.parameters[name], values, name);
+  for (const [name, values] of Object.entries(single.parameters))
+    assert.deepEqual(threaded.parameters[name], values, name);
 });
 
 test("wasm uses every core by default, up to the pool tfjs-backend-wasm builds", async () => {

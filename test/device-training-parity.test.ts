@@ -31,7 +31,11 @@ const tokenIds = [
 
 function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-12))).mul(gamma).add(beta);
+  return x
+    .sub(mean)
+    .mul(tf.rsqrt(variance.add(1e-12)))
+    .mul(gamma)
+    .add(beta);
 }
 
 function gelu(x: tf.Tensor): tf.Tensor {
@@ -54,10 +58,20 @@ function trainingLoss(parameters: tf.Tensor[], tokens: tf.Tensor2D): tf.Scalar {
   x = layerNorm(x, gamma, beta);
   const flat = x.reshape([batch * length, hidden]);
   const split = (projection: tf.Tensor) =>
-    tf.matMul(flat, projection).reshape([batch, length, heads, hidden / heads]).transpose([0, 2, 1, 3]);
+    tf
+      .matMul(flat, projection)
+      .reshape([batch, length, heads, hidden / heads])
+      .transpose([0, 2, 1, 3]);
   const scores = tf.matMul(split(query), split(key), false, true).div(Math.sqrt(hidden / heads));
-  const blocked = tf.where(mask.reshape([batch, 1, 1, length]).tile([1, heads, length, 1]), scores, tf.fill(scores.shape, -1e4));
-  const attention = tf.matMul(tf.softmax(blocked), split(value)).transpose([0, 2, 1, 3]).reshape([batch * length, hidden]);
+  const blocked = tf.where(
+    mask.reshape([batch, 1, 1, length]).tile([1, heads, length, 1]),
+    scores,
+    tf.fill(scores.shape, -1e4),
+  );
+  const attention = tf
+    .matMul(tf.softmax(blocked), split(value))
+    .transpose([0, 2, 1, 3])
+    .reshape([batch * length, hidden]);
   const attended = layerNorm(flat.add(tf.matMul(attention, output)), gamma, beta);
   const feedForward = tf.matMul(gelu(tf.matMul(attended, inner)), outer);
   const encoded = layerNorm(attended.add(feedForward), gamma, beta).reshape([batch, length, hidden]);
@@ -77,9 +91,17 @@ function trainingLoss(parameters: tf.Tensor[], tokens: tf.Tensor2D): tf.Scalar {
 }
 
 const shapes = [
-  [vocabulary, hidden], [length, hidden],
-  [hidden, hidden], [hidden, hidden], [hidden, hidden], [hidden, hidden],
-  [hidden, 4 * hidden], [4 * hidden, hidden], [hidden], [hidden], [batch, hidden],
+  [vocabulary, hidden],
+  [length, hidden],
+  [hidden, hidden],
+  [hidden, hidden],
+  [hidden, hidden],
+  [hidden, hidden],
+  [hidden, 4 * hidden],
+  [4 * hidden, hidden],
+  [hidden],
+  [hidden],
+  [batch, hidden],
 ];
 
 async function gradientsOn(backend: string): Promise<{ loss: number; gradients: number[][] }> {
@@ -103,7 +125,10 @@ test("a transformer training step gives the same loss and gradients on wasm as o
     assert.equal(got.length, expected.length);
     expected.forEach((value, index) => {
       largest = Math.max(largest, Math.abs(got[index] - value));
-      assert.ok(Math.abs(got[index] - value) <= 1e-5, `parameter ${parameter} [${index}]: wasm ${got[index]}, js ${value}`);
+      assert.ok(
+        Math.abs(got[index] - value) <= 1e-5,
+        `parameter ${parameter} [${index}]: wasm ${got[index]}, js ${value}`,
+      );
     });
   });
   context.diagnostic(`largest gradient difference between wasm and js: ${largest}`);
@@ -112,7 +137,9 @@ test("a transformer training step gives the same loss and gradients on wasm as o
   const used = new Set(tokenIds.flat().filter((token) => token !== 0));
   const embeddingGradient = actual.gradients[0];
   for (let row = 0; row < vocabulary; row++) {
-    const norm = embeddingGradient.slice(row * hidden, (row + 1) * hidden).reduce((sum, entry) => sum + Math.abs(entry), 0);
+    const norm = embeddingGradient
+      .slice(row * hidden, (row + 1) * hidden)
+      .reduce((sum, entry) => sum + Math.abs(entry), 0);
     assert.equal(norm > 0, used.has(row), `embedding row ${row}`);
   }
 });

@@ -24,7 +24,10 @@ test("wasm Identity shares its input's buffer, and the values outlive either ten
   await useBackend("wasm");
   const original = tf.tensor1d([1, 2, 3, 4]);
   let copy: tf.Tensor | undefined;
-  assert.equal(mallocs(() => (copy = tf.clone(original))), 0);
+  assert.equal(
+    mallocs(() => (copy = tf.clone(original))),
+    0,
+  );
   original.dispose();
   assert.deepEqual(Array.from(copy!.dataSync()), [1, 2, 3, 4]);
   const flags = tf.tensor1d([true, false, true], "bool");

@@ -17,13 +17,21 @@ function generator(seed: number): () => number {
 function uniform(shape: number[], seed: number, low = -2, high = 2): tf.Tensor {
   const next = generator(seed);
   const size = shape.reduce((product, dimension) => product * dimension, 1);
-  return tf.tensor(Array.from({ length: size }, () => low + (high - low) * next()), shape, "float32");
+  return tf.tensor(
+    Array.from({ length: size }, () => low + (high - low) * next()),
+    shape,
+    "float32",
+  );
 }
 
 function integers(shape: number[], seed: number, low: number, high: number): tf.Tensor {
   const next = generator(seed);
   const size = shape.reduce((product, dimension) => product * dimension, 1);
-  return tf.tensor(Array.from({ length: size }, () => low + Math.floor((high - low) * next())), shape, "int32");
+  return tf.tensor(
+    Array.from({ length: size }, () => low + Math.floor((high - low) * next())),
+    shape,
+    "int32",
+  );
 }
 
 function booleans(shape: number[], seed: number): tf.Tensor {
@@ -41,14 +49,22 @@ async function runOn(backend: string, compute: () => tf.Tensor | tf.Tensor[]): P
   return withBackend(backend, () => {
     const outputs = tf.tidy(compute);
     const list = Array.isArray(outputs) ? outputs : [outputs];
-    const results = list.map((tensor) => ({ shape: tensor.shape, dtype: tensor.dtype, values: Array.from(tensor.dataSync() as Float32Array) }));
+    const results = list.map((tensor) => ({
+      shape: tensor.shape,
+      dtype: tensor.dtype,
+      values: Array.from(tensor.dataSync() as Float32Array),
+    }));
     tf.dispose(list);
     return results;
   });
 }
 
 /** Compare wasm with js: same shapes and dtypes, values within `tolerance` (relative above 1). */
-async function assertMatchesJs(compute: () => tf.Tensor | tf.Tensor[], tolerance = 0, options: { ignoreDtype?: boolean } = {}): Promise<void> {
+async function assertMatchesJs(
+  compute: () => tf.Tensor | tf.Tensor[],
+  tolerance = 0,
+  options: { ignoreDtype?: boolean } = {},
+): Promise<void> {
   const expected = await runOn("cpu", compute);
   const actual = await runOn("wasm", compute);
   assert.equal(actual.length, expected.length);
@@ -58,7 +74,8 @@ async function assertMatchesJs(compute: () => tf.Tensor | tf.Tensor[], tolerance
     if (!options.ignoreDtype) assert.equal(result.dtype, reference.dtype, `output ${output} dtype`);
     reference.values.forEach((value, index) => {
       const got = result.values[index];
-      if (Number.isNaN(value)) return assert.ok(Number.isNaN(got), `output ${output}[${index}]: expected NaN, got ${got}`);
+      if (Number.isNaN(value))
+        return assert.ok(Number.isNaN(got), `output ${output}[${index}]: expected NaN, got ${got}`);
       const difference = Math.abs(got - value) / Math.max(1, Math.abs(value));
       assert.ok(difference <= tolerance, `output ${output}[${index}]: wasm ${got}, js ${value}`);
     });
@@ -70,21 +87,42 @@ before(async () => {
 });
 
 test("babelbed registers exactly the kernels tested here (BatchMatMul in device-matmul.test.ts, Identity in device-wasm-identity.test.ts)", () => {
-  assert.deepEqual(registeredKernels(), ["BatchMatMul", "Cast", "ClipByValue", "Einsum", "Identity", "OneHot", "Reverse", "Select", "StridedSlice", "UnsortedSegmentSum"]);
+  assert.deepEqual(registeredKernels(), [
+    "BatchMatMul",
+    "Cast",
+    "ClipByValue",
+    "Einsum",
+    "Identity",
+    "OneHot",
+    "Reverse",
+    "Select",
+    "StridedSlice",
+    "UnsortedSegmentSum",
+  ]);
 });
 
 test("UnsortedSegmentSum matches js exactly, including dropped and repeated ids", async () => {
   const ids = tf.tensor1d([3, 0, 3, -1, 7, 3, 1, 9, 0, 3], "int32");
   await assertMatchesJs(() => tf.unsortedSegmentSum(uniform([10, 6], 1), ids, 8));
   await assertMatchesJs(() => tf.unsortedSegmentSum(uniform([10], 2), ids, 5));
-  await assertMatchesJs(() => tf.unsortedSegmentSum(uniform([2000, 3], 5, -1e3, 1e3), integers([2000], 6, 0, 40) as tf.Tensor1D, 40));
+  await assertMatchesJs(() =>
+    tf.unsortedSegmentSum(uniform([2000, 3], 5, -1e3, 1e3), integers([2000], 6, 0, 40) as tf.Tensor1D, 40),
+  );
   // js cannot broadcast ids that cover two axes of x, so compare with js on the flattened rows.
   // (tfjs types segmentIds as 1-D; the kernel, like TensorFlow, takes any prefix of x.shape.)
-  const [wide] = await runOn("wasm", () => tf.unsortedSegmentSum(uniform([3, 4, 5], 3), integers([3, 4], 4, 0, 6) as tf.Tensor1D, 6));
-  const [flat] = await runOn("cpu", () => tf.unsortedSegmentSum(uniform([12, 5], 3), integers([12], 4, 0, 6) as tf.Tensor1D, 6));
+  const [wide] = await runOn("wasm", () =>
+    tf.unsortedSegmentSum(uniform([3, 4, 5], 3), integers([3, 4], 4, 0, 6) as tf.Tensor1D, 6),
+  );
+  const [flat] = await runOn("cpu", () =>
+    tf.unsortedSegmentSum(uniform([12, 5], 3), integers([12], 4, 0, 6) as tf.Tensor1D, 6),
+  );
   assert.deepEqual(wide, flat);
   // js returns float32 for int32 x; wasm keeps x's dtype, as TensorFlow does.
-  await assertMatchesJs(() => tf.unsortedSegmentSum(integers([6, 2], 7, -50, 50), tf.tensor1d([1, 1, 0, 2, 1, 0], "int32"), 3), 0, { ignoreDtype: true });
+  await assertMatchesJs(
+    () => tf.unsortedSegmentSum(integers([6, 2], 7, -50, 50), tf.tensor1d([1, 1, 0, 2, 1, 0], "int32"), 3),
+    0,
+    { ignoreDtype: true },
+  );
 });
 
 test("the gather gradient (embedding lookup) matches js on wasm", async () => {
@@ -92,20 +130,70 @@ test("the gather gradient (embedding lookup) matches js on wasm", async () => {
   const upstream = uniform([4, 5, 8], 12);
   const tokens = integers([4, 5], 13, 0, 20);
   await assertMatchesJs(() => tf.grad((x: tf.Tensor) => tf.gather(x, tokens).mul(upstream).sum())(table));
-  await assertMatchesJs(() => tf.grad((x: tf.Tensor) => tf.gather(x, tf.tensor1d([2, 0, 2], "int32"), 1).square().sum())(uniform([3, 4, 2], 14)));
-  await assertMatchesJs(() => tf.grad((x: tf.Tensor) => tf.gather(x, tf.tensor2d([[1, 1], [0, 2]], [2, 2], "int32"), 1, 1).square().sum())(uniform([2, 3, 4], 15)));
+  await assertMatchesJs(() =>
+    tf.grad((x: tf.Tensor) =>
+      tf
+        .gather(x, tf.tensor1d([2, 0, 2], "int32"), 1)
+        .square()
+        .sum(),
+    )(uniform([3, 4, 2], 14)),
+  );
+  await assertMatchesJs(() =>
+    tf.grad((x: tf.Tensor) =>
+      tf
+        .gather(
+          x,
+          tf.tensor2d(
+            [
+              [1, 1],
+              [0, 2],
+            ],
+            [2, 2],
+            "int32",
+          ),
+          1,
+          1,
+        )
+        .square()
+        .sum(),
+    )(uniform([2, 3, 4], 15)),
+  );
 });
 
 test("Einsum matches js", async () => {
   const cases: Array<[string, number[][]]> = [
-    ["ij,jk->ik", [[3, 4], [4, 5]]],
-    ["bij,bjk->bik", [[2, 3, 4], [2, 4, 5]]],
-    ["bhqd,bhkd->bhqk", [[2, 2, 3, 4], [2, 2, 5, 4]]],
+    [
+      "ij,jk->ik",
+      [
+        [3, 4],
+        [4, 5],
+      ],
+    ],
+    [
+      "bij,bjk->bik",
+      [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    ],
+    [
+      "bhqd,bhkd->bhqk",
+      [
+        [2, 2, 3, 4],
+        [2, 2, 5, 4],
+      ],
+    ],
     ["ij->ji", [[3, 4]]],
     ["ij->", [[3, 4]]],
     ["i,i->", [[6], [6]]],
     ["i,j->ij", [[3], [4]]],
-    ["ij,ij->i", [[3, 4], [3, 4]]],
+    [
+      "ij,ij->i",
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
     ["ij->ij", [[2, 3]]],
   ];
   for (const [equation, shapes] of cases) {
@@ -118,11 +206,22 @@ test("Cast to bool is 'not zero' on wasm, as on js", async () => {
   await assertMatchesJs(() => [tf.cast(awkward, "bool"), tf.cast(uniform([4, 5], 30), "bool")]);
   await assertMatchesJs(() => tf.cast(tf.tensor1d([0, 1, -1, 256, 512, -65536], "int32"), "bool"));
   // Casts the wasm kernel still handles.
-  await assertMatchesJs(() => [tf.cast(uniform([7], 31, -5, 5), "int32"), tf.cast(booleans([5], 32), "float32"), tf.cast(booleans([5], 33), "int32")]);
+  await assertMatchesJs(() => [
+    tf.cast(uniform([7], 31, -5, 5), "int32"),
+    tf.cast(booleans([5], 32), "float32"),
+    tf.cast(booleans([5], 33), "int32"),
+  ]);
 });
 
 test("OneHot matches js for every dtype, with custom values and out-of-range indices", async () => {
-  const indices = tf.tensor2d([[0, 3, -1], [5, 2, 2]], [2, 3], "int32");
+  const indices = tf.tensor2d(
+    [
+      [0, 3, -1],
+      [5, 2, 2],
+    ],
+    [2, 3],
+    "int32",
+  );
   for (const dtype of ["float32", "int32", "bool"] as const) {
     await assertMatchesJs(() => tf.oneHot(indices, 4, 1, 0, dtype));
   }
@@ -149,18 +248,29 @@ test("Select kernel with one condition entry per row matches the per-element res
   const whenTrue = booleans([3, 4], 60);
   const whenFalse = booleans([3, 4], 61);
   const expanded = tf.tile(rows.reshape([3, 1]), [1, 4]);
-  const [direct] = await runOn("wasm", () => tf.engine().runKernel(tf.Select, { condition: rows, t: whenTrue, e: whenFalse }) as tf.Tensor);
+  const [direct] = await runOn(
+    "wasm",
+    () => tf.engine().runKernel(tf.Select, { condition: rows, t: whenTrue, e: whenFalse }) as tf.Tensor,
+  );
   const [reference] = await runOn("cpu", () => tf.where(expanded, whenTrue, whenFalse));
   assert.deepEqual(direct.values, reference.values);
 });
 
 test("Reverse matches js for bool and float32", async () => {
-  await assertMatchesJs(() => [tf.reverse(booleans([2, 3, 4], 70), [0, 2]), tf.reverse(booleans([5], 71)), tf.reverse(booleans([2, 3], 72), 1)]);
+  await assertMatchesJs(() => [
+    tf.reverse(booleans([2, 3, 4], 70), [0, 2]),
+    tf.reverse(booleans([5], 71)),
+    tf.reverse(booleans([2, 3], 72), 1),
+  ]);
   await assertMatchesJs(() => tf.reverse(uniform([2, 3, 4], 73), [1]));
 });
 
 test("StridedSlice matches js for every dtype when no axis shrinks", async () => {
-  const makers = { float32: (seed: number) => uniform([3, 4, 5], seed), int32: (seed: number) => integers([3, 4, 5], seed, -99, 99), bool: (seed: number) => booleans([3, 4, 5], seed) };
+  const makers = {
+    float32: (seed: number) => uniform([3, 4, 5], seed),
+    int32: (seed: number) => integers([3, 4, 5], seed, -99, 99),
+    bool: (seed: number) => booleans([3, 4, 5], seed),
+  };
   for (const make of Object.values(makers)) {
     await assertMatchesJs(() => [
       tf.stridedSlice(make(80), [0, 1, 0], [3, 4, 5], [1, 2, 2]),
@@ -175,13 +285,20 @@ test("StridedSlice with a shrink axis gives TensorFlow's result on wasm (js gets
   // x[0:3:2, 1, 0:5:2] of x = range(60) reshaped [3, 4, 5].
   const expected = [5, 7, 9, 45, 47, 49];
   for (const dtype of ["float32", "int32"] as const) {
-    const [result] = await runOn("wasm", () => tf.stridedSlice(tf.range(0, 60, 1, dtype).reshape([3, 4, 5]), [0, 1, 0], [3, 2, 5], [2, 1, 2], 0, 0, 0, 0, 2));
+    const [result] = await runOn("wasm", () =>
+      tf.stridedSlice(tf.range(0, 60, 1, dtype).reshape([3, 4, 5]), [0, 1, 0], [3, 2, 5], [2, 1, 2], 0, 0, 0, 0, 2),
+    );
     assert.deepEqual(result.shape, [2, 3]);
     assert.equal(result.dtype, dtype);
     assert.deepEqual(result.values, expected);
   }
-  const [mask] = await runOn("wasm", () => tf.stridedSlice(tf.range(0, 60).reshape([3, 4, 5]).greater(45), [0, 1, 0], [3, 2, 5], [2, 1, 2], 0, 0, 0, 0, 2));
-  assert.deepEqual(mask.values, expected.map((value) => Number(value > 45)));
+  const [mask] = await runOn("wasm", () =>
+    tf.stridedSlice(tf.range(0, 60).reshape([3, 4, 5]).greater(45), [0, 1, 0], [3, 2, 5], [2, 1, 2], 0, 0, 0, 0, 2),
+  );
+  assert.deepEqual(
+    mask.values,
+    expected.map((value) => Number(value > 45)),
+  );
 });
 
 test("the ops that used to overrun bool buffers leave the wasm heap intact", async () => {
@@ -194,7 +311,13 @@ test("the ops that used to overrun bool buffers leave the wasm heap intact", asy
         tf.oneHot(tf.tensor1d([round % 64], "int32"), 64, 1, 0, "bool").dataSync();
       });
     }
-    const product = tf.tidy(() => tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).sum().dataSync()[0]);
+    const product = tf.tidy(
+      () =>
+        tf
+          .matMul(tf.ones([64, 64]), tf.ones([64, 64]))
+          .sum()
+          .dataSync()[0],
+    );
     assert.equal(product, 64 * 64 * 64);
   });
 });

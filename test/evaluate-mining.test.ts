@@ -95,7 +95,12 @@ describe("margin-based mining (Artetxe & Schwenk 2019)", () => {
   });
 
   test("equal scores are accepted or rejected together", () => {
-    const pair = (source: number, target: number, score: number): MinedPair => ({ source, target, score, cosine: score });
+    const pair = (source: number, target: number, score: number): MinedPair => ({
+      source,
+      target,
+      score,
+      cosine: score,
+    });
     const candidates = [pair(0, 0, 2), pair(1, 5, 1), pair(2, 2, 1), pair(3, 3, 0.5)];
     const result = optimizeThreshold(candidates, [
       [0, 0],
@@ -117,8 +122,18 @@ describe("margin-based mining (Artetxe & Schwenk 2019)", () => {
     const gold = Array.from({ length: 200 }, (_, index) => [index, index] as const);
     const metrics = evaluateBitextMining({ source, target, gold, blockSize: 50 });
     assert.equal(metrics.f1, 1);
-    const tiny = evaluateBitextMining({ source: source.slice(0, 2), target: target.slice(0, 2), gold: [[0, 0], [1, 1]] });
+    const tiny = evaluateBitextMining({
+      source: source.slice(0, 2),
+      target: target.slice(0, 2),
+      gold: [
+        [0, 0],
+        [1, 1],
+      ],
+    });
     assert.equal(tiny.f1, 1);
-    assert.throws(() => evaluateBitextMining({ source, target, gold: [[0, 200]] }), /outside 300 sources × 200 targets/);
+    assert.throws(
+      () => evaluateBitextMining({ source, target, gold: [[0, 200]] }),
+      /outside 300 sources × 200 targets/,
+    );
   });
 });

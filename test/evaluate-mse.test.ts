@@ -9,5 +9,8 @@ test("MSE is the mean over all elements; sentence-transformers prints it × 100"
     student: [new Float32Array([1, 0]), new Float32Array([0, 4])],
   });
   assert.deepEqual(metrics, { mse: 3.25, mseTimes100: 325, count: 2, dimension: 2 });
-  assert.throws(() => evaluateMse({ teacher: [new Float32Array(2)], student: [] }), /1 vectors but student embeddings has 0/);
+  assert.throws(
+    () => evaluateMse({ teacher: [new Float32Array(2)], student: [] }),
+    /1 vectors but student embeddings has 0/,
+  );
 });

@@ -81,15 +81,24 @@ describe("similarity blocks and neighbours", () => {
       },
       { blockSize: 8 },
     );
-    assert.ok(full.every((row) => row.every((value) => !Number.isNaN(value))), "every entry visited");
+    assert.ok(
+      full.every((row) => row.every((value) => !Number.isNaN(value))),
+      "every entry visited",
+    );
     const { forward, backward } = nearestNeighbours(a, b, 4, { blockSize: 8 });
     for (let i = 0; i < 37; i++) {
       const expected = full[i]!.map((score, j) => ({ score, j })).sort((p, q) => q.score - p.score || p.j - q.j);
-      assert.deepEqual([...forward.indices.subarray(i * 4, i * 4 + 4)], expected.slice(0, 4).map((entry) => entry.j));
+      assert.deepEqual(
+        [...forward.indices.subarray(i * 4, i * 4 + 4)],
+        expected.slice(0, 4).map((entry) => entry.j),
+      );
     }
     for (let j = 0; j < 23; j++) {
       const expected = full.map((row, i) => ({ score: row[j]!, i })).sort((p, q) => q.score - p.score || p.i - q.i);
-      assert.deepEqual([...backward.indices.subarray(j * 4, j * 4 + 4)], expected.slice(0, 4).map((entry) => entry.i));
+      assert.deepEqual(
+        [...backward.indices.subarray(j * 4, j * 4 + 4)],
+        expected.slice(0, 4).map((entry) => entry.i),
+      );
     }
   });
 });

@@ -37,8 +37,18 @@ describe("correlations", () => {
 describe("evaluateSts", () => {
   test("cosine of each pair correlated with gold, by hand", () => {
     // Cosines: [2,0]·[3,4] → 0.6; [1,0]·[1,0] → 1; [1,0]·[0,5] → 0; [1,0]·[−4,−3] → −0.8.
-    const embeddings1 = [new Float32Array([2, 0]), new Float32Array([1, 0]), new Float32Array([1, 0]), new Float32Array([1, 0])];
-    const embeddings2 = [new Float32Array([3, 4]), new Float32Array([1, 0]), new Float32Array([0, 5]), new Float32Array([-4, -3])];
+    const embeddings1 = [
+      new Float32Array([2, 0]),
+      new Float32Array([1, 0]),
+      new Float32Array([1, 0]),
+      new Float32Array([1, 0]),
+    ];
+    const embeddings2 = [
+      new Float32Array([3, 4]),
+      new Float32Array([1, 0]),
+      new Float32Array([0, 5]),
+      new Float32Array([-4, -3]),
+    ];
     const scores = [3, 5, 1, 0];
     const metrics = evaluateSts({ embeddings1, embeddings2, scores });
     assert.equal(metrics.count, 4);
@@ -59,12 +69,27 @@ describe("evaluateSts", () => {
 
   test("mismatched lengths and NaN embeddings are errors", () => {
     const one = [new Float32Array([1, 0])];
-    assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: one, scores: [1, 2] }), /1 embedded pairs but 2 gold scores/);
-    assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([Number.NaN, 0])], scores: [1] }), /vector 0 holds NaN/);
-    assert.throws(() => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([1, 0, 0])], scores: [1] }), /dimension/);
+    assert.throws(
+      () => evaluateSts({ embeddings1: one, embeddings2: one, scores: [1, 2] }),
+      /1 embedded pairs but 2 gold scores/,
+    );
+    assert.throws(
+      () => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([Number.NaN, 0])], scores: [1] }),
+      /vector 0 holds NaN/,
+    );
+    assert.throws(
+      () => evaluateSts({ embeddings1: one, embeddings2: [new Float32Array([1, 0, 0])], scores: [1] }),
+      /dimension/,
+    );
     // Zero rows, one row or a constant side: no correlation exists, and none is reported as NaN.
-    assert.throws(() => evaluateSts({ embeddings1: [], embeddings2: [], scores: [] }), /0 pairs; a correlation needs at least 2/);
+    assert.throws(
+      () => evaluateSts({ embeddings1: [], embeddings2: [], scores: [] }),
+      /0 pairs; a correlation needs at least 2/,
+    );
     const three = [new Float32Array([1, 0]), new Float32Array([0, 1]), new Float32Array([1, 1])];
-    assert.throws(() => evaluateSts({ embeddings1: three, embeddings2: three.slice().reverse(), scores: [2, 2, 2] }), /every gold score is the same/);
+    assert.throws(
+      () => evaluateSts({ embeddings1: three, embeddings2: three.slice().reverse(), scores: [2, 2, 2] }),
+      /every gold score is the same/,
+    );
   });
 });

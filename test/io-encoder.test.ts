@@ -12,7 +12,9 @@ import { fixtureNames, fixturesRoot, loadExpected, maxAbsDifference, skipWithout
 
 for (const backend of testBackends) {
   for (const name of fixtureNames) {
-    test(`${name}: SentenceEncoder.encode equals sentence-transformers' output, and export → import is exact, on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name}: SentenceEncoder.encode equals sentence-transformers' output, and export → import is exact, on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const expected = loadExpected(name);
       const source = path.join(fixturesRoot, name);
@@ -23,14 +25,28 @@ for (const backend of testBackends) {
       const before = tf.memory().numTensors;
       const vectors = await encoder.encode(texts, { batchSize: 7 });
       assert.equal(tf.memory().numTensors, before, "encode leaves no tensors behind");
-      assert.ok(maxAbsDifference(vectors.map((vector) => Array.from(vector)), expected.pooled[field]) < 1e-5, `embeddings vs pooled.${field}`);
+      assert.ok(
+        maxAbsDifference(
+          vectors.map((vector) => Array.from(vector)),
+          expected.pooled[field],
+        ) < 1e-5,
+        `embeddings vs pooled.${field}`,
+      );
 
       const work = await mkdtemp(path.join(tmpdir(), "babelbed-export-"));
       try {
         const exported = path.join(work, "student");
         await saveSentenceEncoder(encoder, exported);
         const files = await readdir(exported);
-        for (const file of ["config.json", "model.safetensors", "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling", "tokenizer_config.json"]) {
+        for (const file of [
+          "config.json",
+          "model.safetensors",
+          "modules.json",
+          "sentence_bert_config.json",
+          "config_sentence_transformers.json",
+          "1_Pooling",
+          "tokenizer_config.json",
+        ]) {
           assert.ok(files.includes(file), `export has ${file}`);
         }
         assert.deepEqual(
@@ -44,11 +60,22 @@ for (const backend of testBackends) {
         for (const [tensorName, tensor] of original) {
           const copy = written.get(tensorName)!;
           assert.deepEqual(copy.shape, tensor.shape, tensorName);
-          assert.ok(Buffer.from(copy.data.buffer, copy.data.byteOffset, copy.data.byteLength).equals(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)), `${tensorName} bytes`);
+          assert.ok(
+            Buffer.from(copy.data.buffer, copy.data.byteOffset, copy.data.byteLength).equals(
+              Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
+            ),
+            `${tensorName} bytes`,
+          );
         }
         const reloaded = await loadSentenceEncoder(exported);
         const again = await reloaded.encode(texts, { batchSize: 7 });
-        again.forEach((vector, index) => assert.deepEqual(Array.from(vector), Array.from(vectors[index]!), `sentence ${index} bit-exact after the round trip`));
+        again.forEach((vector, index) =>
+          assert.deepEqual(
+            Array.from(vector),
+            Array.from(vectors[index]!),
+            `sentence ${index} bit-exact after the round trip`,
+          ),
+        );
         // Exporting over an existing export replaces it whole.
         await saveSentenceEncoder(reloaded, exported);
         assert.deepEqual((await readdir(work)).sort(), ["student"]);

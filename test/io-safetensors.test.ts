@@ -53,7 +53,9 @@ describe("reading the fixtures", needsFixtures, () => {
     const raw = readFileSync(file);
     const header = await readSafetensorsHeader(file);
     const entry = header.entries.find((item) => item.name === "embeddings.word_embeddings.weight")!;
-    const expected = new Float32Array(raw.buffer.slice(raw.byteOffset + header.dataStart + entry.begin, raw.byteOffset + header.dataStart + entry.end));
+    const expected = new Float32Array(
+      raw.buffer.slice(raw.byteOffset + header.dataStart + entry.begin, raw.byteOffset + header.dataStart + entry.end),
+    );
     assert.deepEqual(bytesOf(words.data), bytesOf(expected));
   });
 
@@ -85,7 +87,11 @@ describe("reading the fixtures", needsFixtures, () => {
     assert.deepEqual([...tensors.keys()].sort(), ["pooler.dense.bias", "pooler.dense.weight"]);
   });
 
-  for (const name of ["tiny-bert/model.safetensors", "tiny-bert/heads.safetensors", "tiny-bert-uncased/model.safetensors"]) {
+  for (const name of [
+    "tiny-bert/model.safetensors",
+    "tiny-bert/heads.safetensors",
+    "tiny-bert-uncased/model.safetensors",
+  ]) {
     test(`re-serializing ${name} reproduces its tensor bytes and its header up to key order`, async () => {
       const file = path.join(fixtures, name);
       const original = new Uint8Array(readFileSync(file));
@@ -94,14 +100,23 @@ describe("reading the fixtures", needsFixtures, () => {
       assert.equal(again.length, original.length);
       const headerBytes = Number(new DataView(original.buffer, original.byteOffset).getBigUint64(0, true));
       assert.deepEqual(again.subarray(0, 8), original.subarray(0, 8));
-      assert.ok(Buffer.from(again.subarray(8 + headerBytes)).equals(Buffer.from(original.subarray(8 + headerBytes))), "tensor buffer differs");
+      assert.ok(
+        Buffer.from(again.subarray(8 + headerBytes)).equals(Buffer.from(original.subarray(8 + headerBytes))),
+        "tensor buffer differs",
+      );
       // The reference writer puts "__metadata__" first; these fixtures have it last. Moving
       // it is the only change needed for the header bytes to match exactly.
-      const ours = JSON.parse(Buffer.from(again.subarray(8, 8 + headerBytes)).toString("utf8")) as Record<string, unknown>;
+      const ours = JSON.parse(Buffer.from(again.subarray(8, 8 + headerBytes)).toString("utf8")) as Record<
+        string,
+        unknown
+      >;
       assert.equal(Object.keys(ours)[0], "__metadata__");
       const { __metadata__: moved, ...rest } = ours;
       const reordered = Buffer.from(JSON.stringify({ ...rest, __metadata__: moved }).padEnd(headerBytes, " "), "utf8");
-      assert.ok(reordered.equals(Buffer.from(original.subarray(8, 8 + headerBytes))), "header differs beyond the metadata position");
+      assert.ok(
+        reordered.equals(Buffer.from(original.subarray(8, 8 + headerBytes))),
+        "header differs beyond the metadata position",
+      );
     });
   }
 });
@@ -121,7 +136,11 @@ describe("writing", () => {
     ]);
     const file = path.join(scratch, "round-trip.safetensors");
     await writeSafetensors(file, tensors, { format: "pt", note: "ünïcode ✓" });
-    assert.ok(Buffer.from(readFileSync(file)).equals(Buffer.from(serializeSafetensors(tensors, { format: "pt", note: "ünïcode ✓" }))));
+    assert.ok(
+      Buffer.from(readFileSync(file)).equals(
+        Buffer.from(serializeSafetensors(tensors, { format: "pt", note: "ünïcode ✓" })),
+      ),
+    );
     const back = await readSafetensors(file);
     assert.deepEqual(back.metadata, { format: "pt", note: "ünïcode ✓" });
     assert.deepEqual([...back.tensors.keys()].sort(), [...tensors.keys()].sort());
@@ -137,7 +156,12 @@ describe("writing", () => {
 
   test("output matches the reference writer's bytes", () => {
     const values = new Float32Array([0, 1, 2, 3, 4, 5]);
-    const expectFile = (tensors: Map<string, WritableTensor>, metadata: Record<string, string> | undefined, header: string, data: Uint8Array) => {
+    const expectFile = (
+      tensors: Map<string, WritableTensor>,
+      metadata: Record<string, string> | undefined,
+      header: string,
+      data: Uint8Array,
+    ) => {
       const padded = Math.ceil(header.length / 8) * 8;
       const expected = new Uint8Array(8 + padded + data.length).fill(0x20, 8, 8 + padded);
       expected[0] = padded;
@@ -146,31 +170,51 @@ describe("writing", () => {
       assert.deepEqual(serializeSafetensors(tensors, metadata), expected);
     };
     // The cases of the safetensors crate's own serialization tests.
-    expectFile(new Map([["attn.0", { shape: [1, 2, 3], data: values }]]), undefined,
-      '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', bytesOf(values));
-    expectFile(new Map([["attn0", { shape: [1, 1, 2, 3], data: values }]]), undefined,
-      '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}', bytesOf(values));
+    expectFile(
+      new Map([["attn.0", { shape: [1, 2, 3], data: values }]]),
+      undefined,
+      '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}',
+      bytesOf(values),
+    );
+    expectFile(
+      new Map([["attn0", { shape: [1, 1, 2, 3], data: values }]]),
+      undefined,
+      '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}',
+      bytesOf(values),
+    );
     expectFile(new Map(), undefined, "{}", new Uint8Array(0));
     expectFile(new Map(), { framework: "pt" }, '{"__metadata__":{"framework":"pt"}}', new Uint8Array(0));
   });
 
   test("tensors are laid out by descending dtype, then by UTF-8 name", () => {
     const one = (data: WritableTensor["data"]): WritableTensor => ({ shape: [1], data });
-    const bytes = serializeSafetensors(new Map([
-      ["b", one(new Float32Array([1]))],
-      ["a", one(new Int32Array([1]))],
-      ["\u{1F600}", one(new Float32Array([2]))],
-      ["\uE000", one(new Float32Array([3]))],
-      ["z", one(new BigInt64Array([1n]))],
-    ]));
+    const bytes = serializeSafetensors(
+      new Map([
+        ["b", one(new Float32Array([1]))],
+        ["a", one(new Int32Array([1]))],
+        ["\u{1F600}", one(new Float32Array([2]))],
+        ["\uE000", one(new Float32Array([3]))],
+        ["z", one(new BigInt64Array([1n]))],
+      ]),
+    );
     const header = parseSafetensors(bytes, "ordered").tensors;
     assert.deepEqual([...header.keys()], ["z", "b", "\uE000", "\u{1F600}", "a"]);
   });
 
   test("inconsistent input is refused with the tensor's name", () => {
-    assertThrowsWith(() => serializeSafetensors(new Map([["w", { shape: [2, 3], data: new Float32Array(5) }]])), 'tensor "w"', "6 elements");
-    assertThrowsWith(() => serializeSafetensors(new Map([["w", { shape: [-1], data: new Float32Array(1) }]])), 'tensor "w"');
-    assertThrowsWith(() => serializeSafetensors(new Map([["__metadata__", { shape: [1], data: new Float32Array(1) }]])), "__metadata__");
+    assertThrowsWith(
+      () => serializeSafetensors(new Map([["w", { shape: [2, 3], data: new Float32Array(5) }]])),
+      'tensor "w"',
+      "6 elements",
+    );
+    assertThrowsWith(
+      () => serializeSafetensors(new Map([["w", { shape: [-1], data: new Float32Array(1) }]])),
+      'tensor "w"',
+    );
+    assertThrowsWith(
+      () => serializeSafetensors(new Map([["__metadata__", { shape: [1], data: new Float32Array(1) }]])),
+      "__metadata__",
+    );
   });
 });
 
@@ -196,7 +240,11 @@ describe("half precision", () => {
   });
 
   test("an unaligned header and mixed dtypes still decode", () => {
-    const data = new Uint8Array([...bytesOf(new Uint16Array([0x3c00])), ...bytesOf(new Int32Array([-5])), ...bytesOf(new BigInt64Array([7n]))]);
+    const data = new Uint8Array([
+      ...bytesOf(new Uint16Array([0x3c00])),
+      ...bytesOf(new Int32Array([-5])),
+      ...bytesOf(new BigInt64Array([7n])),
+    ]);
     const header = {
       __metadata__: { source: "hand" },
       half: { dtype: "F16", shape: [1], data_offsets: [0, 2] },
@@ -221,41 +269,105 @@ describe("corrupt files", () => {
   test("short, truncated and oversized files", () => {
     parseSafetensors(good, "good.safetensors");
     assertThrowsWith(() => parseSafetensors(new Uint8Array(5), "tiny.safetensors"), "tiny.safetensors", "too short");
-    assertThrowsWith(() => parseSafetensors(good.subarray(0, good.length - 4), "cut.safetensors"), "cut.safetensors", 'tensor "b"', "truncated");
-    assertThrowsWith(() => parseSafetensors(good.subarray(0, 20), "cut.safetensors"), "cut.safetensors", "runs past the end");
+    assertThrowsWith(
+      () => parseSafetensors(good.subarray(0, good.length - 4), "cut.safetensors"),
+      "cut.safetensors",
+      'tensor "b"',
+      "truncated",
+    );
+    assertThrowsWith(
+      () => parseSafetensors(good.subarray(0, 20), "cut.safetensors"),
+      "cut.safetensors",
+      "runs past the end",
+    );
     const huge = good.slice();
     new DataView(huge.buffer).setBigUint64(0, 2n ** 40n, true);
     assertThrowsWith(() => parseSafetensors(huge, "huge.safetensors"), "huge.safetensors", "exceeds");
-    assertThrowsWith(() => parseSafetensors(new Uint8Array([...good, 1, 2, 3]), "tail.safetensors"), "tail.safetensors", "trailing");
+    assertThrowsWith(
+      () => parseSafetensors(new Uint8Array([...good, 1, 2, 3]), "tail.safetensors"),
+      "tail.safetensors",
+      "trailing",
+    );
   });
 
   test("bad header JSON", () => {
     const broken = good.slice();
     broken[8] = "[".charCodeAt(0);
     assertThrowsWith(() => parseSafetensors(broken, "bad.safetensors"), "bad.safetensors", "not valid JSON");
-    assertThrowsWith(() => parseSafetensors(handBuilt([1, 2], new Uint8Array(0)), "list.safetensors"), "must be a JSON object");
+    assertThrowsWith(
+      () => parseSafetensors(handBuilt([1, 2], new Uint8Array(0)), "list.safetensors"),
+      "must be a JSON object",
+    );
     const invalidUtf8 = good.slice();
     invalidUtf8[10] = 0xff;
     assertThrowsWith(() => parseSafetensors(invalidUtf8, "bytes.safetensors"), "bytes.safetensors", "UTF-8");
-    assertThrowsWith(() => parseSafetensors(handBuilt({ __metadata__: { n: 1 } }, new Uint8Array(0)), "meta.safetensors"), '"__metadata__" field "n"');
+    assertThrowsWith(
+      () => parseSafetensors(handBuilt({ __metadata__: { n: 1 } }, new Uint8Array(0)), "meta.safetensors"),
+      '"__metadata__" field "n"',
+    );
   });
 
   test("offsets out of range, overlapping or leaving gaps", () => {
     const build = (header: object, size: number) => handBuilt(header, new Uint8Array(size));
-    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [100], [0, 400]) }, 16), "range.safetensors"), "range.safetensors", 'tensor "w"', "[0, 400]");
-    assertThrowsWith(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [4, 12]) }, 12), "overlap.safetensors"), 'tensor "b"', "overlaps");
-    assertThrowsWith(() => parseSafetensors(build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [12, 20]) }, 20), "gap.safetensors"), 'tensor "b"', "gap");
-    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [3], [0, 8]) }, 8), "size.safetensors"), 'tensor "w"', "needs 12 bytes");
-    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [2], [8, 0]) }, 8), "reversed.safetensors"), 'tensor "w"', "data_offsets");
-    assertThrowsWith(() => parseSafetensors(build({ w: tensor("F32", [2.5], [0, 8]) }, 8), "shape.safetensors"), 'tensor "w"', "shape");
+    assertThrowsWith(
+      () => parseSafetensors(build({ w: tensor("F32", [100], [0, 400]) }, 16), "range.safetensors"),
+      "range.safetensors",
+      'tensor "w"',
+      "[0, 400]",
+    );
+    assertThrowsWith(
+      () =>
+        parseSafetensors(
+          build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [4, 12]) }, 12),
+          "overlap.safetensors",
+        ),
+      'tensor "b"',
+      "overlaps",
+    );
+    assertThrowsWith(
+      () =>
+        parseSafetensors(
+          build({ a: tensor("F32", [2], [0, 8]), b: tensor("F32", [2], [12, 20]) }, 20),
+          "gap.safetensors",
+        ),
+      'tensor "b"',
+      "gap",
+    );
+    assertThrowsWith(
+      () => parseSafetensors(build({ w: tensor("F32", [3], [0, 8]) }, 8), "size.safetensors"),
+      'tensor "w"',
+      "needs 12 bytes",
+    );
+    assertThrowsWith(
+      () => parseSafetensors(build({ w: tensor("F32", [2], [8, 0]) }, 8), "reversed.safetensors"),
+      'tensor "w"',
+      "data_offsets",
+    );
+    assertThrowsWith(
+      () => parseSafetensors(build({ w: tensor("F32", [2.5], [0, 8]) }, 8), "shape.safetensors"),
+      'tensor "w"',
+      "shape",
+    );
   });
 
   test("unknown and unsupported dtypes", () => {
-    assertThrowsWith(() => parseSafetensors(handBuilt({ q: tensor("Q7", [1], [0, 1]) }, new Uint8Array(1)), "q.safetensors"), 'tensor "q"', "unknown dtype");
+    assertThrowsWith(
+      () => parseSafetensors(handBuilt({ q: tensor("Q7", [1], [0, 1]) }, new Uint8Array(1)), "q.safetensors"),
+      'tensor "q"',
+      "unknown dtype",
+    );
     const double = handBuilt({ d: tensor("F64", [1], [0, 8]), f: tensor("F32", [1], [8, 12]) }, new Uint8Array(12));
-    assertThrowsWith(() => parseSafetensors(double, "f64.safetensors"), "f64.safetensors", 'tensor "d"', "F64 is not supported");
+    assertThrowsWith(
+      () => parseSafetensors(double, "f64.safetensors"),
+      "f64.safetensors",
+      'tensor "d"',
+      "F64 is not supported",
+    );
     // Skipping the unsupported tensor reads the rest.
-    assert.deepEqual([...parseSafetensors(double, "f64.safetensors", { select: (name) => name === "f" }).tensors.keys()], ["f"]);
+    assert.deepEqual(
+      [...parseSafetensors(double, "f64.safetensors", { select: (name) => name === "f" }).tensors.keys()],
+      ["f"],
+    );
   });
 
   test("errors from files on disk name the path", async () => {

@@ -8,7 +8,8 @@ import { scratchDirectories } from "./helpers/scratch.js";
 const scratch = scratchDirectories("teacher-cache");
 const dimension = 4;
 const sentences = ["one", "two", "three"];
-const vectorOf = (sentence: string) => Float32Array.from({ length: dimension }, (_, index) => sentence.length + index / 10);
+const vectorOf = (sentence: string) =>
+  Float32Array.from({ length: dimension }, (_, index) => sentence.length + index / 10);
 let embedded: string[] = [];
 const embed = async (missing: string[]) => {
   embedded.push(...missing);

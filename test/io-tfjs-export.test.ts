@@ -19,8 +19,19 @@ import { tinyEncoder } from "./helpers/tiny-encoder.js";
 async function denseEncoder(): Promise<SentenceEncoder> {
   const base = await tinyEncoder(3);
   const hidden = base.transformer.config.hiddenSize;
-  const dense = new Dense(tf.randomNormal([6, hidden], 0, 0.3, "float32", 5) as tf.Tensor2D, tf.randomNormal([6], 0, 0.1, "float32", 6) as tf.Tensor1D, "tanh");
-  return new SentenceEncoder({ tokenizer: base.tokenizer, transformer: base.transformer, maxSeqLength: 24, pooling: "cls", dense: [dense], normalize: true });
+  const dense = new Dense(
+    tf.randomNormal([6, hidden], 0, 0.3, "float32", 5) as tf.Tensor2D,
+    tf.randomNormal([6], 0, 0.1, "float32", 6) as tf.Tensor1D,
+    "tanh",
+  );
+  return new SentenceEncoder({
+    tokenizer: base.tokenizer,
+    transformer: base.transformer,
+    maxSeqLength: 24,
+    pooling: "cls",
+    dense: [dense],
+    normalize: true,
+  });
 }
 
 test("tfjs export: model.json's weights manifest matches the shards byte for byte, and tfjs' own decoder reads them", async () => {
@@ -35,14 +46,20 @@ test("tfjs export: model.json's weights manifest matches the shards byte for byt
     const [group] = model.weightsManifest;
     const count = group!.paths.length;
     assert.ok(count > 3, `expected several shards, got ${count}`);
-    assert.deepEqual(group!.paths, Array.from({ length: count }, (_, index) => `group1-shard${index + 1}of${count}.bin`));
+    assert.deepEqual(
+      group!.paths,
+      Array.from({ length: count }, (_, index) => `group1-shard${index + 1}of${count}.bin`),
+    );
     assert.deepEqual(summary.shards, group!.paths);
 
     // Names, shapes and dtypes: every transformer tensor under its HF name, then the Dense layer.
     const expected = encoder.transformer.namedTensors();
     expected.set("dense.0.linear.weight", encoder.dense[0]!.weight.clone());
     expected.set("dense.0.linear.bias", encoder.dense[0]!.bias!.clone());
-    assert.deepEqual(group!.weights.map((entry) => entry.name), [...expected.keys()]);
+    assert.deepEqual(
+      group!.weights.map((entry) => entry.name),
+      [...expected.keys()],
+    );
     for (const entry of group!.weights) {
       assert.deepEqual(entry.shape, expected.get(entry.name)!.shape, entry.name);
       assert.equal(entry.dtype, "float32");
@@ -51,7 +68,10 @@ test("tfjs export: model.json's weights manifest matches the shards byte for byt
     // Sizes: full shards but the last, together exactly the float32 bytes of the manifest.
     const sizes = await Promise.all(group!.paths.map(async (file) => (await stat(path.join(output, file))).size));
     const total = [...expected.values()].reduce((sum, tensor) => sum + tensor.size * 4, 0);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), total);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      total,
+    );
     assert.equal(summary.weightBytes, total);
     sizes.slice(0, -1).forEach((size) => assert.equal(size, 1024));
     assert.ok(sizes.at(-1)! > 0 && sizes.at(-1)! <= 1024);
@@ -66,19 +86,25 @@ test("tfjs export: model.json's weights manifest matches the shards byte for byt
 
     // babelbed's section: what rebuilds the pipeline in the browser.
     assert.deepEqual(model.babelbed.config, configToJson(encoder.transformer.config));
-    assert.deepEqual(model.babelbed.dense, [{ weight: "dense.0.linear.weight", bias: "dense.0.linear.bias", activation: "tanh" }]);
+    assert.deepEqual(model.babelbed.dense, [
+      { weight: "dense.0.linear.weight", bias: "dense.0.linear.bias", activation: "tanh" },
+    ]);
     assert.equal(model.babelbed.pooling, "cls");
     assert.equal(model.babelbed.normalize, true);
     assert.equal(model.babelbed.maxSeqLength, 24);
     const original = encoder.tokenizer as WordPieceTokenizer;
     assert.deepEqual(model.babelbed.tokenizer.settings, original.settings());
-    const rebuilt = new WordPieceCore(parseVocab(await readFile(path.join(output, "vocab.txt"), "utf8")), model.babelbed.tokenizer.settings);
+    const rebuilt = new WordPieceCore(
+      parseVocab(await readFile(path.join(output, "vocab.txt"), "utf8")),
+      model.babelbed.tokenizer.settings,
+    );
     for (const text of ["The cat sits on the MAT.", "Café déjà vu", "北京 [SEP] park", ""]) {
       assert.deepEqual(rebuilt.encode(text, { maxLength: 24 }), original.encode(text, { maxLength: 24 }), text);
     }
 
     const files = await readdir(output);
-    for (const file of ["model.json", "vocab.txt", "tokenizer.json", "babelbed-tfjs.js", "index.html"]) assert.ok(files.includes(file), file);
+    for (const file of ["model.json", "vocab.txt", "tokenizer.json", "babelbed-tfjs.js", "index.html"])
+      assert.ok(files.includes(file), file);
     assert.deepEqual((await readdir(work)).sort(), ["web"], "no staging folder left behind");
   } finally {
     encoder.dispose();
@@ -88,13 +114,23 @@ test("tfjs export: model.json's weights manifest matches the shards byte for byt
 
 test("tfjs export: the browser bundle reaches no Node-only module and exports loadTfjsEncoder", async () => {
   const runtime = await bundleBrowserRuntime();
-  const nodeOnly = /src\/util\/files\.|src\/text\/(load|segmenter|config|json-tokenizer|wordpiece-tokenizer)\.|kuromoji|tfjs-backend-wasm|tfjs-node|@huggingface|node:/;
+  const nodeOnly =
+    /src\/util\/files\.|src\/text\/(load|segmenter|config|json-tokenizer|wordpiece-tokenizer)\.|kuromoji|tfjs-backend-wasm|tfjs-node|@huggingface|node:/;
   const reached = runtime.inputs.filter((input) => nodeOnly.test(input));
   assert.deepEqual(reached, []);
-  assert.ok(runtime.inputs.some((input) => input.endsWith("src/model/transformer.ts")), "the model code is babelbed's own");
-  assert.ok(runtime.inputs.some((input) => input.endsWith("src/text/wordpiece-core.ts")), "the tokenizer is babelbed's own");
+  assert.ok(
+    runtime.inputs.some((input) => input.endsWith("src/model/transformer.ts")),
+    "the model code is babelbed's own",
+  );
+  assert.ok(
+    runtime.inputs.some((input) => input.endsWith("src/text/wordpiece-core.ts")),
+    "the tokenizer is babelbed's own",
+  );
   assert.ok(runtime.inputs.some((input) => input.includes("tfjs-backend-cpu")));
-  assert.ok(!runtime.inputs.some((input) => input.includes("tfjs-backend-webgl")), "WebGL would compute in lower precision");
+  assert.ok(
+    !runtime.inputs.some((input) => input.includes("tfjs-backend-webgl")),
+    "WebGL would compute in lower precision",
+  );
   assert.match(runtime.code, /export\s*\{[^}]*loadTfjsEncoder/);
 });
 
@@ -103,18 +139,33 @@ test("tfjs export refuses a tokenizer that segments (kuromoji cannot run in the 
   const base = await tinyEncoder(4);
   try {
     const segmenter = { language: "ja", segment: (text: string) => text };
-    const tokenizer = new WordPieceTokenizer([...(base.tokenizer as WordPieceTokenizer).vocab], { lowercase: true, segmenter });
-    const encoder = new SentenceEncoder({ tokenizer, transformer: base.transformer, maxSeqLength: 24, pooling: "mean" });
+    const tokenizer = new WordPieceTokenizer([...(base.tokenizer as WordPieceTokenizer).vocab], {
+      lowercase: true,
+      segmenter,
+    });
+    const encoder = new SentenceEncoder({
+      tokenizer,
+      transformer: base.transformer,
+      maxSeqLength: 24,
+      pooling: "mean",
+    });
     await assert.rejects(
       () => saveTfjsEncoder(encoder, path.join(work, "web")),
-      (error: unknown) => error instanceof BabelbedError && /pre-segments ja text/.test(error.message) && /browser/.test(error.message),
+      (error: unknown) =>
+        error instanceof BabelbedError && /pre-segments ja text/.test(error.message) && /browser/.test(error.message),
     );
     // Any tokenizer but babelbed's WordPiece (here one that only has what SentenceEncoder needs) is refused too.
     const foreign = { special: base.tokenizer.special, encode: (text: string) => base.tokenizer.encode(text) };
-    const unbundled = new SentenceEncoder({ tokenizer: foreign, transformer: base.transformer, maxSeqLength: 24, pooling: "mean" });
+    const unbundled = new SentenceEncoder({
+      tokenizer: foreign,
+      transformer: base.transformer,
+      maxSeqLength: 24,
+      pooling: "mean",
+    });
     await assert.rejects(
       () => saveTfjsEncoder(unbundled, path.join(work, "web")),
-      (error: unknown) => error instanceof BabelbedError && /WordPiece/.test(error.message) && /only runs under Node/.test(error.message),
+      (error: unknown) =>
+        error instanceof BabelbedError && /WordPiece/.test(error.message) && /only runs under Node/.test(error.message),
     );
     assert.deepEqual(await readdir(work), []);
   } finally {
@@ -137,11 +188,18 @@ test("tfjs export read back through the page's own loader gives the encoder's ve
     loaded.dispose();
 
     // One float of the first shard changed: the vectors move, and the check names the folder.
-    const shard = path.join(output, "group1-shard1of" + (await readdir(output)).filter((name) => name.endsWith(".bin")).length + ".bin");
+    const shard = path.join(
+      output,
+      `group1-shard1of${(await readdir(output)).filter((name) => name.endsWith(".bin")).length}.bin`,
+    );
     const bytes = await readFile(shard);
     bytes.writeFloatLE(bytes.readFloatLE(400) + 0.5, 400);
     await writeFile(shard, bytes);
-    await assert.rejects(verifyTfjsExport(encoder, output), (error: Error) => error instanceof BabelbedError && error.message.startsWith(`${output}: the exported model's vectors differ`));
+    await assert.rejects(
+      verifyTfjsExport(encoder, output),
+      (error: Error) =>
+        error instanceof BabelbedError && error.message.startsWith(`${output}: the exported model's vectors differ`),
+    );
   } finally {
     encoder.dispose();
     await rm(work, { recursive: true, force: true });

@@ -42,7 +42,11 @@ async function germanContent(work: string): Promise<PageContent> {
   const step = loaded.recipe.steps[1]!;
   assert.equal(step.step, "export");
   const logged: string[] = [];
-  const context = { recipe: loaded.recipe, recipeDirectory: loaded.directory, log: (line: string) => logged.push(line) } as unknown as RunContext;
+  const context = {
+    recipe: loaded.recipe,
+    recipeDirectory: loaded.directory,
+    log: (line: string) => logged.push(line),
+  } as unknown as RunContext;
   const content = await pageContent(context, step as Extract<typeof step, { step: "export" }>);
   assert.deepEqual(logged, []);
   return content;
@@ -60,10 +64,16 @@ test("the page's languages come from the data's file names, its samples from the
     assert.equal(content.name, "en-de-mini student");
     assert.deepEqual(content.languages, ["en", "de"]);
     // Three short pairs of datasets/en-de/train.tsv, English then German.
-    const rows = (await readFile(path.join(repositoryRoot, "datasets", "en-de", "train.tsv"), "utf8")).split("\n").slice(1).map((line) => line.split("\t"));
+    const rows = (await readFile(path.join(repositoryRoot, "datasets", "en-de", "train.tsv"), "utf8"))
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split("\t"));
     assert.equal(content.samples?.length, 6);
     for (let index = 0; index < 6; index += 2) {
-      assert.ok(rows.some(([english, german]) => english === content.samples![index] && german === content.samples![index + 1]), content.samples![index]);
+      assert.ok(
+        rows.some(([english, german]) => english === content.samples![index] && german === content.samples![index + 1]),
+        content.samples![index],
+      );
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -73,7 +83,11 @@ test("the page's languages come from the data's file names, its samples from the
   assert.equal(french.length, 6);
   assert.ok(french.includes("Il fait très beau aujourd'hui.") && french.includes("The weather is lovely today."));
   assert.ok(!french.some((sentence) => japanese.test(sentence)), "no Japanese for a model that has none");
-  assert.deepEqual(builtInSamples([]), ["The weather is lovely today.", "The train leaves at seven o'clock.", "My sister is reading a book."]);
+  assert.deepEqual(builtInSamples([]), [
+    "The weather is lovely today.",
+    "The train leaves at seven o'clock.",
+    "My sister is reading a book.",
+  ]);
 });
 
 interface Shown {
@@ -101,8 +115,15 @@ async function openPage(dir: string, name: string, widths: number[]): Promise<Sh
     for (const width of widths) {
       await page.setViewport({ width, height: 900 });
       await page.goto(`${server.origin}/index.html`);
-      await page.waitForFunction(() => document.body.dataset.state === "done" || document.body.dataset.state === "error", { timeout: 30_000 });
-      assert.equal(await page.evaluate(() => document.body.dataset.state), "done", await page.evaluate(() => String(document.getElementById("status")?.textContent)));
+      await page.waitForFunction(
+        () => document.body.dataset.state === "done" || document.body.dataset.state === "error",
+        { timeout: 30_000 },
+      );
+      assert.equal(
+        await page.evaluate(() => document.body.dataset.state),
+        "done",
+        await page.evaluate(() => String(document.getElementById("status")?.textContent)),
+      );
       shown.push(
         await page.evaluate(() => {
           const rows = Array.from(document.querySelectorAll("#similarities tr")).slice(1);
@@ -112,7 +133,9 @@ async function openPage(dir: string, name: string, widths: number[]): Promise<Sh
             textarea: (document.getElementById("sentences") as HTMLTextAreaElement).value,
             rows: rows.length,
             bestPerRow: rows.map((row) => row.querySelectorAll("td.best").length),
-            shaded: Array.from(document.querySelectorAll("#similarities td")).filter((cell) => (cell as HTMLElement).style.background !== "").length,
+            shaded: Array.from(document.querySelectorAll("#similarities td")).filter(
+              (cell) => (cell as HTMLElement).style.background !== "",
+            ).length,
             scrollWidth: document.documentElement.scrollWidth,
           };
         }),
@@ -132,9 +155,13 @@ async function openPage(dir: string, name: string, widths: number[]): Promise<Sh
   }
 }
 
-test("the exported page names its model and languages, embeds its samples on load and marks each row's best match in a heat map", { skip: skipWithoutChromium }, async () => {
+test("the exported page names its model and languages, embeds its samples on load and marks each row's best match in a heat map", {
+  skip: skipWithoutChromium,
+}, async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-page-"));
-  const encoder = await tinyEncoder(3, { sentences: [...tinySentences, "the weather is lovely today", "das wetter ist heute schön", "il fait très beau"] });
+  const encoder = await tinyEncoder(3, {
+    sentences: [...tinySentences, "the weather is lovely today", "das wetter ist heute schön", "il fait très beau"],
+  });
   try {
     // A German model, its samples from its run's data.
     const german = await germanContent(work);
@@ -146,9 +173,14 @@ test("the exported page names its model and languages, embeds its samples on loa
       assert.equal(view.rows, 6);
       assert.deepEqual(view.bestPerRow, [1, 1, 1, 1, 1, 1], "one best match per row");
       assert.equal(view.shaded, 30, "every cell but the diagonal coloured by its cosine");
-      assert.ok(view.scrollWidth <= [1280, 420][index]!, `the page is ${view.scrollWidth} px wide in a ${[1280, 420][index]} px window`);
+      assert.ok(
+        view.scrollWidth <= [1280, 420][index]!,
+        `the page is ${view.scrollWidth} px wide in a ${[1280, 420][index]} px window`,
+      );
     }
-    const model = JSON.parse(await readFile(path.join(work, "german", "model.json"), "utf8")) as { babelbed: { about?: unknown } };
+    const model = JSON.parse(await readFile(path.join(work, "german", "model.json"), "utf8")) as {
+      babelbed: { about?: unknown };
+    };
     assert.deepEqual(model.babelbed.about, { name: "en-de-mini student", languages: ["en", "de"] });
 
     // A model with no Japanese (English and French, named by `babelbed export --languages`): built-in samples, none Japanese.

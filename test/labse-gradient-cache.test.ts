@@ -19,7 +19,13 @@ function labseEncoder(seed: number, overrides: Partial<TransformerConfig> = {}):
       throw new Error("these tests feed token batches directly");
     },
   };
-  return new SentenceEncoder({ tokenizer, transformer: tinyTransformer(seed, overrides), maxSeqLength: 16, pooling: "cls", normalize: true });
+  return new SentenceEncoder({
+    tokenizer,
+    transformer: tinyTransformer(seed, overrides),
+    maxSeqLength: 16,
+    pooling: "cls",
+    normalize: true,
+  });
 }
 
 /** `count` sentences of ordinary ids framed by [CLS] 1 and [SEP] 2, of random or fixed length. */
@@ -38,12 +44,18 @@ function worstDifference(a: Gradients, b: Gradients): number {
   let worst = Math.abs(a.loss.dataSync()[0]! - b.loss.dataSync()[0]!);
   assert.deepEqual([...a.dense.keys()].sort(), [...b.dense.keys()].sort(), "the same parameters get gradients");
   for (const [name, gradient] of a.dense) {
-    worst = Math.max(worst, tf.tidy(() => tf.max(tf.abs(tf.sub(gradient, b.dense.get(name)!))).dataSync()[0]!));
+    worst = Math.max(
+      worst,
+      tf.tidy(() => tf.max(tf.abs(tf.sub(gradient, b.dense.get(name)!))).dataSync()[0]!),
+    );
   }
   assert.equal(a.sparse.length, b.sparse.length);
   a.sparse.forEach((rows, index) => {
     assert.deepEqual(Array.from(rows.ids), Array.from(b.sparse[index]!.ids), "the same word rows get gradients");
-    worst = Math.max(worst, tf.tidy(() => tf.max(tf.abs(tf.sub(rows.gradient, b.sparse[index]!.gradient))).dataSync()[0]!));
+    worst = Math.max(
+      worst,
+      tf.tidy(() => tf.max(tf.abs(tf.sub(rows.gradient, b.sparse[index]!.gradient))).dataSync()[0]!),
+    );
   });
   return worst;
 }
@@ -66,8 +78,12 @@ for (const backend of testBackends) {
     const whole = unsplitGradients(encoder, sources, targets);
     const cached = cachedContrastiveGradients(encoder, splitBatch(sources, 8), splitBatch(targets, 8), loss);
     const worst = worstDifference(cached, whole);
-    const largest = Math.max(...[...whole.dense.values()].map((gradient) => tf.tidy(() => tf.max(tf.abs(gradient)).dataSync()[0]!)));
-    console.log(`${backend}: loss ${whole.loss.dataSync()[0]}, largest gradient entry ${largest}, worst difference cached vs unsplit ${worst}`);
+    const largest = Math.max(
+      ...[...whole.dense.values()].map((gradient) => tf.tidy(() => tf.max(tf.abs(gradient)).dataSync()[0]!)),
+    );
+    console.log(
+      `${backend}: loss ${whole.loss.dataSync()[0]}, largest gradient entry ${largest}, worst difference cached vs unsplit ${worst}`,
+    );
     assert.ok(largest > 1e-3, "the gradients are far from zero");
     assert.ok(worst < 1e-5, `cached gradients differ from the unsplit batch's by ${worst}`);
     disposeGradients(whole);
@@ -83,18 +99,32 @@ test("with dropout, each chunk's recomputation drops the units of its first pass
   const random = new Random(2);
   const sourceChunks = splitBatch(padBatch(sentences(random, 24), 0), 8);
   const targetChunks = splitBatch(padBatch(sentences(random, 24), 0), 8);
-  const cached = cachedContrastiveGradients(encoder, sourceChunks, targetChunks, loss, { training: true, random: new Random(77) });
+  const cached = cachedContrastiveGradients(encoder, sourceChunks, targetChunks, loss, {
+    training: true,
+    random: new Random(77),
+  });
   // The documented seeding: one seed per chunk from `random`, sources first; the direct computation runs every chunk on one tape.
   const seeds = new Random(77);
   const chunkRandoms = [...sourceChunks, ...targetChunks].map(() => new Random(seeds.nextUint32()));
   const direct = computeGradients(encoder, encoder.sparseIds([...sourceChunks, ...targetChunks]), (sparse) =>
     tf.tidy(() => {
       const embed = (chunks: TokenBatch[], offset: number) =>
-        tf.concat(chunks.map((chunk, index) => encoder.forward(chunk, { training: true, random: chunkRandoms[offset + index]!, sparse })), 0) as tf.Tensor2D;
+        tf.concat(
+          chunks.map((chunk, index) =>
+            encoder.forward(chunk, { training: true, random: chunkRandoms[offset + index]!, sparse }),
+          ),
+          0,
+        ) as tf.Tensor2D;
       return loss(embed(sourceChunks, 0), embed(targetChunks, sourceChunks.length));
     }),
   );
-  const withoutDropout = tf.tidy(() => loss(tf.concat(sourceChunks.map((chunk) => encoder.forward(chunk))) as tf.Tensor2D, tf.concat(targetChunks.map((chunk) => encoder.forward(chunk))) as tf.Tensor2D).dataSync()[0]!);
+  const withoutDropout = tf.tidy(
+    () =>
+      loss(
+        tf.concat(sourceChunks.map((chunk) => encoder.forward(chunk))) as tf.Tensor2D,
+        tf.concat(targetChunks.map((chunk) => encoder.forward(chunk))) as tf.Tensor2D,
+      ).dataSync()[0]!,
+  );
   assert.ok(Math.abs(withoutDropout - cached.loss.dataSync()[0]!) > 1e-3, "dropout is really on");
   const worst = worstDifference(cached, direct);
   console.log(`dropout: worst difference cached vs one tape with the same masks ${worst}`);
@@ -114,7 +144,9 @@ test("peak tensor memory grows with the chunk, not with the batch", async () => 
     const targets = padBatch(sentences(random, size, 12), 0);
     const start = tf.memory().numBytes;
     const profile = await tf.profile(() => {
-      const gradients = cached ? cachedContrastiveGradients(encoder, splitBatch(sources, 8), splitBatch(targets, 8), loss) : unsplitGradients(encoder, sources, targets);
+      const gradients = cached
+        ? cachedContrastiveGradients(encoder, splitBatch(sources, 8), splitBatch(targets, 8), loss)
+        : unsplitGradients(encoder, sources, targets);
       disposeGradients(gradients);
     });
     return profile.peakBytes - start;
@@ -122,7 +154,9 @@ test("peak tensor memory grows with the chunk, not with the batch", async () => 
   const unsplit = [await peak(32, false), await peak(128, false)];
   const cached = [await peak(32, true), await peak(128, true)];
   const growth = (pair: number[]) => pair[1]! - pair[0]!;
-  console.log(`peak bytes above the model: unsplit ${unsplit[0]} → ${unsplit[1]} (+${growth(unsplit)}), cached ${cached[0]} → ${cached[1]} (+${growth(cached)})`);
+  console.log(
+    `peak bytes above the model: unsplit ${unsplit[0]} → ${unsplit[1]} (+${growth(unsplit)}), cached ${cached[0]} → ${cached[1]} (+${growth(cached)})`,
+  );
   // What still grows with the batch is the [batch, dimension] cache and the [batch, batch] similarity of the loss itself.
   assert.ok(growth(cached) < 0.2 * growth(unsplit), "the cached peak grows far less than the unsplit one");
   assert.ok(cached[1]! < 0.3 * unsplit[1]!, "at 128 sentences the cached peak is a fraction of the unsplit one");
@@ -130,15 +164,30 @@ test("peak tensor memory grows with the chunk, not with the batch", async () => 
 });
 
 test("splitBatch cuts each chunk to its own longest row", () => {
-  const batch = padBatch([{ inputIds: [1, 5, 2], tokenTypeIds: [0, 0, 0] }, { inputIds: [1, 2], tokenTypeIds: [0, 0] }, { inputIds: [1, 6, 7, 8, 2], tokenTypeIds: [0, 0, 1, 1, 1] }], 0);
+  const batch = padBatch(
+    [
+      { inputIds: [1, 5, 2], tokenTypeIds: [0, 0, 0] },
+      { inputIds: [1, 2], tokenTypeIds: [0, 0] },
+      { inputIds: [1, 6, 7, 8, 2], tokenTypeIds: [0, 0, 1, 1, 1] },
+    ],
+    0,
+  );
   const [first, second] = splitBatch(batch, 2);
-  assert.deepEqual({ ...first, inputIds: Array.from(first!.inputIds), attentionMask: Array.from(first!.attentionMask), tokenTypeIds: Array.from(first!.tokenTypeIds) }, {
-    batchSize: 2,
-    length: 3,
-    inputIds: [1, 5, 2, 1, 2, 0],
-    attentionMask: [1, 1, 1, 1, 1, 0],
-    tokenTypeIds: [0, 0, 0, 0, 0, 0],
-  });
+  assert.deepEqual(
+    {
+      ...first,
+      inputIds: Array.from(first!.inputIds),
+      attentionMask: Array.from(first!.attentionMask),
+      tokenTypeIds: Array.from(first!.tokenTypeIds),
+    },
+    {
+      batchSize: 2,
+      length: 3,
+      inputIds: [1, 5, 2, 1, 2, 0],
+      attentionMask: [1, 1, 1, 1, 1, 0],
+      tokenTypeIds: [0, 0, 0, 0, 0, 0],
+    },
+  );
   assert.equal(second!.length, 5);
   assert.deepEqual(Array.from(second!.tokenTypeIds), [0, 0, 1, 1, 1]);
 });

@@ -10,7 +10,9 @@ const specialIds = new Set(Object.values(special));
 /** Ragged sentences of ordinary ids, some holding `[UNK]` (which must never be predicted). */
 function sentences(random: Random, count: number): number[][] {
   return Array.from({ length: count }, () =>
-    Array.from({ length: 1 + random.integer(30) }, () => (random.next() < 0.05 ? special.unk : 200 + random.integer(800))),
+    Array.from({ length: 1 + random.integer(30) }, () =>
+      random.next() < 0.05 ? special.unk : 200 + random.integer(800),
+    ),
   );
 }
 
@@ -59,13 +61,23 @@ test("MLM masking: 15% of ordinary tokens, 80/10/10, specials and padding untouc
       else if (ids[position] === id) kept++;
       else {
         replaced++;
-        assert.ok(!specialIds.has(ids[position]!) && ids[position]! >= 0 && ids[position]! < options.vocabSize, "random tokens are ordinary ids");
+        assert.ok(
+          !specialIds.has(ids[position]!) && ids[position]! >= 0 && ids[position]! < options.vocabSize,
+          "random tokens are ordinary ids",
+        );
       }
     }
-    if (ordinary > 0) assert.equal(rowChosen, Math.max(1, Math.round(ordinary * 0.15)), "15% of the candidates, at least one per sequence");
+    if (ordinary > 0)
+      assert.equal(
+        rowChosen,
+        Math.max(1, Math.round(ordinary * 0.15)),
+        "15% of the candidates, at least one per sequence",
+      );
   });
   const rate = masked + replaced + kept;
-  console.log(`masking: ${rate} of ${candidates} chosen (${(rate / candidates).toFixed(4)}); mask ${masked}, random ${replaced}, kept ${kept}`);
+  console.log(
+    `masking: ${rate} of ${candidates} chosen (${(rate / candidates).toFixed(4)}); mask ${masked}, random ${replaced}, kept ${kept}`,
+  );
   // Rounding per sequence (with at least one) shifts the share a little for short sentences.
   assert.ok(Math.abs(rate / candidates - 0.15) < 0.02, `chosen share ${rate / candidates}`);
   // A random replacement may draw the original id (1 in 894 here) and then counts as kept.
@@ -85,7 +97,10 @@ test("masking is repeatable from a seed and differs between seeds", () => {
 
 test("TLM pairs: [CLS] x [SEP] y [SEP], token types 0 then 1, masking on both sides", () => {
   const random = new Random(3);
-  const pairs = sentences(random, 2000).map((x, index): [number[], number[]] => [x, sentences(new Random(index), 1)[0]!]);
+  const pairs = sentences(random, 2000).map((x, index): [number[], number[]] => [
+    x,
+    sentences(new Random(index), 1)[0]!,
+  ]);
   const { batch, labels } = maskTranslationPairs(pairs, options, random);
   const sideCounts = [0, 0];
   const sideCandidates = [0, 0];
@@ -99,12 +114,19 @@ test("TLM pairs: [CLS] x [SEP] y [SEP], token types 0 then 1, masking on both si
       const side = position < x.length + 2 ? 0 : 1;
       assert.equal(batch.tokenTypeIds[offset + position], position < length ? side : 0, `token type at ${position}`);
       assert.equal(batch.attentionMask[offset + position], position < length ? 1 : 0);
-      const original = position === 0 || position === x.length + 1 || position === length - 1 ? special.cls : side === 0 ? x[position - 1] : y[position - x.length - 2];
+      const original =
+        position === 0 || position === x.length + 1 || position === length - 1
+          ? special.cls
+          : side === 0
+            ? x[position - 1]
+            : y[position - x.length - 2];
       if (position < length && !specialIds.has(original!)) sideCandidates[side]!++;
       if (labels[offset + position] !== -100) sideCounts[side]!++;
     }
   });
-  console.log(`TLM: predicted ${sideCounts[0]} of ${sideCandidates[0]} source tokens, ${sideCounts[1]} of ${sideCandidates[1]} target tokens`);
+  console.log(
+    `TLM: predicted ${sideCounts[0]} of ${sideCandidates[0]} source tokens, ${sideCounts[1]} of ${sideCandidates[1]} target tokens`,
+  );
   for (const side of [0, 1]) {
     const share = sideCounts[side]! / sideCandidates[side]!;
     assert.ok(Math.abs(share - 0.15) < 0.02, `side ${side} is masked like the other: ${share}`);
@@ -115,5 +137,8 @@ test("a sequence without ordinary tokens is left alone, and bad shares are refus
   const { batch, labels } = maskSentences([[], [special.unk]], options, new Random(1));
   assert.deepEqual(Array.from(labels), new Array(batch.batchSize * batch.length).fill(-100));
   assert.deepEqual(Array.from(batch.inputIds), [special.cls, special.sep, 0, special.cls, special.unk, special.sep]);
-  assert.throws(() => maskSentences([[300]], { ...options, maskTokenShare: 0.95, randomTokenShare: 0.1 }, new Random(1)), /shares/);
+  assert.throws(
+    () => maskSentences([[300]], { ...options, maskTokenShare: 0.95, randomTokenShare: 0.1 }, new Random(1)),
+    /shares/,
+  );
 });

@@ -9,7 +9,17 @@ import { MaskedLanguageModel } from "../src/train/objectives/masked-language-mod
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
-import { fixtureConfig, fixtureNames, fixturesRoot, loadExpected, loadFixtureTransformer, loadTensors, maxAbsDifference, skipWithoutFixtures, type FixtureName } from "./helpers/fixtures.js";
+import {
+  fixtureConfig,
+  fixtureNames,
+  fixturesRoot,
+  loadExpected,
+  loadFixtureTransformer,
+  loadTensors,
+  maxAbsDifference,
+  skipWithoutFixtures,
+  type FixtureName,
+} from "./helpers/fixtures.js";
 import { readScalar, tinyConfig, tinyTransformer } from "./helpers/tiny.js";
 
 const forwardTolerance = 1e-5;
@@ -38,7 +48,9 @@ function rowsDifference(gradient: tf.Tensor2D, rows: Record<string, number[]>): 
 
 for (const backend of testBackends) {
   for (const name of fixtureNames) {
-    test(`${name} MLM head: loss and gradients match objectives.mlm on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name} MLM head: loss and gradients match objectives.mlm on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const reference = loadExpected(name).objectives.mlm;
       const model = await loadFixtureTransformer(name);
@@ -57,15 +69,23 @@ for (const backend of testBackends) {
         [sequenceOutput, decoder, ...headVariables],
       );
       const errors: Record<string, number> = { loss: Math.abs(readScalar(value) - reference.loss) };
-      errors.sequence_output = maxAbsDifference(grads[sequenceOutput.name]!.arraySync(), reference.grad.sequence_output);
+      errors.sequence_output = maxAbsDifference(
+        grads[sequenceOutput.name]!.arraySync(),
+        reference.grad.sequence_output,
+      );
       for (const part of ["dense.weight", "dense.bias", "LayerNorm.weight", "LayerNorm.bias"]) {
         const parameter = `cls.predictions.transform.${part}`;
-        errors[parameter] = maxAbsDifference(grads[head.parameters.get(parameter)!.name]!.arraySync(), reference.grad[parameter]);
+        errors[parameter] = maxAbsDifference(
+          grads[head.parameters.get(parameter)!.name]!.arraySync(),
+          reference.grad[parameter],
+        );
       }
       const bias = reference.grad["cls.predictions.bias"];
       const biasGradient = grads[head.parameters.get("cls.predictions.bias")!.name]!;
       const biasValues = biasGradient.dataSync();
-      errors.bias = Math.max(...bias.ids.map((id: number, index: number) => Math.abs(biasValues[id]! - bias.values[index])));
+      errors.bias = Math.max(
+        ...bias.ids.map((id: number, index: number) => Math.abs(biasValues[id]! - bias.values[index])),
+      );
       errors.bias_l2 = Math.abs(l2Norm(biasGradient) - bias.l2_norm);
       // The reference's whole-vocabulary `l2_norm`s sit ~4e-5 (relative) off a float64 recomputation from
       // the fixture's own inputs (decoder 1.9391987 vs 1.9391118 uncased), while ours agree with it, so
@@ -82,7 +102,9 @@ for (const backend of testBackends) {
       model.dispose();
     });
 
-    test(`${name} BERT + MLM head end to end: gradients match end_to_end.mlm and AdamW updates the tied table on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name} BERT + MLM head end to end: gradients match end_to_end.mlm and AdamW updates the tied table on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const expected = loadExpected(name);
       const reference = expected.end_to_end.mlm;
@@ -103,15 +125,25 @@ for (const backend of testBackends) {
       }
       errors.param_grads = worstParameter;
       // Every parameter the reference lists, plus the decoder bias, which it reports apart.
-      assert.equal(gradients.dense.size, Object.keys(reference.param_grads).length + 1, "no gradient beyond the reference's");
+      assert.equal(
+        gradients.dense.size,
+        Object.keys(reference.param_grads).length + 1,
+        "no gradient beyond the reference's",
+      );
       const biasGradient = gradients.dense.get("cls.predictions.bias")!;
       const biasValues = biasGradient.dataSync();
       const bias = reference["cls.predictions.bias_grad"];
-      errors.bias = Math.max(...bias.ids.map((id: number, index: number) => Math.abs(biasValues[id]! - bias.values[index])));
+      errors.bias = Math.max(
+        ...bias.ids.map((id: number, index: number) => Math.abs(biasValues[id]! - bias.values[index])),
+      );
       errors.bias_l2 = Math.abs(l2Norm(biasGradient) - bias.l2_norm);
       assert.equal(gradients.sparse.length, 1);
       const words = gradients.sparse[0]!;
-      assert.equal(words.ids.length, model.transformer.config.vocabSize, "the tied decoder makes every row's gradient live");
+      assert.equal(
+        words.ids.length,
+        model.transformer.config.vocabSize,
+        "the tied decoder makes every row's gradient live",
+      );
       errors.word_rows = rowsDifference(words.gradient, reference.word_embeddings_grad.rows);
       errors.word_l2 = Math.abs(l2Norm(words.gradient) - reference.word_embeddings_grad.l2_norm);
       console.log(`${name} end_to_end.mlm max errors`, errors);
@@ -133,7 +165,9 @@ for (const backend of testBackends) {
       const updateError = tf.tidy(() => readScalar(tf.max(tf.abs(tf.sub(updated, wanted)))));
       const probe = Object.keys(reference.word_embeddings_grad.rows).map(Number).at(-1)!;
       assert.ok(!batch.inputIds.includes(probe), "the probe row is not an input token");
-      const probeMoved = tf.tidy(() => readScalar(tf.max(tf.abs(tf.sub(updated.slice([probe, 0], [1, -1]), previous.slice([probe, 0], [1, -1]))))));
+      const probeMoved = tf.tidy(() =>
+        readScalar(tf.max(tf.abs(tf.sub(updated.slice([probe, 0], [1, -1]), previous.slice([probe, 0], [1, -1]))))),
+      );
       console.log(`${name} AdamW table update max error ${updateError}, probe row ${probe} moved by ${probeMoved}`);
       assert.ok(updateError < 1e-6, `AdamW on the tied table: ${updateError}`);
       assert.ok(probeMoved > 0.5 * lr, "the decoder gradient reached a row that no input token looked up");
@@ -160,10 +194,26 @@ test("a fresh head is HF-initialised, and a one-block table gets the gradient of
   await useBackend("js");
   const config = tinyConfig();
   const head = MaskedLanguageModelHead.initialize(config, 5);
-  assert.deepEqual(Array.from(head.parameters.get("cls.predictions.transform.LayerNorm.weight")!.dataSync()), new Array(config.hiddenSize).fill(1));
+  assert.deepEqual(
+    Array.from(head.parameters.get("cls.predictions.transform.LayerNorm.weight")!.dataSync()),
+    new Array(config.hiddenSize).fill(1),
+  );
   assert.equal(readScalar(tf.tidy(() => tf.sum(tf.abs(head.parameters.get("cls.predictions.bias")!)))), 0);
   const model = new MaskedLanguageModel(tinyTransformer(2), head);
-  const batch = batchFromRows([[1, 5, 3, 2], [1, 9, 2, 0]], [[1, 1, 1, 1], [1, 1, 1, 0]], [[0, 0, 0, 0], [0, 0, 1, 0]]);
+  const batch = batchFromRows(
+    [
+      [1, 5, 3, 2],
+      [1, 9, 2, 0],
+    ],
+    [
+      [1, 1, 1, 1],
+      [1, 1, 1, 0],
+    ],
+    [
+      [0, 0, 0, 0],
+      [0, 0, 1, 0],
+    ],
+  );
   const labels = Int32Array.from([-100, 7, -100, -100, -100, 9, 4, -100]);
   const before = tf.memory().numTensors;
   const gradients = model.gradients(batch, labels);
@@ -171,18 +221,26 @@ test("a fresh head is HF-initialised, and a one-block table gets the gradient of
   const table = model.transformer.wordEmbeddings;
   const everyRow = Int32Array.from({ length: table.rows }, (_, id) => id);
   const plain = computeGradients(model, new Map([[table, [everyRow]]]), (sparse: SparseLookup) =>
-    tf.tidy(() => head.loss(model.transformer.forward(batch, { sparse }), labels, sparse.get(table)!.variable as tf.Tensor2D)),
+    tf.tidy(() =>
+      head.loss(model.transformer.forward(batch, { sparse }), labels, sparse.get(table)!.variable as tf.Tensor2D),
+    ),
   );
   assert.ok(Math.abs(readScalar(gradients.loss) - readScalar(plain.loss)) < 1e-6, "loss");
   for (const [name, gradient] of plain.dense) {
     assert.ok(maxAbsDifference(gradients.dense.get(name)!.arraySync(), gradient.arraySync()) < 1e-5, name);
   }
   assert.deepEqual(Array.from(gradients.sparse[0]!.ids), Array.from(plain.sparse[0]!.ids));
-  assert.ok(maxAbsDifference(gradients.sparse[0]!.gradient.arraySync(), plain.sparse[0]!.gradient.arraySync()) < 1e-5, "word embeddings");
+  assert.ok(
+    maxAbsDifference(gradients.sparse[0]!.gradient.arraySync(), plain.sparse[0]!.gradient.arraySync()) < 1e-5,
+    "word embeddings",
+  );
   disposeGradients(gradients);
   disposeGradients(plain);
   assert.equal(tf.memory().numTensors, before, "no tensor left behind");
-  assert.throws(() => model.loss(batch, labels, { sparse: new Map() } as object), /train with MaskedLanguageModel.gradients/);
+  assert.throws(
+    () => model.loss(batch, labels, { sparse: new Map() } as object),
+    /train with MaskedLanguageModel.gradients/,
+  );
   assert.throws(() => model.gradients(batch, new Int32Array(8).fill(-100)), /no position is labelled/);
   assert.equal(tf.memory().numTensors, before, "a refused step leaves no tensor behind");
   model.dispose();

@@ -20,13 +20,21 @@ before(async () => {
 const file = path.join(repositoryRoot, "recipes", "labse.yaml");
 const original = readFileSync(file, "utf8");
 const pretraining = "training: { batchSize: 32, learningRate: 5.0e-4, warmupRatio: 0.1, checkpointEvery: 100 }";
-const dualTraining = "training: { maxSteps: 120, batchSize: 64, chunkSize: 16, learningRate: 2.0e-3, warmupRatio: 0.1, evaluateEvery: 40, checkpointEvery: 40 }";
+const dualTraining =
+  "training: { maxSteps: 120, batchSize: 64, chunkSize: 16, learningRate: 2.0e-3, warmupRatio: 0.1, evaluateEvery: 40, checkpointEvery: 40 }";
 
 test("recipes/labse.yaml: both training steps accept optimizer.embeddings lazy and default to exact", () => {
-  assert.ok(original.includes(pretraining) && original.includes(dualTraining), "recipes/labse.yaml still trains as this test expects");
-  const lazyText = original.replace(pretraining, pretraining.replace(" }", ", optimizer: { embeddings: lazy } }")).replace(dualTraining, dualTraining.replace(" }", ", optimizer: { embeddings: lazy } }"));
+  assert.ok(
+    original.includes(pretraining) && original.includes(dualTraining),
+    "recipes/labse.yaml still trains as this test expects",
+  );
+  const lazyText = original
+    .replace(pretraining, pretraining.replace(" }", ", optimizer: { embeddings: lazy } }"))
+    .replace(dualTraining, dualTraining.replace(" }", ", optimizer: { embeddings: lazy } }"));
   const embeddings = (text: string) =>
-    parseRecipe(text, file).steps.flatMap((step) => (step.step === "pretrain" || step.step === "dual-encoder" ? [step.training.optimizer?.embeddings ?? "exact"] : []));
+    parseRecipe(text, file).steps.flatMap((step) =>
+      step.step === "pretrain" || step.step === "dual-encoder" ? [step.training.optimizer?.embeddings ?? "exact"] : [],
+    );
   assert.deepEqual(embeddings(original), ["exact", "exact"]);
   assert.deepEqual(embeddings(lazyText), ["lazy", "lazy"]);
 });
@@ -44,7 +52,13 @@ test("the pre-trainer's AdamW steps the table as the options say", () => {
     maskProbability: 0.3,
     seed: 1,
   };
-  const data = { sentences: [[5, 6, 7], [8, 9]], pairs: [] };
+  const data = {
+    sentences: [
+      [5, 6, 7],
+      [8, 9],
+    ],
+    pairs: [],
+  };
   for (const embeddings of ["exact", "lazy"] as const) {
     const pretrainer = new Pretrainer(data, { ...options, optimizer: { embeddings } });
     assert.equal(pretrainer.optimizer.embeddings, embeddings);
@@ -57,16 +71,31 @@ test("the pre-trainer's AdamW steps the table as the options say", () => {
 
 test("dual-encoder training: lazy leaves rows no batch touched as they were, exact decays them", async () => {
   const options: DualEncoderOptions = {
-    batchSize: 4, chunkSize: 2, epochs: 1, maxSteps: 2, learningRate: 5e-3, warmupRatio: 0, weightDecay: 0.01, maxGradNorm: 1,
-    loss: { margin: 0.3, scale: 10, reduction: "sum" }, seed: 5,
+    batchSize: 4,
+    chunkSize: 2,
+    epochs: 1,
+    maxSteps: 2,
+    learningRate: 5e-3,
+    warmupRatio: 0,
+    weightDecay: 0.01,
+    maxGradNorm: 1,
+    loss: { margin: 0.3, scale: 10, reduction: "sum" },
+    seed: 5,
   };
-  const pairs = tinySentences.map((sentence, index) => ({ source: sentence, target: tinySentences[(index + 1) % tinySentences.length]! }));
+  const pairs = tinySentences.map((sentence, index) => ({
+    source: sentence,
+    target: tinySentences[(index + 1) % tinySentences.length]!,
+  }));
   const table = async (embeddings?: "exact" | "lazy") => {
     const encoder = await tinyEncoder(3);
     const initial = encoder.transformer.wordEmbeddings.toTensor();
     const before = Float32Array.from(initial.dataSync());
     initial.dispose();
-    const trainer = new DualEncoderTrainer(encoder, pairs, embeddings === undefined ? options : { ...options, optimizer: { embeddings } });
+    const trainer = new DualEncoderTrainer(
+      encoder,
+      pairs,
+      embeddings === undefined ? options : { ...options, optimizer: { embeddings } },
+    );
     assert.equal(trainer.optimizer.embeddings, embeddings ?? "exact");
     while (trainer.step < trainer.totalSteps) trainer.trainStep();
     const final = encoder.transformer.wordEmbeddings.toTensor();
@@ -81,8 +110,14 @@ test("dual-encoder training: lazy leaves rows no batch touched as they were, exa
   const exact = await table();
   const rows = lazy.before.length / lazy.width;
   const row = (values: Float32Array, index: number) => values.subarray(index * lazy.width, (index + 1) * lazy.width);
-  const resting = Array.from({ length: rows }, (_, index) => index).filter((index) => row(lazy.after, index).every((value, i) => value === row(lazy.before, index)[i]));
-  assert.ok(resting.length > 0 && resting.length < rows, `some rows rest, some move (resting: ${resting.length} of ${rows})`);
+  const resting = Array.from({ length: rows }, (_, index) => index).filter((index) =>
+    row(lazy.after, index).every((value, i) => value === row(lazy.before, index)[i]),
+  );
+  assert.ok(
+    resting.length > 0 && resting.length < rows,
+    `some rows rest, some move (resting: ${resting.length} of ${rows})`,
+  );
   // The padding row is zeros, which decay leaves as they are.
-  for (const index of resting.filter((index) => row(lazy.before, index).some((value) => value !== 0))) assert.notDeepEqual(row(exact.after, index), row(exact.before, index), `exact AdamW moved resting row ${index}`);
+  for (const index of resting.filter((index) => row(lazy.before, index).some((value) => value !== 0)))
+    assert.notDeepEqual(row(exact.after, index), row(exact.before, index), `exact AdamW moved resting row ${index}`);
 });

@@ -43,7 +43,11 @@ async function weights(loop: Loop<object>): Promise<Map<string, Float32Array>> {
 }
 
 /** Losses of every step and the final weights: straight through, and stopped after `stopAfter` then resumed. */
-async function compareResumed<State extends object>(build: () => Promise<Loop<State>>, stopAfter: number, directory: string): Promise<void> {
+async function compareResumed<State extends object>(
+  build: () => Promise<Loop<State>>,
+  stopAfter: number,
+  directory: string,
+): Promise<void> {
   const straight = await build();
   const straightLosses: number[] = [];
   while (straight.step < straight.totalSteps) straightLosses.push(straight.trainStep().loss);
@@ -74,10 +78,18 @@ function pretrainingFixture(): { data: PretrainingData; options: PretrainingOpti
   const ids = (length: number) => Array.from({ length }, () => 5 + random.integer(35));
   const data: PretrainingData = {
     sentences: Array.from({ length: 11 }, () => ids(3 + random.integer(6))),
-    pairs: Array.from({ length: 7 }, () => [ids(2 + random.integer(4)), ids(2 + random.integer(4))] as [number[], number[]]),
+    pairs: Array.from(
+      { length: 7 },
+      () => [ids(2 + random.integer(4)), ids(2 + random.integer(4))] as [number[], number[]],
+    ),
   };
   const options: PretrainingOptions = {
-    config: tinyConfig({ numHiddenLayers: 4, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1, maxPositionEmbeddings: 32 }),
+    config: tinyConfig({
+      numHiddenLayers: 4,
+      hiddenDropoutProb: 0.1,
+      attentionProbsDropoutProb: 0.1,
+      maxPositionEmbeddings: 32,
+    }),
     stages: [
       { layers: 1, steps: 3 },
       { layers: 2, steps: 3 },
@@ -98,7 +110,11 @@ function pretrainingFixture(): { data: PretrainingData; options: PretrainingOpti
 for (const stopAfter of [3, 4, 7]) {
   test(`pre-training stopped after step ${stopAfter} of 9 (stages 1 → 2 → 4 layers) resumes bit-identically`, async () => {
     const { data, options } = pretrainingFixture();
-    await compareResumed(async () => new Pretrainer(data, options), stopAfter, path.join(work, `pretraining-${stopAfter}`));
+    await compareResumed(
+      async () => new Pretrainer(data, options),
+      stopAfter,
+      path.join(work, `pretraining-${stopAfter}`),
+    );
   });
 }
 
@@ -107,7 +123,10 @@ test("a pre-training checkpoint holds the encoder at the depth of its stage", as
   const pretrainer = new Pretrainer(data, options);
   while (pretrainer.step < 4) pretrainer.trainStep();
   const names = [...pretrainer.parameters().keys()];
-  assert.ok(names.some((name) => name.includes("layer.1.")) && !names.some((name) => name.includes("layer.2.")), "two layers in stage 2");
+  assert.ok(
+    names.some((name) => name.includes("layer.1.")) && !names.some((name) => name.includes("layer.2.")),
+    "two layers in stage 2",
+  );
   pretrainer.dispose();
 });
 
@@ -123,7 +142,10 @@ const dualOptions: DualEncoderOptions = {
   seed: 5,
 };
 // 12 pairs in batches of 5: 5, 5 and a last batch of 2 (a batch of one would be left out).
-const pairs = tinySentences.map((sentence, index) => ({ source: sentence, target: tinySentences[(index + 1) % tinySentences.length]! }));
+const pairs = tinySentences.map((sentence, index) => ({
+  source: sentence,
+  target: tinySentences[(index + 1) % tinySentences.length]!,
+}));
 
 test("the dual encoder's steps per epoch leave out a one-pair batch only", async () => {
   const encoder = await tinyEncoder(3);
@@ -135,7 +157,11 @@ test("the dual encoder's steps per epoch leave out a one-pair batch only", async
     [5, 5, 2, 5],
   );
   const epoch = [0, 1, 2].flatMap((step) => trainer.batchAt(step).indices).sort((a, b) => a - b);
-  assert.deepEqual(epoch, pairs.map((_, index) => index), "an epoch sees every pair once");
+  assert.deepEqual(
+    epoch,
+    pairs.map((_, index) => index),
+    "an epoch sees every pair once",
+  );
   assert.notDeepEqual(trainer.batchAt(3).indices, trainer.batchAt(0).indices, "each epoch has its own order");
   trainer.dispose();
   encoder.dispose();

@@ -38,7 +38,10 @@ for (const backend of testBackends) {
     assert.equal(model.config.numHiddenLayers, quarter, "the trained model keeps its depth");
     const trained = model.namedTensors();
     const stacked = grown.namedTensors();
-    assert.equal(stacked.size, trained.size * 2 - [...trained.keys()].filter((name) => !name.startsWith("encoder.")).length);
+    assert.equal(
+      stacked.size,
+      trained.size * 2 - [...trained.keys()].filter((name) => !name.startsWith("encoder.")).length,
+    );
     for (const [name, tensor] of stacked) {
       const match = /^encoder\.layer\.(\d+)\.(.*)$/.exec(name);
       const source = match === null ? name : `encoder.layer.${Number(match[1]) % quarter!}.${match[2]}`;
@@ -62,13 +65,25 @@ for (const backend of testBackends) {
     grown.wordEmbeddings.scatterRows(ids, newRows);
     newRows.dispose();
     assert.deepEqual(model.parameters.get(query)!.arraySync(), originalQuery, "the trained query weight is untouched");
-    assert.deepEqual(model.wordEmbeddings.blocks[0]!.arraySync(), originalWords, "the trained word embeddings are untouched");
+    assert.deepEqual(
+      model.wordEmbeddings.blocks[0]!.arraySync(),
+      originalWords,
+      "the trained word embeddings are untouched",
+    );
     const copy = "encoder.layer.2.attention.self.query.weight";
-    assert.deepEqual(grown.parameters.get(copy)!.arraySync(), originalQuery, "the stacked copy of the updated layer is its own variable");
+    assert.deepEqual(
+      grown.parameters.get(copy)!.arraySync(),
+      originalQuery,
+      "the stacked copy of the updated layer is its own variable",
+    );
     const zeros = tf.zerosLike(model.parameters.get(query)!);
     model.parameters.get(query)!.assign(zeros);
     zeros.dispose();
-    assert.equal(tf.tidy(() => tf.min(grown.parameters.get(query)!).dataSync()[0]), 1, "updating the trained model leaves the grown one");
+    assert.equal(
+      tf.tidy(() => tf.min(grown.parameters.get(query)!).dataSync()[0]),
+      1,
+      "updating the trained model leaves the grown one",
+    );
 
     grown.dispose();
     model.dispose();
@@ -97,7 +112,10 @@ test("growing refuses to shrink and handles a non-doubling step layer by layer",
   const model = tinyTransformer(1, { numHiddenLayers: 2 });
   assert.throws(() => growTransformer(model, 2), /above the current 2/);
   const grown = growTransformer(model, 3);
-  assert.deepEqual(grown.parameters.get("encoder.layer.2.output.dense.weight")!.arraySync(), model.parameters.get("encoder.layer.0.output.dense.weight")!.arraySync());
+  assert.deepEqual(
+    grown.parameters.get("encoder.layer.2.output.dense.weight")!.arraySync(),
+    model.parameters.get("encoder.layer.0.output.dense.weight")!.arraySync(),
+  );
   grown.dispose();
   model.dispose();
 });

@@ -9,7 +9,9 @@ import { testBackends, useBackend } from "./helpers/backends.js";
 import { maxAbsDifference, repositoryRoot } from "./helpers/fixtures.js";
 
 // Made by test/fixtures/contrastive-losses.py with PyTorch, as sentence-transformers computes the losses.
-const reference = JSON.parse(readFileSync(path.join(repositoryRoot, "test", "fixtures", "contrastive-losses.json"), "utf8"));
+const reference = JSON.parse(
+  readFileSync(path.join(repositoryRoot, "test", "fixtures", "contrastive-losses.json"), "utf8"),
+);
 const forwardTolerance = 1e-5;
 const gradientTolerance = 1e-4;
 type Inputs = Record<string, number[][]>;
@@ -20,13 +22,22 @@ function lossAndGradients(inputs: Inputs, loss: (tensors: Record<string, tf.Tens
   const { value, grads } = tf.valueAndGrads((...args: tf.Tensor[]) =>
     loss(Object.fromEntries(names.map((name, index) => [name, args[index] as tf.Tensor2D]))),
   )(tensors);
-  const result = { loss: value.dataSync()[0]!, grads: Object.fromEntries(names.map((name, index) => [name, grads[index]!.arraySync() as number[][]])) };
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: Object.fromEntries(names.map((name, index) => [name, grads[index]!.arraySync() as number[][]])),
+  };
   tf.dispose([value, ...grads, ...tensors]);
   return result;
 }
 
 /** The ranking loss written out in float64 loops, independent of tfjs. */
-function plainRankingLoss(a: number[][], p: number[][], n: number[][] | undefined, scale: number, symmetric: boolean): number {
+function plainRankingLoss(
+  a: number[][],
+  p: number[][],
+  n: number[][] | undefined,
+  scale: number,
+  symmetric: boolean,
+): number {
   const unit = (v: number[]) => {
     const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
     return v.map((x) => x / norm);
@@ -41,8 +52,14 @@ function plainRankingLoss(a: number[][], p: number[][], n: number[][] | undefine
   let forward = 0;
   let backward = 0;
   for (let i = 0; i < a.length; i++) {
-    forward += crossEntropy(candidates.map((_, j) => score(i, j)), i);
-    backward += crossEntropy(anchors.map((_, j) => score(j, i)), i);
+    forward += crossEntropy(
+      candidates.map((_, j) => score(i, j)),
+      i,
+    );
+    backward += crossEntropy(
+      anchors.map((_, j) => score(j, i)),
+      i,
+    );
   }
   forward /= a.length;
   backward /= a.length;
@@ -57,14 +74,27 @@ for (const backend of testBackends) {
       const inputs: Inputs = { anchors: reference.anchors, positives: reference.positives };
       if (expected.negatives) inputs.negatives = reference.negatives;
       const result = lossAndGradients(inputs, (t) =>
-        multipleNegativesRankingLoss(t.anchors!, t.positives!, { negatives: t.negatives, scale: expected.scale, symmetric: expected.symmetric }),
+        multipleNegativesRankingLoss(t.anchors!, t.positives!, {
+          negatives: t.negatives,
+          scale: expected.scale,
+          symmetric: expected.symmetric,
+        }),
       );
-      assert.ok(Math.abs(result.loss - expected.loss) < forwardTolerance, `${expected.name}: loss ${result.loss} vs ${expected.loss}`);
+      assert.ok(
+        Math.abs(result.loss - expected.loss) < forwardTolerance,
+        `${expected.name}: loss ${result.loss} vs ${expected.loss}`,
+      );
       for (const name of Object.keys(inputs)) {
         const difference = maxAbsDifference(result.grads[name], expected.grad[name]);
         assert.ok(difference < gradientTolerance, `${expected.name}: d${name} off by ${difference}`);
       }
-      const plain = plainRankingLoss(reference.anchors, reference.positives, expected.negatives ? reference.negatives : undefined, expected.scale, expected.symmetric);
+      const plain = plainRankingLoss(
+        reference.anchors,
+        reference.positives,
+        expected.negatives ? reference.negatives : undefined,
+        expected.scale,
+        expected.symmetric,
+      );
       assert.ok(Math.abs(plain - expected.loss) < 1e-9, `${expected.name}: the plain computation agrees with PyTorch`);
     }
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
@@ -77,18 +107,33 @@ for (const backend of testBackends) {
       const result = lossAndGradients({ anchors: reference.anchors, positives: reference.positives }, (t) =>
         simcseLoss(t.anchors!, t.positives!, { temperature: expected.temperature }),
       );
-      assert.ok(Math.abs(result.loss - expected.loss) < forwardTolerance, `${expected.name}: loss ${result.loss} vs ${expected.loss}`);
-      assert.ok(maxAbsDifference(result.grads.anchors, expected.grad.anchors) < gradientTolerance, `${expected.name}: first view`);
-      assert.ok(maxAbsDifference(result.grads.positives, expected.grad.positives) < gradientTolerance, `${expected.name}: second view`);
+      assert.ok(
+        Math.abs(result.loss - expected.loss) < forwardTolerance,
+        `${expected.name}: loss ${result.loss} vs ${expected.loss}`,
+      );
+      assert.ok(
+        maxAbsDifference(result.grads.anchors, expected.grad.anchors) < gradientTolerance,
+        `${expected.name}: first view`,
+      );
+      assert.ok(
+        maxAbsDifference(result.grads.positives, expected.grad.positives) < gradientTolerance,
+        `${expected.name}: second view`,
+      );
     }
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
   });
 
   test(`the symmetric ranking loss with hard negatives agrees with central finite differences on ${backend}`, async () => {
     await useBackend(backend);
-    const inputs: Inputs = { anchors: reference.anchors, positives: reference.positives, negatives: reference.negatives };
+    const inputs: Inputs = {
+      anchors: reference.anchors,
+      positives: reference.positives,
+      negatives: reference.negatives,
+    };
     const options = { scale: 5, symmetric: true };
-    const analytic = lossAndGradients(inputs, (t) => multipleNegativesRankingLoss(t.anchors!, t.positives!, { ...options, negatives: t.negatives }));
+    const analytic = lossAndGradients(inputs, (t) =>
+      multipleNegativesRankingLoss(t.anchors!, t.positives!, { ...options, negatives: t.negatives }),
+    );
     const lossAt = (values: Inputs) =>
       tf.tidy(() => {
         const [a, p, n] = ["anchors", "positives", "negatives"].map((name) => tf.tensor2d(values[name]!));
@@ -96,11 +141,21 @@ for (const backend of testBackends) {
       });
     const epsilon = 1e-2;
     for (const name of Object.keys(inputs)) {
-      for (const [row, column] of [[0, 0], [2, 3], [4, 6]] as const) {
-        const shifted = (delta: number) => ({ ...inputs, [name]: inputs[name]!.map((r, i) => r.map((x, j) => (i === row && j === column ? x + delta : x))) });
+      for (const [row, column] of [
+        [0, 0],
+        [2, 3],
+        [4, 6],
+      ] as const) {
+        const shifted = (delta: number) => ({
+          ...inputs,
+          [name]: inputs[name]!.map((r, i) => r.map((x, j) => (i === row && j === column ? x + delta : x))),
+        });
         const numeric = (lossAt(shifted(epsilon)) - lossAt(shifted(-epsilon))) / (2 * epsilon);
         const value = analytic.grads[name]![row]![column]!;
-        assert.ok(Math.abs(numeric - value) < 2e-3 + 2e-2 * Math.abs(numeric), `${name}[${row}][${column}]: analytic ${value} vs numeric ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - value) < 2e-3 + 2e-2 * Math.abs(numeric),
+          `${name}[${row}][${column}]: analytic ${value} vs numeric ${numeric}`,
+        );
       }
     }
   });

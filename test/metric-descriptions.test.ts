@@ -228,9 +228,23 @@ test("colour only for a terminal, and never with NO_COLOR or FORCE_COLOR=0", () 
 });
 
 test("the report's headline: the deciding metric of the last step trained, in words, falling or unfinished alike", () => {
-  const tasks = new Map([["s", new Map([["d", { type: "mse", spec: { name: "d", data: { columns: { source: "en", target: "de" } } } }]])]]);
-  const fell = [{ step: "s", kind: "training", before: { "d/mse_target": 0.0005, "d/mse_source": 0.0003 }, after: { "d/mse_target": 0.0004, "d/mse_source": 0.0001 }, seconds: 1 }];
-  assert.equal(runHeadline(fell, tasks), "In step s, d's mean squared error to the teacher, English sentences fell from 3.00e-4 to 1.00e-4.", "mse's primary metric, not the first logged");
+  const tasks = new Map([
+    ["s", new Map([["d", { type: "mse", spec: { name: "d", data: { columns: { source: "en", target: "de" } } } }]])],
+  ]);
+  const fell = [
+    {
+      step: "s",
+      kind: "training",
+      before: { "d/mse_target": 0.0005, "d/mse_source": 0.0003 },
+      after: { "d/mse_target": 0.0004, "d/mse_source": 0.0001 },
+      seconds: 1,
+    },
+  ];
+  assert.equal(
+    runHeadline(fell, tasks),
+    "In step s, d's mean squared error to the teacher, English sentences fell from 3.00e-4 to 1.00e-4.",
+    "mse's primary metric, not the first logged",
+  );
   const unfinished = [{ ...fell[0]!, partial: { trainingStep: 50 } }];
   assert.match(runHeadline(unfinished, tasks)!, /fell from 3\.00e-4 to 1\.00e-4 by training step 50 \(unfinished\)\.$/);
   assert.equal(runHeadline([{ step: "s", kind: "training", after: {}, seconds: 1 }], tasks), undefined);

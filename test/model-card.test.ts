@@ -48,8 +48,14 @@ steps:
     const lines: string[] = [];
     const output = path.join(work, "run");
     await runRecipe(await loadRecipe(recipeFile), { output, log: (line) => lines.push(line) });
-    assert.ok(lines.some((line) => /^python: exported .* \(with a model card, README\.md\)$/.test(line)), lines.join("\n"));
-    assert.ok(!lines.some((line) => line.includes("warning")), "no segmentation warning for a model without a segmenter");
+    assert.ok(
+      lines.some((line) => /^python: exported .* \(with a model card, README\.md\)$/.test(line)),
+      lines.join("\n"),
+    );
+    assert.ok(
+      !lines.some((line) => line.includes("warning")),
+      "no segmentation warning for a model without a segmenter",
+    );
 
     const { front, body } = splitCard(await readFile(path.join(output, "student", "README.md"), "utf8"));
     assert.deepEqual(front.language, ["en", "ja"]);
@@ -64,10 +70,13 @@ steps:
     assert.match(body, /from sentence_transformers import SentenceTransformer/);
     assert.match(body, /import \{ loadSentenceEncoder \} from "babelbed"/);
     // The evaluate step's figures, as the run recorded them.
-    const summary = JSON.parse(await readFile(path.join(output, "state.json"), "utf8")) as { completed: { step: string; after: Record<string, number> }[] };
+    const summary = JSON.parse(await readFile(path.join(output, "state.json"), "utf8")) as {
+      completed: { step: string; after: Record<string, number> }[];
+    };
     const figures = summary.completed.find((result) => result.step === "check")?.after ?? {};
     assert.ok(Object.keys(figures).length > 0);
-    for (const [metric, value] of Object.entries(figures)) assert.ok(body.includes(`| check: ${metric} | ${Number(value.toPrecision(4))} |`), metric);
+    for (const [metric, value] of Object.entries(figures))
+      assert.ok(body.includes(`| check: ${metric} | ${Number(value.toPrecision(4))} |`), metric);
     assert.match(body, /```yaml\n[\s\S]*name: card[\s\S]*step: export[\s\S]*```/);
     assert.doesNotMatch(body, /segmented first/);
   });
@@ -81,7 +90,10 @@ steps:
     const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
     await writeFile(configFile, JSON.stringify({ ...config, babelbed: { segmenter: "ja" } }));
     const recipeFile = path.join(work, "segmenting.yaml");
-    await writeFile(recipeFile, `name: segmenting\nsteps:\n  - { step: export, name: python, model: ${model}, output: student }\n`);
+    await writeFile(
+      recipeFile,
+      `name: segmenting\nsteps:\n  - { step: export, name: python, model: ${model}, output: student }\n`,
+    );
     const lines: string[] = [];
     const output = path.join(work, "segmenting-run");
     await runRecipe(await loadRecipe(recipeFile), { output, log: (line) => lines.push(line) });
@@ -99,7 +111,7 @@ steps:
     const sentences = ["私は東京に住んでいます。", "今日はいい天気ですね", "猫がソファーの上で寝ている。"];
     const input = path.join(work, "sentences.txt");
     const segmented = path.join(work, "segmented.txt");
-    await writeFile(input, sentences.join("\n") + "\n");
+    await writeFile(input, `${sentences.join("\n")}\n`);
     assert.equal(await main(["segment", "--language", "ja", "--input", input, "--output", segmented]), 0);
     const lines2 = (await readFile(segmented, "utf8")).split("\n").slice(0, sentences.length);
     const babelbed = await loadTokenizer(path.join(output, "student"));
@@ -108,7 +120,11 @@ steps:
     sentences.forEach((sentence, index) => {
       assert.equal(lines2[index], japanese.segment(sentence));
       assert.deepEqual(python.encode(lines2[index] as string).inputIds, babelbed.encode(sentence).inputIds, sentence);
-      assert.notDeepEqual(python.encode(sentence).inputIds, babelbed.encode(sentence).inputIds, "unsegmented text differs");
+      assert.notDeepEqual(
+        python.encode(sentence).inputIds,
+        babelbed.encode(sentence).inputIds,
+        "unsegmented text differs",
+      );
     });
     assert.equal(await main(["segment", "--language", "de", "--input", input, "--output", segmented]), 2);
   });
@@ -122,9 +138,19 @@ describe("what a run knows about its models", () => {
       { step: "student", kind: "training", after: { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 }, seconds: 1 },
     ];
     const facts = cardFacts(recipe, "name: quickstart-ci\n", "student", completed);
-    assert.match(facts.teacher ?? "", /^teacher \(made by this recipe's train-teacher step, fresh BERT encoder trained from scratch \(2 layers, hidden 128/);
-    assert.match(facts.baseModel ?? "", /^fresh BERT encoder trained from scratch \(1 layer, hidden 128, 4 heads, WordPiece vocabulary of 6000\)$/);
-    assert.deepEqual(facts.metrics, { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 }, "the student's figures, not the teacher's");
+    assert.match(
+      facts.teacher ?? "",
+      /^teacher \(made by this recipe's train-teacher step, fresh BERT encoder trained from scratch \(2 layers, hidden 128/,
+    );
+    assert.match(
+      facts.baseModel ?? "",
+      /^fresh BERT encoder trained from scratch \(1 layer, hidden 128, 4 heads, WordPiece vocabulary of 6000\)$/,
+    );
+    assert.deepEqual(
+      facts.metrics,
+      { "en-ja/accuracy": 0.25, "en-sts/spearman": 0.4 },
+      "the student's figures, not the teacher's",
+    );
     assert.deepEqual(facts.languages, ["ja"], "without a languages field: the segmented ones");
     assert.deepEqual(cardFacts(recipe, "", "student", completed, ["en", "ja", "de"]).languages, ["en", "ja", "de"]);
 

@@ -23,7 +23,17 @@ function randomFlow(config: FlowConfig, seed: number): Flow {
   const random = new Random(seed + 1);
   for (const [name, variable] of flow.parameters) {
     const spread = name.includes("log_scale") || name.includes(".linear.") ? 0.2 : 0.3;
-    tf.tidy(() => variable.assign(tf.add(variable, tf.tensor(Float32Array.from({ length: variable.size }, () => spread * random.normal()), variable.shape))));
+    tf.tidy(() =>
+      variable.assign(
+        tf.add(
+          variable,
+          tf.tensor(
+            Float32Array.from({ length: variable.size }, () => spread * random.normal()),
+            variable.shape,
+          ),
+        ),
+      ),
+    );
   }
   return flow;
 }
@@ -59,7 +69,18 @@ for (const backend of testBackends) {
       const zOf = (x: number[]) => tf.tidy(() => Array.from(flow.forward(tf.tensor2d([x])).z.dataSync()));
       // Autodiff: row i of the Jacobian is the gradient of z_i.
       const automatic = Array.from({ length: dimension }, (_, i) =>
-        tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => flow.forward(x as tf.Tensor2D).z.slice([0, i], [1, 1]).sum())(tf.tensor2d([point])).dataSync())),
+        tf.tidy(() =>
+          Array.from(
+            tf
+              .grad((x: tf.Tensor) =>
+                flow
+                  .forward(x as tf.Tensor2D)
+                  .z.slice([0, i], [1, 1])
+                  .sum(),
+              )(tf.tensor2d([point]))
+              .dataSync(),
+          ),
+        ),
       );
       // Central differences: column j is ∂z/∂x_j.
       const epsilon = 1e-2;
@@ -70,8 +91,14 @@ for (const backend of testBackends) {
       });
       const numeric = Array.from({ length: dimension }, (_, i) => columns.map((column) => column[i]!));
       const logAbsDet = (rows: number[][]) => Math.log(Math.abs(determinant(new Matrix(rows))));
-      assert.ok(Math.abs(logAbsDet(automatic) - stated) < 1e-4, `autodiff Jacobian: ${logAbsDet(automatic)} vs stated ${stated}`);
-      assert.ok(Math.abs(logAbsDet(numeric) - stated) < 1e-2, `finite-difference Jacobian: ${logAbsDet(numeric)} vs stated ${stated}`);
+      assert.ok(
+        Math.abs(logAbsDet(automatic) - stated) < 1e-4,
+        `autodiff Jacobian: ${logAbsDet(automatic)} vs stated ${stated}`,
+      );
+      assert.ok(
+        Math.abs(logAbsDet(numeric) - stated) < 1e-2,
+        `finite-difference Jacobian: ${logAbsDet(numeric)} vs stated ${stated}`,
+      );
     }
     flow.dispose();
   });
@@ -104,7 +131,10 @@ for (const backend of testBackends) {
         const numeric = (shifted(epsilon) - shifted(-epsilon)) / (2 * epsilon);
         tf.tidy(() => variable.assign(tf.tensor(original, variable.shape)));
         const analytic = values[index]!;
-        assert.ok(Math.abs(numeric - analytic) < 2e-3 + 2e-2 * Math.abs(numeric), `${name}[${index}]: analytic ${analytic} vs numeric ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - analytic) < 2e-3 + 2e-2 * Math.abs(numeric),
+          `${name}[${index}]: analytic ${analytic} vs numeric ${numeric}`,
+        );
       }
     }
     tf.dispose([x, ...Object.values(grads)]);
@@ -124,11 +154,19 @@ function skewed(count: number, dimension: number, seed: number): number[][] {
 async function checkFitting(vectors: ArrayLike<number>[], config: FlowConfig) {
   const flow = Flow.initialize(config, 1);
   const counts: number[] = [];
-  const result = fitFlow(flow, vectors, { epochs: 6, batchSize: 32, learningRate: 1e-2, seed: 2, onStep: () => counts.push(tf.memory().numTensors) });
+  const result = fitFlow(flow, vectors, {
+    epochs: 6,
+    batchSize: 32,
+    learningRate: 1e-2,
+    seed: 2,
+    onStep: () => counts.push(tf.memory().numTensors),
+  });
   assert.ok(result.finalNll < result.initialNll - 1, `NLL ${result.initialNll} → ${result.finalNll}`);
   assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts during fitting: ${[...new Set(counts)].join(", ")}`);
   const embeddings = await flow.embed(vectors);
-  const direct = tf.tidy(() => Array.from(flow.forward(tf.tensor2d(vectors.slice(0, 1).map((v) => Array.from(v)))).z.dataSync()));
+  const direct = tf.tidy(() =>
+    Array.from(flow.forward(tf.tensor2d(vectors.slice(0, 1).map((v) => Array.from(v)))).z.dataSync()),
+  );
   assert.ok(maxAbsDifference(Array.from(embeddings[0]!), direct) < 1e-5, "embed is forward's z");
   assert.equal(embeddings.length, vectors.length);
   assert.equal(embeddings[0]!.length, config.dimension);
@@ -140,20 +178,28 @@ test("fitting a flow by maximum likelihood lowers the NLL of correlated vectors,
   await useBackend("js");
   const before = tf.memory().numTensors;
   const result = await checkFitting(skewed(256, 8, 3), { dimension: 8, steps: 3, hiddenSize: 16 });
-  t.diagnostic(`NLL per vector ${result.initialNll.toFixed(3)} → ${result.finalNll.toFixed(3)} nats in ${result.steps} steps`);
+  t.diagnostic(
+    `NLL per vector ${result.initialNll.toFixed(3)} → ${result.finalNll.toFixed(3)} nats in ${result.steps} steps`,
+  );
   assert.equal(tf.memory().numTensors, before, "fitting leaves no tensors behind");
 });
 
-test("fitting a flow lowers the NLL of a fixture model's sentence vectors", { skip: skipWithoutFixtures }, async (t) => {
+test("fitting a flow lowers the NLL of a fixture model's sentence vectors", {
+  skip: skipWithoutFixtures,
+}, async (t) => {
   await useBackend("js");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-bert"));
   const words = [...new Set(tinySentences.join(" ").split(" "))];
   const random = new Random(11);
-  const texts = Array.from({ length: 192 }, () => Array.from({ length: 3 + random.integer(8) }, () => words[random.integer(words.length)]!).join(" "));
+  const texts = Array.from({ length: 192 }, () =>
+    Array.from({ length: 3 + random.integer(8) }, () => words[random.integer(words.length)]!).join(" "),
+  );
   const vectors = await encoder.encode(texts);
   encoder.dispose();
   const result = await checkFitting(vectors, { dimension: 32, steps: 2, hiddenSize: 32 });
-  t.diagnostic(`NLL per vector ${result.initialNll.toFixed(3)} → ${result.finalNll.toFixed(3)} nats in ${result.steps} steps`);
+  t.diagnostic(
+    `NLL per vector ${result.initialNll.toFixed(3)} → ${result.finalNll.toFixed(3)} nats in ${result.steps} steps`,
+  );
 });
 
 test("a flow saved as its own module loads back identical, and bad modules are refused by file and field", async () => {
@@ -170,10 +216,22 @@ test("a flow saved as its own module loads back identical, and bad modules are r
     x.dispose();
     flow.dispose();
     loaded.dispose();
-    await writeFile(path.join(work, "flow", "config.json"), JSON.stringify({ architecture: "babelbed-glow-flow", dimension: 6, steps: 2, hidden_size: "five" }));
-    await assert.rejects(loadFlowModule(path.join(work, "flow")), /config\.json: field "hidden_size" must be a positive integer/);
-    await writeFile(path.join(work, "flow", "config.json"), JSON.stringify({ architecture: "babelbed-glow-flow", dimension: 6, steps: 3, hidden_size: 5 }));
-    await assert.rejects(loadFlowModule(path.join(work, "flow")), /model\.safetensors: tensor "steps\.2\.act_norm\.bias" is missing/);
+    await writeFile(
+      path.join(work, "flow", "config.json"),
+      JSON.stringify({ architecture: "babelbed-glow-flow", dimension: 6, steps: 2, hidden_size: "five" }),
+    );
+    await assert.rejects(
+      loadFlowModule(path.join(work, "flow")),
+      /config\.json: field "hidden_size" must be a positive integer/,
+    );
+    await writeFile(
+      path.join(work, "flow", "config.json"),
+      JSON.stringify({ architecture: "babelbed-glow-flow", dimension: 6, steps: 3, hidden_size: 5 }),
+    );
+    await assert.rejects(
+      loadFlowModule(path.join(work, "flow")),
+      /model\.safetensors: tensor "steps\.2\.act_norm\.bias" is missing/,
+    );
     await assert.rejects(loadFlowModule(path.join(work, "nothing")), /config\.json: missing/);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -4,17 +4,29 @@ import { test } from "node:test";
 import { batchFromRows } from "../src/model/batch.js";
 import { pool } from "../src/model/pooling.js";
 import { l2Normalize } from "../src/model/layers.js";
-import { fixtureNames, loadExpected, loadFixtureTransformer, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
+import {
+  fixtureNames,
+  loadExpected,
+  loadFixtureTransformer,
+  maxAbsDifference,
+  skipWithoutFixtures,
+} from "./helpers/fixtures.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
 
 for (const backend of testBackends) {
   for (const name of fixtureNames) {
-    test(`${name} forward matches the PyTorch reference within 1e-5 on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name} forward matches the PyTorch reference within 1e-5 on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const expected = loadExpected(name);
       const model = await loadFixtureTransformer(name);
       const before = tf.memory().numTensors;
-      const batch = batchFromRows(expected.batch.input_ids, expected.batch.attention_mask, expected.batch.token_type_ids);
+      const batch = batchFromRows(
+        expected.batch.input_ids,
+        expected.batch.attention_mask,
+        expected.batch.token_type_ids,
+      );
       const hidden = model.forward(batch);
       const values = hidden.arraySync();
       for (const item of expected.last_hidden_state) {
@@ -27,7 +39,10 @@ for (const backend of testBackends) {
         assert.ok(maxAbsDifference(pooled.arraySync(), expected.pooled[mode]) < 1e-5, `pooled.${mode}`);
         if (mode !== "max") {
           const normalized = l2Normalize(pooled);
-          assert.ok(maxAbsDifference(normalized.arraySync(), expected.pooled[`${mode}_normalized`]) < 1e-5, `${mode}_normalized`);
+          assert.ok(
+            maxAbsDifference(normalized.arraySync(), expected.pooled[`${mode}_normalized`]) < 1e-5,
+            `${mode}_normalized`,
+          );
           normalized.dispose();
         }
         pooled.dispose();

@@ -14,7 +14,9 @@ import { fixturesRoot, maxAbsDifference, skipWithoutFixtures } from "./helpers/f
 import { embeddingDifference, fixtureBatch, hubFixtures, loadHubExpected } from "./helpers/hub-fixtures.js";
 
 function tokenMatches(encoder: SentenceEncoder, sentence: { text: string; input_ids: number[] }): boolean {
-  return JSON.stringify(Array.from(encoder.tokenize([sentence.text])[0]!.inputIds)) === JSON.stringify(sentence.input_ids);
+  return (
+    JSON.stringify(Array.from(encoder.tokenize([sentence.text])[0]!.inputIds)) === JSON.stringify(sentence.input_ids)
+  );
 }
 
 /** Parameter names in grads.safetensors (`0.model.<HF name>`, `<module>.linear.*`) to babelbed's. */
@@ -26,7 +28,9 @@ function babelbedName(reference: string, denseModules: string[]): string {
 
 for (const backend of testBackends) {
   for (const name of hubFixtures) {
-    test(`${name}: embeddings, MSE loss and every gradient match sentence-transformers on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name}: embeddings, MSE loss and every gradient match sentence-transformers on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const expected = loadHubExpected(name);
       const before = tf.memory().numTensors;
@@ -37,9 +41,16 @@ for (const backend of testBackends) {
       const texts = (expected.sentences as { text: string; input_ids: number[] }[]).filter(
         (sentence) => name !== "tiny-xlmr" || tokenMatches(encoder, sentence),
       );
-      for (const sentence of texts) assert.deepEqual(Array.from(encoder.tokenize([sentence.text])[0]!.inputIds), sentence.input_ids, sentence.text);
-      const encoded = await encoder.encode(texts.map((sentence) => sentence.text), { batchSize: 8 });
-      const fromText = maxAbsDifference(encoded, texts.map((sentence) => expected.embeddings[expected.sentences.indexOf(sentence)]));
+      for (const sentence of texts)
+        assert.deepEqual(Array.from(encoder.tokenize([sentence.text])[0]!.inputIds), sentence.input_ids, sentence.text);
+      const encoded = await encoder.encode(
+        texts.map((sentence) => sentence.text),
+        { batchSize: 8 },
+      );
+      const fromText = maxAbsDifference(
+        encoded,
+        texts.map((sentence) => expected.embeddings[expected.sentences.indexOf(sentence)]),
+      );
       assert.ok(fromText <= 1e-5, `vectors from text differ by ${fromText}`);
 
       const reference = expected.mse_gradients;
@@ -52,7 +63,9 @@ for (const backend of testBackends) {
       assert.ok(Math.abs(loss - reference.loss) <= 1e-6, `loss ${loss} vs ${reference.loss}`);
 
       const { tensors: expectedGradients } = await readSafetensors(path.join(fixturesRoot, name, "grads.safetensors"));
-      const denseModules = (expected.modules as string[]).flatMap((type, index) => (type.endsWith(".Dense") ? [String(index)] : []));
+      const denseModules = (expected.modules as string[]).flatMap((type, index) =>
+        type.endsWith(".Dense") ? [String(index)] : [],
+      );
       let worst = 0;
       const wordRows = [...expectedGradients.keys()].find((key) => key.endsWith("word_embeddings.weight.rows"))!;
       for (const [reference, values] of expectedGradients) {
@@ -66,18 +79,28 @@ for (const backend of testBackends) {
       const referenceIds = Array.from(expectedGradients.get(wordRows)!.data as BigInt64Array, Number);
       const width = encoder.transformer.config.hiddenSize;
       const referenceValues = expectedGradients.get(wordRows.replace(/rows$/, "values"))!.data as Float32Array;
-      const referenceRows = referenceIds.map((_, row) => Array.from(referenceValues.subarray(row * width, (row + 1) * width)));
+      const referenceRows = referenceIds.map((_, row) =>
+        Array.from(referenceValues.subarray(row * width, (row + 1) * width)),
+      );
       const rows = gradients.sparse[0]!;
       const ours = rows.gradient.arraySync();
       rows.ids.forEach((id, index) => {
         const at = referenceIds.indexOf(id);
         // Rows the reference leaves out (padding) must have no gradient here either.
-        const difference = at < 0 ? maxAbsDifference(ours[index], ours[index]!.map(() => 0)) : maxAbsDifference(ours[index], referenceRows[at]);
+        const difference =
+          at < 0
+            ? maxAbsDifference(
+                ours[index],
+                ours[index]!.map(() => 0),
+              )
+            : maxAbsDifference(ours[index], referenceRows[at]);
         assert.ok(difference <= 1e-4, `word embedding row ${id} differs by ${difference}`);
         worst = Math.max(worst, difference);
       });
       for (const id of referenceIds) assert.ok(rows.ids.includes(id), `a gradient for word embedding row ${id}`);
-      console.log(`${name} on ${backend}: embeddings ${embeddings.toExponential(2)}, loss ${Math.abs(loss - reference.loss).toExponential(2)}, gradients ${worst.toExponential(2)}`);
+      console.log(
+        `${name} on ${backend}: embeddings ${embeddings.toExponential(2)}, loss ${Math.abs(loss - reference.loss).toExponential(2)}, gradients ${worst.toExponential(2)}`,
+      );
 
       disposeGradients(gradients);
       target.dispose();
@@ -88,7 +111,9 @@ for (const backend of testBackends) {
 }
 
 for (const backend of testBackends) {
-  test(`babelbed encode gives sentence-transformers' vectors for the hub fixtures on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+  test(`babelbed encode gives sentence-transformers' vectors for the hub fixtures on ${backend}`, {
+    skip: skipWithoutFixtures,
+  }, async () => {
     const work = await mkdtemp(path.join(tmpdir(), "babelbed-hub-encode-"));
     try {
       for (const name of ["tiny-mpnet", "tiny-distilbert", "tiny-bert-pooling"]) {
@@ -98,13 +123,29 @@ for (const backend of testBackends) {
           .map((sentence, index) => ({ text: sentence.text, vector: expected.embeddings[index] as number[] }))
           .filter((row) => !/[\n\r\u2028\u2029\u0085]/.test(row.text));
         const input = path.join(work, `${name}.txt`);
-        await writeFile(input, rows.map((row) => row.text).join("\n") + "\n", "utf8");
+        await writeFile(input, `${rows.map((row) => row.text).join("\n")}\n`, "utf8");
         const output = path.join(work, `${name}.jsonl`);
-        const result = await babelbed(["encode", "--model", path.join(fixturesRoot, name), "--input", input, "--output", output, "--device", backend]);
+        const result = await babelbed([
+          "encode",
+          "--model",
+          path.join(fixturesRoot, name),
+          "--input",
+          input,
+          "--output",
+          output,
+          "--device",
+          backend,
+        ]);
         assert.equal(result.code, 0, result.stderr);
-        const lines = (await readFile(output, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as { embedding: number[] });
+        const lines = (await readFile(output, "utf8"))
+          .trimEnd()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { embedding: number[] });
         assert.equal(lines.length, rows.length);
-        const difference = maxAbsDifference(lines.map((line) => line.embedding), rows.map((row) => row.vector));
+        const difference = maxAbsDifference(
+          lines.map((line) => line.embedding),
+          rows.map((row) => row.vector),
+        );
         assert.ok(difference <= 1e-5, `${name}: babelbed encode differs by ${difference}`);
       }
     } finally {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { readDenseModule, writeDenseModule } from "../src/io/sentence-transformers/index.js";
-import { Dense } from "../src/model/dense.js";
+import type { Dense } from "../src/model/dense.js";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { fitWhitening, whiteningDense } from "../src/model/whitening.js";
 import { Random } from "../src/util/random.js";
@@ -37,7 +37,9 @@ function apply(dense: Dense, vectors: ArrayLike<number>[]): number[][] {
 /** Anisotropic vectors: a shared offset and a random mixing with widely spread scales. */
 function correlated(count: number, dimension: number, seed: number): Float32Array[] {
   const random = new Random(seed);
-  const mixing = Array.from({ length: dimension }, (_, i) => Array.from({ length: dimension }, () => random.normal() * Math.exp(-i / 3)));
+  const mixing = Array.from({ length: dimension }, (_, i) =>
+    Array.from({ length: dimension }, () => random.normal() * Math.exp(-i / 3)),
+  );
   const offset = Array.from({ length: dimension }, () => 3 + random.normal());
   return Array.from({ length: count }, () => {
     const z = Array.from({ length: dimension }, () => random.normal());
@@ -52,18 +54,30 @@ test("whitening correlated vectors gives zero mean and identity covariance, with
   assert.ok(before.mean > 1 && before.covariance > 1, "the raw vectors are far from white");
   const full = fitWhitening(vectors);
   assert.equal(full.weight.length, 12 * 12);
-  const reduced = fitWhitening(vectors.map((v) => Array.from(v)), { dimensions: 4 });
+  const reduced = fitWhitening(
+    vectors.map((v) => Array.from(v)),
+    { dimensions: 4 },
+  );
   assert.deepEqual([reduced.outFeatures, reduced.inFeatures], [4, 12]);
-  assert.deepEqual(Array.from(reduced.weight), Array.from(full.weight.slice(0, 4 * 12)), "k keeps the first k components");
+  assert.deepEqual(
+    Array.from(reduced.weight),
+    Array.from(full.weight.slice(0, 4 * 12)),
+    "k keeps the first k components",
+  );
   for (const fit of [full, reduced]) {
     const dense = whiteningDense(fit);
     const { mean, covariance } = whiteness(apply(dense, vectors));
-    t.diagnostic(`k = ${fit.outFeatures}: max |mean| ${mean.toExponential(2)}, max |cov − I| ${covariance.toExponential(2)}`);
+    t.diagnostic(
+      `k = ${fit.outFeatures}: max |mean| ${mean.toExponential(2)}, max |cov − I| ${covariance.toExponential(2)}`,
+    );
     assert.ok(mean < 1e-3, `k = ${fit.outFeatures}: max |mean| ${mean}`);
     assert.ok(covariance < 1e-2, `k = ${fit.outFeatures}: max |cov − I| ${covariance}`);
     dense.dispose();
   }
-  assert.ok(full.eigenvalues.every((value, i) => i === 0 || value <= full.eigenvalues[i - 1]!), "eigenvalues largest first");
+  assert.ok(
+    full.eigenvalues.every((value, i) => i === 0 || value <= full.eigenvalues[i - 1]!),
+    "eigenvalues largest first",
+  );
 });
 
 test("whitening refuses vectors that span fewer dimensions than kept, and bad dimensions", () => {
@@ -81,10 +95,14 @@ test("whitening refuses vectors that span fewer dimensions than kept, and bad di
 function sentences(count: number): string[] {
   const words = [...new Set(tinySentences.join(" ").split(" "))];
   const random = new Random(11);
-  return Array.from({ length: count }, () => Array.from({ length: 3 + random.integer(8) }, () => words[random.integer(words.length)]!).join(" "));
+  return Array.from({ length: count }, () =>
+    Array.from({ length: 3 + random.integer(8) }, () => words[random.integer(words.length)]!).join(" "),
+  );
 }
 
-test("a whitened fixture model exported as sentence-transformers and loaded back gives white vectors, with and without dimensions", { skip: skipWithoutFixtures }, async (t) => {
+test("a whitened fixture model exported as sentence-transformers and loaded back gives white vectors, with and without dimensions", {
+  skip: skipWithoutFixtures,
+}, async (t) => {
   await useBackend("js");
   const source = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-bert"));
   const texts = sentences(240);
@@ -112,7 +130,9 @@ test("a whitened fixture model exported as sentence-transformers and loaded back
       const vectors = await loaded.encode(texts);
       assert.equal(tf.memory().numTensors, before, "encode leaves no tensors behind");
       const { mean, covariance } = whiteness(vectors);
-      t.diagnostic(`dimensions ${dimensions ?? "default"} (${fit.outFeatures} kept): max |mean| ${mean.toExponential(2)}, max |cov − I| ${covariance.toExponential(2)}`);
+      t.diagnostic(
+        `dimensions ${dimensions ?? "default"} (${fit.outFeatures} kept): max |mean| ${mean.toExponential(2)}, max |cov − I| ${covariance.toExponential(2)}`,
+      );
       assert.ok(mean < 1e-3, `dimensions ${dimensions}: max |mean| ${mean}`);
       assert.ok(covariance < 1e-2, `dimensions ${dimensions}: max |cov − I| ${covariance}`);
       loaded.dispose();

@@ -8,26 +8,41 @@ import { mseLoss } from "../src/losses/mse.js";
 import { SoftmaxClassifier } from "../src/losses/softmax.js";
 import { tripletLoss } from "../src/losses/triplet.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
-import { fixtureNames, fixturesRoot, loadExpected, loadTensors, maxAbsDifference, skipWithoutFixtures } from "./helpers/fixtures.js";
+import {
+  fixtureNames,
+  fixturesRoot,
+  loadExpected,
+  loadTensors,
+  maxAbsDifference,
+  skipWithoutFixtures,
+} from "./helpers/fixtures.js";
 
 const forwardTolerance = 1e-5;
 const gradientTolerance = 1e-4;
 
 /** Loss value and gradients with respect to each named input. */
-function lossAndGradients(inputs: Record<string, number[][]>, loss: (tensors: Record<string, tf.Tensor2D>) => tf.Scalar) {
+function lossAndGradients(
+  inputs: Record<string, number[][]>,
+  loss: (tensors: Record<string, tf.Tensor2D>) => tf.Scalar,
+) {
   const names = Object.keys(inputs);
   const tensors = names.map((name) => tf.tensor2d(inputs[name]!));
   const { value, grads } = tf.valueAndGrads((...args: tf.Tensor[]) =>
     loss(Object.fromEntries(names.map((name, index) => [name, args[index] as tf.Tensor2D]))),
   )(tensors);
-  const result = { loss: value.dataSync()[0]!, grads: Object.fromEntries(names.map((name, index) => [name, grads[index]!.arraySync()])) };
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: Object.fromEntries(names.map((name, index) => [name, grads[index]!.arraySync()])),
+  };
   tf.dispose([value, ...grads, ...tensors]);
   return result;
 }
 
 for (const backend of testBackends) {
   for (const name of fixtureNames) {
-    test(`${name} objectives match the reference losses and gradients on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+    test(`${name} objectives match the reference losses and gradients on ${backend}`, {
+      skip: skipWithoutFixtures,
+    }, async () => {
       await useBackend(backend);
       const objectives = loadExpected(name).objectives;
       const before = tf.memory().numTensors;
@@ -42,10 +57,19 @@ for (const backend of testBackends) {
       const labels = Int32Array.from(softmax.labels);
       const u = tf.tensor2d(softmax.u);
       const v = tf.tensor2d(softmax.v);
-      const { value, grads } = tf.variableGrads(() => classifier.loss(u, v, labels), [classifier.weight, classifier.bias]);
+      const { value, grads } = tf.variableGrads(
+        () => classifier.loss(u, v, labels),
+        [classifier.weight, classifier.bias],
+      );
       assert.ok(Math.abs(value.dataSync()[0]! - softmax.loss) < forwardTolerance, "softmax loss");
-      assert.ok(maxAbsDifference(grads[classifier.weight.name]!.arraySync(), softmax.grad.weight) < gradientTolerance, "softmax dW");
-      assert.ok(maxAbsDifference(grads[classifier.bias.name]!.arraySync(), softmax.grad.bias) < gradientTolerance, "softmax db");
+      assert.ok(
+        maxAbsDifference(grads[classifier.weight.name]!.arraySync(), softmax.grad.weight) < gradientTolerance,
+        "softmax dW",
+      );
+      assert.ok(
+        maxAbsDifference(grads[classifier.bias.name]!.arraySync(), softmax.grad.bias) < gradientTolerance,
+        "softmax db",
+      );
       tf.dispose([value, ...Object.values(grads), u, v]);
       const inputs = lossAndGradients({ u: softmax.u, v: softmax.v }, (t) => classifier.loss(t.u!, t.v!, labels));
       assert.ok(maxAbsDifference(inputs.grads.u, softmax.grad.u) < gradientTolerance, "softmax du");
@@ -53,7 +77,9 @@ for (const backend of testBackends) {
       classifier.dispose();
 
       const cosine = objectives.cosine_similarity;
-      const cosineResult = lossAndGradients({ u: cosine.u, v: cosine.v }, (t) => cosineSimilarityLoss(t.u!, t.v!, Float32Array.from(cosine.scores)));
+      const cosineResult = lossAndGradients({ u: cosine.u, v: cosine.v }, (t) =>
+        cosineSimilarityLoss(t.u!, t.v!, Float32Array.from(cosine.scores)),
+      );
       assert.ok(Math.abs(cosineResult.loss - cosine.loss) < forwardTolerance, "cosine loss");
       assert.ok(maxAbsDifference(cosineResult.grads.u, cosine.grad.u) < gradientTolerance, "cosine du");
       assert.ok(maxAbsDifference(cosineResult.grads.v, cosine.grad.v) < gradientTolerance, "cosine dv");
@@ -65,18 +91,28 @@ for (const backend of testBackends) {
       );
       assert.ok(Math.abs(tripletResult.loss - triplet.loss) < forwardTolerance, "triplet loss");
       for (const part of ["anchor", "positive", "negative"]) {
-        assert.ok(maxAbsDifference(tripletResult.grads[part], triplet.grad[part]) < gradientTolerance, `triplet d${part}`);
+        assert.ok(
+          maxAbsDifference(tripletResult.grads[part], triplet.grad[part]) < gradientTolerance,
+          `triplet d${part}`,
+        );
       }
 
       const mse = objectives.mse;
-      const mseResult = lossAndGradients({ student: mse.student, teacher: mse.teacher }, (t) => mseLoss(t.student!, t.teacher!));
+      const mseResult = lossAndGradients({ student: mse.student, teacher: mse.teacher }, (t) =>
+        mseLoss(t.student!, t.teacher!),
+      );
       assert.ok(Math.abs(mseResult.loss - mse.loss) < forwardTolerance, "mse loss");
       assert.ok(maxAbsDifference(mseResult.grads.student, mse.grad.student) < gradientTolerance, "mse dstudent");
 
       for (const variant of objectives.labse.variants) {
         const label = `labse margin ${variant.margin} scale ${variant.scale} ${variant.reduction}`;
-        const result = lossAndGradients({ x: objectives.labse.x, y: objectives.labse.y }, (t) => additiveMarginLoss(t.x!, t.y!, variant));
-        assert.ok(Math.abs(result.loss - variant.loss) < forwardTolerance, `${label}: loss ${result.loss} vs ${variant.loss}`);
+        const result = lossAndGradients({ x: objectives.labse.x, y: objectives.labse.y }, (t) =>
+          additiveMarginLoss(t.x!, t.y!, variant),
+        );
+        assert.ok(
+          Math.abs(result.loss - variant.loss) < forwardTolerance,
+          `${label}: loss ${result.loss} vs ${variant.loss}`,
+        );
         assert.ok(maxAbsDifference(result.grads.x, variant.grad.x) < gradientTolerance, `${label}: dx`);
         assert.ok(maxAbsDifference(result.grads.y, variant.grad.y) < gradientTolerance, `${label}: dy`);
       }

@@ -10,21 +10,41 @@ import { loadRecipe } from "../src/recipes/load.js";
 import { fixturesRoot, maxAbsDifference, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
 const runtime = await loadOnnxRuntime();
-const skip = skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
+const skip =
+  skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
 
 test("babelbed encode --engine onnx and --engine tfjs give the same vectors within 1e-5", { skip }, async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-onnx-cli-"));
   try {
     const input = path.join(work, "sentences.txt");
-    await writeFile(input, "The cat sits on the mat.\nGrößere Häuser kosten mehr.\n\nA third, somewhat longer sentence than the others.\n", "utf8");
+    await writeFile(
+      input,
+      "The cat sits on the mat.\nGrößere Häuser kosten mehr.\n\nA third, somewhat longer sentence than the others.\n",
+      "utf8",
+    );
     const model = path.join(fixturesRoot, "tiny-distilbert");
     const vectors: Record<string, number[][]> = {};
     for (const engine of ["onnx", "tfjs"]) {
       const output = path.join(work, `${engine}.jsonl`);
-      const result = await babelbed(["encode", "--model", model, "--input", input, "--output", output, "--device", "wasm", "--engine", engine]);
+      const result = await babelbed([
+        "encode",
+        "--model",
+        model,
+        "--input",
+        input,
+        "--output",
+        output,
+        "--device",
+        "wasm",
+        "--engine",
+        engine,
+      ]);
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /engine: onnx unavailable/);
-      vectors[engine] = (await readFile(output, "utf8")).trimEnd().split("\n").map((line) => (JSON.parse(line) as { embedding: number[] }).embedding);
+      vectors[engine] = (await readFile(output, "utf8"))
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { embedding: number[] }).embedding);
     }
     assert.equal(vectors.onnx!.length, 4);
     const difference = maxAbsDifference(vectors.onnx, vectors.tfjs);
@@ -37,11 +57,21 @@ test("babelbed encode --engine onnx and --engine tfjs give the same vectors with
   }
 });
 
-test("babelbed export writes onnx/model.onnx beside the sentence-transformers files and says it was read back", { skip }, async () => {
+test("babelbed export writes onnx/model.onnx beside the sentence-transformers files and says it was read back", {
+  skip,
+}, async () => {
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-onnx-cli-"));
   try {
     const output = path.join(work, "exported");
-    const result = await babelbed(["export", "--checkpoint", path.join(fixturesRoot, "tiny-mpnet"), "--output", output, "--device", "wasm"]);
+    const result = await babelbed([
+      "export",
+      "--checkpoint",
+      path.join(fixturesRoot, "tiny-mpnet"),
+      "--output",
+      output,
+      "--device",
+      "wasm",
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /wrote onnx\/model\.onnx; read back through onnxruntime, hidden states within /);
     assert.ok(existsSync(path.join(output, "onnx", "model.onnx")));
@@ -59,7 +89,10 @@ test("a recipe's engine is onnx or tfjs; anything else names its line and field"
     await writeFile(file, quickstart.replace("device: auto\n", "device: auto\nengine: tfjs\n"));
     assert.equal((await loadRecipe(file)).recipe.engine, "tfjs");
     await writeFile(file, quickstart.replace("device: auto\n", "device: auto\nengine: torch\n"));
-    await assert.rejects(loadRecipe(file), (error: Error) => /:10:.*engine/s.test(error.message) && /onnx.*tfjs/s.test(error.message));
+    await assert.rejects(
+      loadRecipe(file),
+      (error: Error) => /:10:.*engine/s.test(error.message) && /onnx.*tfjs/s.test(error.message),
+    );
   } finally {
     await rm(file, { force: true });
   }

@@ -11,11 +11,14 @@ import { fixturesRoot, loadExpected, maxAbsDifference, skipWithoutFixtures } fro
 import { fixtureBatch, hubFixtures, loadHubExpected } from "./helpers/hub-fixtures.js";
 
 const runtime = await loadOnnxRuntime();
-const skip = skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
+const skip =
+  skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
 
 /** Rows of a flat `[batch * dimension]` result. */
 function rows(data: Float32Array, dimension: number): number[][] {
-  return Array.from({ length: data.length / dimension }, (_, row) => Array.from(data.subarray(row * dimension, (row + 1) * dimension)));
+  return Array.from({ length: data.length / dimension }, (_, row) =>
+    Array.from(data.subarray(row * dimension, (row + 1) * dimension)),
+  );
 }
 
 async function engineFor(encoder: SentenceEncoder): Promise<OnnxEngine> {
@@ -23,7 +26,9 @@ async function engineFor(encoder: SentenceEncoder): Promise<OnnxEngine> {
 }
 
 for (const name of ["tiny-bert", "tiny-bert-uncased"] as const) {
-  test(`${name}: the ONNX engine's vectors match PyTorch's within 1e-5 on the fixture's padded batch`, { skip }, async () => {
+  test(`${name}: the ONNX engine's vectors match PyTorch's within 1e-5 on the fixture's padded batch`, {
+    skip,
+  }, async () => {
     await useBackend("wasm");
     const expected = loadExpected(name);
     const encoder = await loadSentenceEncoder(path.join(fixturesRoot, name));
@@ -42,7 +47,9 @@ for (const name of ["tiny-bert", "tiny-bert-uncased"] as const) {
 }
 
 for (const name of hubFixtures) {
-  test(`${name}: the ONNX engine's vectors match sentence-transformers and the tfjs path within 1e-5`, { skip }, async () => {
+  test(`${name}: the ONNX engine's vectors match sentence-transformers and the tfjs path within 1e-5`, {
+    skip,
+  }, async () => {
     await useBackend("wasm");
     const expected = loadHubExpected(name);
     const encoder = await loadSentenceEncoder(path.join(fixturesRoot, name));
@@ -58,7 +65,9 @@ for (const name of hubFixtures) {
         tfjs = Math.max(tfjs, maxAbsDifference(ours, vectors.arraySync()));
         vectors.dispose();
       }
-      console.log(`${name} on onnx: ${reference.toExponential(2)} from sentence-transformers, ${tfjs.toExponential(2)} from tfjs`);
+      console.log(
+        `${name} on onnx: ${reference.toExponential(2)} from sentence-transformers, ${tfjs.toExponential(2)} from tfjs`,
+      );
       assert.ok(reference <= 1e-5, `vectors differ from sentence-transformers' by ${reference}`);
       assert.ok(tfjs <= 1e-5, `vectors differ from the tfjs path's by ${tfjs}`);
     } finally {
@@ -68,11 +77,18 @@ for (const name of hubFixtures) {
   });
 }
 
-test("encode runs on the ONNX engine inside withForwardEngine, with the tfjs path's vectors, and leaves no tensors", { skip }, async () => {
+test("encode runs on the ONNX engine inside withForwardEngine, with the tfjs path's vectors, and leaves no tensors", {
+  skip,
+}, async () => {
   await useBackend("wasm");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-mpnet"));
   try {
-    const texts = ["The cat sits on the mat.", "A longer sentence, with more words than the first one has.", "", "東京"];
+    const texts = [
+      "The cat sits on the mat.",
+      "A longer sentence, with more words than the first one has.",
+      "",
+      "東京",
+    ];
     const expected = await encoder.encode(texts, { batchSize: 3 });
     const before = tf.memory().numTensors;
     let engineName: string | undefined;
@@ -81,16 +97,25 @@ test("encode runs on the ONNX engine inside withForwardEngine, with the tfjs pat
       return encoder.encode(texts, { batchSize: 3 });
     });
     assert.equal(engineName, "onnx");
-    assert.equal(encoder.engine, undefined, "the engine is detached afterwards, so training never reads a stale snapshot");
+    assert.equal(
+      encoder.engine,
+      undefined,
+      "the engine is detached afterwards, so training never reads a stale snapshot",
+    );
     assert.equal(tf.memory().numTensors, before);
-    const difference = maxAbsDifference(actual.map((vector) => Array.from(vector)), expected.map((vector) => Array.from(vector)));
+    const difference = maxAbsDifference(
+      actual.map((vector) => Array.from(vector)),
+      expected.map((vector) => Array.from(vector)),
+    );
     assert.ok(difference <= 1e-5, `vectors differ by ${difference}`);
   } finally {
     encoder.dispose();
   }
 });
 
-test("where onnxruntime cannot load, one line says why and encode runs on tfjs", { skip: skipWithoutFixtures }, async () => {
+test("where onnxruntime cannot load, one line says why and encode runs on tfjs", {
+  skip: skipWithoutFixtures,
+}, async () => {
   await useBackend("wasm");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-distilbert"));
   try {
@@ -99,19 +124,27 @@ test("where onnxruntime cannot load, one line says why and encode runs on tfjs",
       throw new Error("Cannot find module 'onnxruntime-node'\nRequire stack: ...");
     };
     let engineName: string | undefined = "unset";
-    const vectors = await withForwardEngine(encoder, { engine: "onnx", loader, log: (line) => lines.push(line) }, async () => {
-      engineName = encoder.engine?.name;
-      return encoder.encode(["ein Satz", "a sentence"]);
-    });
+    const vectors = await withForwardEngine(
+      encoder,
+      { engine: "onnx", loader, log: (line) => lines.push(line) },
+      async () => {
+        engineName = encoder.engine?.name;
+        return encoder.encode(["ein Satz", "a sentence"]);
+      },
+    );
     assert.equal(engineName, undefined, "tfjs ran the passes");
     assert.equal(vectors.length, 2);
-    assert.deepEqual(lines, ["engine: onnx unavailable (Cannot find module 'onnxruntime-node'); forward passes run on tfjs"]);
+    assert.deepEqual(lines, [
+      "engine: onnx unavailable (Cannot find module 'onnxruntime-node'); forward passes run on tfjs",
+    ]);
   } finally {
     encoder.dispose();
   }
 });
 
-test("the ONNX engine reads the weights as they are when it is built: after a change, the new model's vectors", { skip }, async () => {
+test("the ONNX engine reads the weights as they are when it is built: after a change, the new model's vectors", {
+  skip,
+}, async () => {
   await useBackend("wasm");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-bert-pooling"));
   try {
@@ -122,9 +155,18 @@ test("the ONNX engine reads the weights as they are when it is built: after a ch
     weight.assign(tf.tidy(() => tf.mul(weight, -1)));
     const after = await withForwardEngine(encoder, {}, () => encoder.encode(texts));
     const tfjs = await encoder.encode(texts);
-    const difference = maxAbsDifference(after.map((vector) => Array.from(vector)), tfjs.map((vector) => Array.from(vector)));
+    const difference = maxAbsDifference(
+      after.map((vector) => Array.from(vector)),
+      tfjs.map((vector) => Array.from(vector)),
+    );
     assert.ok(difference <= 1e-5, `the rebuilt engine differs from the changed model by ${difference}`);
-    assert.ok(maxAbsDifference(before.map((vector) => Array.from(vector)), after.map((vector) => Array.from(vector))) > 1e-2, "the change shows");
+    assert.ok(
+      maxAbsDifference(
+        before.map((vector) => Array.from(vector)),
+        after.map((vector) => Array.from(vector)),
+      ) > 1e-2,
+      "the change shows",
+    );
   } finally {
     encoder.dispose();
   }
@@ -134,7 +176,10 @@ test("the ONNX engine gives the same vectors on 1 and on 2 threads", { skip }, a
   await useBackend("wasm");
   const expected = loadHubExpected("tiny-xlmr");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-xlmr"));
-  const [one, two] = [await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 1), await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 2)];
+  const [one, two] = [
+    await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 1),
+    await OnnxEngine.create(encoder, runtime as Exclude<typeof runtime, Error>, 2),
+  ];
   try {
     const batch = fixtureBatch(encoder, expected, 0, 30);
     const [a, b] = [await one.vectors(batch), await two.vectors(batch)];

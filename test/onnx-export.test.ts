@@ -16,17 +16,31 @@ import { fixturesRoot, maxAbsDifference, skipWithoutFixtures } from "./helpers/f
 import { fixtureBatch, hubFixtures, loadHubExpected } from "./helpers/hub-fixtures.js";
 
 const runtime = await loadOnnxRuntime();
-const skip = skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
+const skip =
+  skipWithoutFixtures || (runtime instanceof Error ? `onnxruntime-node cannot load here: ${runtime.message}` : false);
 const ort = runtime as Exclude<typeof runtime, Error>;
 
 /**
  * What `SentenceTransformer(dir, backend="onnx")` does with the file: the Transformer module in
  * onnxruntime (output 0 is the token embeddings), Pooling, Dense and Normalize after it.
  */
-async function vectorsThroughFile(session: import("onnxruntime-node").InferenceSession, encoder: SentenceEncoder, batch: TokenBatch): Promise<number[][]> {
+async function vectorsThroughFile(
+  session: import("onnxruntime-node").InferenceSession,
+  encoder: SentenceEncoder,
+  batch: TokenBatch,
+): Promise<number[][]> {
   const shape = [batch.batchSize, batch.length];
-  const int64 = (values: Int32Array) => new ort.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), shape);
-  const all = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask), token_type_ids: int64(batch.tokenTypeIds) };
+  const int64 = (values: Int32Array) =>
+    new ort.Tensor(
+      "int64",
+      BigInt64Array.from(values, (value) => BigInt(value)),
+      shape,
+    );
+  const all = {
+    input_ids: int64(batch.inputIds),
+    attention_mask: int64(batch.attentionMask),
+    token_type_ids: int64(batch.tokenTypeIds),
+  };
   // Feeds only what the graph takes, as optimum does.
   const feeds = Object.fromEntries(session.inputNames.map((name: string) => [name, all[name as keyof typeof all]]));
   const output = (await session.run(feeds))[session.outputNames[0]!]!;
@@ -39,7 +53,9 @@ async function vectorsThroughFile(session: import("onnxruntime-node").InferenceS
 }
 
 for (const name of hubFixtures) {
-  test(`${name}: the exported onnx/model.onnx gives sentence-transformers' vectors within 1e-5 through onnxruntime`, { skip }, async () => {
+  test(`${name}: the exported onnx/model.onnx gives sentence-transformers' vectors within 1e-5 through onnxruntime`, {
+    skip,
+  }, async () => {
     await useBackend("wasm");
     const expected = loadHubExpected(name);
     const encoder = await loadSentenceEncoder(path.join(fixturesRoot, name));
@@ -80,7 +96,10 @@ test("the read-back check fails when the file's weights are not the model's", { 
     gain.assign(tf.tidy(() => tf.add(gain, 1e-3)));
     await saveSentenceEncoder(other, dir);
     await onnxExportNote(other, dir);
-    await assert.rejects(verifyOnnxExport(encoder, dir), /hidden states differ from the model's by .* the export is wrong/);
+    await assert.rejects(
+      verifyOnnxExport(encoder, dir),
+      /hidden states differ from the model's by .* the export is wrong/,
+    );
   } finally {
     encoder.dispose();
     other.dispose();

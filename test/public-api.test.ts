@@ -11,7 +11,14 @@ function exportedNames(source: string): string[] {
   return [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((match) =>
     match[1]!
       .split(",")
-      .map((name) => name.trim().replace(/^type /, "").split(" as ").pop()!.trim())
+      .map((name) =>
+        name
+          .trim()
+          .replace(/^type /, "")
+          .split(" as ")
+          .pop()!
+          .trim(),
+      )
       .filter(Boolean),
   );
 }
@@ -22,7 +29,14 @@ test("the package root names at most 60 things and re-exports nothing wholesale"
   const names = exportedNames(source);
   assert.ok(names.length <= 60, `src/index.ts exports ${names.length} names`);
   assert.equal(new Set(names).size, names.length, "a name is exported twice");
-  for (const name of ["SentenceEncoder", "loadSentenceEncoder", "runRecipe", "Trainer", "evaluateSts", "BabelbedError"]) {
+  for (const name of [
+    "SentenceEncoder",
+    "loadSentenceEncoder",
+    "runRecipe",
+    "Trainer",
+    "evaluateSts",
+    "BabelbedError",
+  ]) {
     assert.ok(names.includes(name), `${name} is missing from the package root`);
   }
 });
@@ -44,14 +58,22 @@ test("every subpath in package.json exports points at a barrel that loads", asyn
 });
 
 test("the root's values all come from some subpath too", async () => {
-  const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { exports: Record<string, { import: string }> };
+  const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+    exports: Record<string, { import: string }>;
+  };
   const rootModule = (await import(pathToFileURL(path.join(root, "src", "index.ts")).href)) as Record<string, unknown>;
   const available = new Set<unknown>();
   for (const [subpath, entry] of Object.entries(manifest.exports)) {
     if (subpath === ".") continue;
     const source = path.join(root, entry.import.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts"));
-    for (const value of Object.values((await import(pathToFileURL(source).href)) as Record<string, unknown>)) available.add(value);
+    for (const value of Object.values((await import(pathToFileURL(source).href)) as Record<string, unknown>))
+      available.add(value);
   }
-  const missing = Object.entries(rootModule).filter(([name, value]) => name !== "BabelbedError" && name !== "Random" && !available.has(value));
-  assert.deepEqual(missing.map(([name]) => name), []);
+  const missing = Object.entries(rootModule).filter(
+    ([name, value]) => name !== "BabelbedError" && name !== "Random" && !available.has(value),
+  );
+  assert.deepEqual(
+    missing.map(([name]) => name),
+    [],
+  );
 });

@@ -8,7 +8,9 @@ import { runRecipe } from "../src/recipes/run.js";
 import { useBackend } from "./helpers/backends.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
-test("an evaluate step scores STS, cross-lingual STS (pairWith), retrieval and mining on a fixture model", { skip: skipWithoutFixtures }, async () => {
+test("an evaluate step scores STS, cross-lingual STS (pairWith), retrieval and mining on a fixture model", {
+  skip: skipWithoutFixtures,
+}, async () => {
   await useBackend("js");
   const work = await mkdtemp(path.join(tmpdir(), "babelbed-evaluate-"));
   try {
@@ -17,15 +19,27 @@ test("an evaluate step scores STS, cross-lingual STS (pairWith), retrieval and m
     const reversed = path.join(work, "reversed.tsv");
     const { readFile } = await import("node:fs/promises");
     const lines = (await readFile(sts, "utf8")).trimEnd().split("\n");
-    await writeFile(reversed, [lines[0], ...lines.slice(1).map((line) => { const [a, b, score] = line.split("\t"); return `${b}\t${a}\t${score}`; })].join("\n") + "\n");
+    await writeFile(
+      reversed,
+      `${[
+        lines[0],
+        ...lines.slice(1).map((line) => {
+          const [a, b, score] = line.split("\t");
+          return `${b}\t${a}\t${score}`;
+        }),
+      ].join("\n")}\n`,
+    );
     const copy = path.join(work, "copy.tsv");
-    await writeFile(copy, lines.join("\n") + "\n");
+    await writeFile(copy, `${lines.join("\n")}\n`);
     const short = path.join(work, "short.tsv");
-    await writeFile(short, lines.slice(0, 20).join("\n") + "\n");
-    const spec = (file: string) => `{ kind: scored-pairs, file: ${file}, format: tsv, header: true, scoreRange: [0, 5] }`;
+    await writeFile(short, `${lines.slice(0, 20).join("\n")}\n`);
+    const spec = (file: string) =>
+      `{ kind: scored-pairs, file: ${file}, format: tsv, header: true, scoreRange: [0, 5] }`;
     const parallel = `{ kind: parallel, file: ${path.join(repositoryRoot, "datasets", "en-de", "test.tsv")}, format: tsv, header: true, columns: { source: en, target: de } }`;
     const recipeFile = path.join(work, "recipe.yaml");
-    await writeFile(recipeFile, `name: evaluate-only
+    await writeFile(
+      recipeFile,
+      `name: evaluate-only
 steps:
   - step: evaluate
     name: scores
@@ -36,7 +50,8 @@ steps:
       - { task: sts, name: copy, data: ${spec(sts)}, pairWith: ${spec(copy)} }
       - { task: retrieval, name: en-de, data: ${parallel} }
       - { task: mining, name: en-de-mining, data: ${parallel} }
-`);
+`,
+    );
     const outcome = await runRecipe(await loadRecipe(recipeFile), { output: path.join(work, "run") });
     const metrics = outcome.results[0]!.after;
     // sentence2 comes from the pairWith file row by row: a copy changes nothing, the reversed file
@@ -44,7 +59,12 @@ steps:
     assert.equal(metrics["copy/spearman"], metrics["plain/spearman"]);
     assert.notEqual(metrics["swapped/spearman"], metrics["plain/spearman"]);
     assert.ok(metrics["plain/spearman"]! > -1 && metrics["plain/spearman"]! < 1);
-    for (const name of ["en-de/source_to_target", "en-de/target_to_source", "en-de-mining/f1", "en-de-mining/precision"]) {
+    for (const name of [
+      "en-de/source_to_target",
+      "en-de/target_to_source",
+      "en-de-mining/f1",
+      "en-de-mining/precision",
+    ]) {
       assert.ok(metrics[name]! >= 0 && metrics[name]! <= 1, `${name} = ${metrics[name]}`);
     }
     assert.equal(metrics["en-de/pairs"], 150);
@@ -52,14 +72,20 @@ steps:
     assert.match(outcome.table, /scores\s+plain: Spearman correlation with gold similarity scores\s/);
     assert.match(outcome.table, /en-de: top-1 retrieval accuracy, English → German\s+150\s+0\.67%\s+\d+\.\d%/);
     assert.doesNotMatch(outcome.table, /en-de\/pairs|test pairs/, "the count is n, not a row");
-    await writeFile(recipeFile, `name: mismatch
+    await writeFile(
+      recipeFile,
+      `name: mismatch
 steps:
   - step: evaluate
     name: scores
     model: ${path.join(fixturesRoot, "tiny-bert")}
     tasks: [{ task: sts, name: short, data: ${spec(sts)}, pairWith: ${spec(short)} }]
-`);
-    await assert.rejects(runRecipe(await loadRecipe(recipeFile), { output: path.join(work, "run2") }), /pairWith has 19 rows, data has 100/);
+`,
+    );
+    await assert.rejects(
+      runRecipe(await loadRecipe(recipeFile), { output: path.join(work, "run2") }),
+      /pairWith has 19 rows, data has 100/,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

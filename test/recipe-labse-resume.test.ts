@@ -68,16 +68,36 @@ test("pre-training and the dual encoder stopped by Ctrl-C and resumed end as an 
 
   const output = path.join(work, "stopped");
   const lines: string[] = [];
-  await assert.rejects(runRecipe(await loadRecipe(recipeFile), { output, ...stopAt("pretrained", 5, lines) }), RunInterrupted);
-  assert.deepEqual(await readdir(path.join(output, "checkpoints")), ["pretrained"], "Ctrl-C left a pre-training checkpoint");
-  const saved = JSON.parse(await readFile(path.join(output, "checkpoints", "pretrained", "trainer.json"), "utf8")) as { step: number };
+  await assert.rejects(
+    runRecipe(await loadRecipe(recipeFile), { output, ...stopAt("pretrained", 5, lines) }),
+    RunInterrupted,
+  );
+  assert.deepEqual(
+    await readdir(path.join(output, "checkpoints")),
+    ["pretrained"],
+    "Ctrl-C left a pre-training checkpoint",
+  );
+  const saved = JSON.parse(await readFile(path.join(output, "checkpoints", "pretrained", "trainer.json"), "utf8")) as {
+    step: number;
+  };
   assert.equal(saved.step, 5, "the checkpoint is of the step the run stopped after");
 
-  await assert.rejects(runRecipe(await loadRecipe(recipeFile), { output, resume: true, ...stopAt("labse", 5, lines) }), RunInterrupted);
+  await assert.rejects(
+    runRecipe(await loadRecipe(recipeFile), { output, resume: true, ...stopAt("labse", 5, lines) }),
+    RunInterrupted,
+  );
   assert.ok(lines.includes("pretrained: resumed from step 5 of 12"), lines.join("\n"));
-  assert.deepEqual(await readdir(path.join(output, "checkpoints")), ["labse"], "pre-training finished and cleared its checkpoint");
+  assert.deepEqual(
+    await readdir(path.join(output, "checkpoints")),
+    ["labse"],
+    "pre-training finished and cleared its checkpoint",
+  );
 
-  const resumed = await runRecipe(await loadRecipe(recipeFile), { output, resume: true, log: (line) => lines.push(line) });
+  const resumed = await runRecipe(await loadRecipe(recipeFile), {
+    output,
+    resume: true,
+    log: (line) => lines.push(line),
+  });
   assert.ok(lines.includes("pretrained: done in an earlier run, skipped"));
   assert.ok(lines.includes("labse: resumed from step 5 of 8"), lines.join("\n"));
   assert.deepEqual(
@@ -88,9 +108,14 @@ test("pre-training and the dual encoder stopped by Ctrl-C and resumed end as an 
   assert.ok(pretraining!.after["mlm/loss_stage3"]! > 0 && dual!.before!["en-de/accuracy"] !== undefined);
 
   // Evaluation every 3 steps logged the metrics during training too.
-  const metrics = (await readFile(path.join(output, "metrics.jsonl"), "utf8")).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const metrics = (await readFile(path.join(output, "metrics.jsonl"), "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.deepEqual(
-    metrics.filter((record) => record.step === "labse" && record.phase === "during").map((record) => record.trainingStep),
+    metrics
+      .filter((record) => record.step === "labse" && record.phase === "during")
+      .map((record) => record.trainingStep),
     [3, 6],
   );
 });

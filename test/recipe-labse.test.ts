@@ -65,19 +65,44 @@ test("LaBSE (ci size): MLM/TLM pre-training with progressive stacking, then a du
 
   const logged = await metrics(output);
   const pretraining = logged.filter((record) => record.step === "pretrained" && typeof record.loss === "number");
-  assert.deepEqual([...new Set(pretraining.map((record) => record.layers))], [1, 2, 4], "the encoder grew 1 → 2 → 4 layers");
-  assert.ok(pretraining.some((record) => record.objective === "tlm"), "TLM batches alternate with MLM ones");
+  assert.deepEqual(
+    [...new Set(pretraining.map((record) => record.layers))],
+    [1, 2, 4],
+    "the encoder grew 1 → 2 → 4 layers",
+  );
+  assert.ok(
+    pretraining.some((record) => record.objective === "tlm"),
+    "TLM batches alternate with MLM ones",
+  );
   const masked = pretraining.filter((record) => record.objective === "mlm");
-  const first = mean(masked.filter((record) => record.stage === 1).slice(0, 5).map((record) => record.loss as number));
-  const last = mean(masked.filter((record) => record.stage === 3).slice(-5).map((record) => record.loss as number));
+  const first = mean(
+    masked
+      .filter((record) => record.stage === 1)
+      .slice(0, 5)
+      .map((record) => record.loss as number),
+  );
+  const last = mean(
+    masked
+      .filter((record) => record.stage === 3)
+      .slice(-5)
+      .map((record) => record.loss as number),
+  );
   assert.ok(last < first - 0.3, `MLM loss falls across stages: ${first} → ${last}`);
 
   const summary = JSON.parse(await readFile(path.join(output, "summary.json"), "utf8")) as Summary;
   const labse = summary.results.find((entry) => entry.step === "labse")!;
   for (const metric of ["en-ja/accuracy", "en-de/accuracy"]) {
-    assert.ok(labse.after[metric]! > labse.before![metric]!, `${metric}: ${labse.before![metric]} → ${labse.after[metric]}`);
+    assert.ok(
+      labse.after[metric]! > labse.before![metric]!,
+      `${metric}: ${labse.before![metric]} → ${labse.after[metric]}`,
+    );
   }
-  assert.ok(logged.some((record) => record.step === "labse" && record.objective === "additive-margin" && typeof record.loss === "number"), "dual-encoder losses are logged");
+  assert.ok(
+    logged.some(
+      (record) => record.step === "labse" && record.objective === "additive-margin" && typeof record.loss === "number",
+    ),
+    "dual-encoder losses are logged",
+  );
 
   const exported = await loadSentenceEncoder(path.join(output, "labse"));
   try {

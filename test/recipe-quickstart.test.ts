@@ -65,36 +65,62 @@ test("the quickstart recipe (ci size) improves held-out retrieval and STS over t
   assert.equal(result.code, 0, result.stderr);
   const student = (await summary(output)).results.find((entry) => entry.step === "student")!;
   for (const metric of ["en-ja/accuracy", "en-de/accuracy", "en-sts/spearman"]) {
-    assert.ok(student.after[metric]! > student.before![metric]!, `${metric}: ${student.before![metric]} → ${student.after[metric]}`);
+    assert.ok(
+      student.after[metric]! > student.before![metric]!,
+      `${metric}: ${student.before![metric]} → ${student.after[metric]}`,
+    );
   }
   assert.ok(student.after["en-ja-mse/mse_target"]! < student.before!["en-ja-mse/mse_target"]!);
   for (const file of ["modules.json", "model.safetensors", "config.json", "vocab.txt", "1_Pooling/config.json"]) {
     assert.ok(existsSync(path.join(output, "student", file)), `export has ${file}`);
   }
   const logged = await metrics(output);
-  assert.ok(logged.some((record) => record.step === "student" && typeof record.loss === "number"), "training losses are logged");
+  assert.ok(
+    logged.some((record) => record.step === "student" && typeof record.loss === "number"),
+    "training losses are logged",
+  );
   assert.ok(existsSync(path.join(output, "recipe.resolved.yaml")));
-  assert.match(await readFile(path.join(output, "report.html"), "utf8"), /quickstart-ci <span class="status finished">/, "the run wrote its report");
+  assert.match(
+    await readFile(path.join(output, "report.html"), "utf8"),
+    /quickstart-ci <span class="status finished">/,
+    "the run wrote its report",
+  );
   // The teacher is evaluated every 100 steps and after training; the model kept is the best of them.
   const teacher = (await summary(output)).results.find((entry) => entry.step === "teacher")!;
-  const evaluated = logged.filter((record) => record.step === "teacher" && (record.phase === "during" || record.phase === "after"));
+  const evaluated = logged.filter(
+    (record) => record.step === "teacher" && (record.phase === "during" || record.phase === "after"),
+  );
   assert.equal(evaluated.length, 3);
-  assert.equal(teacher.after["en-sts/spearman"], Math.max(...evaluated.map((record) => record["en-sts/spearman"] as number)));
+  assert.equal(
+    teacher.after["en-sts/spearman"],
+    Math.max(...evaluated.map((record) => record["en-sts/spearman"] as number)),
+  );
 });
 
 test("a run killed mid-training and resumed ends with the same metrics as an uninterrupted run, reusing the teacher cache", async () => {
   const reference = await summary(path.join(work, "straight"));
   const output = path.join(work, "killed");
   const killed = await babelbed(["run", recipe], output, (records) =>
-    records.some((record) => record.step === "student" && typeof record.trainingStep === "number" && record.trainingStep >= 30),
+    records.some(
+      (record) => record.step === "student" && typeof record.trainingStep === "number" && record.trainingStep >= 30,
+    ),
   );
   assert.equal(killed.signal, "SIGKILL", "the first run was killed, not finished");
-  const cache = (await metrics(output)).filter((record) => record.event === "teacher-cache" && record.sentences === 800);
-  assert.deepEqual(cache.map((record) => record.computed), [0], "the second run computed no teacher vector");
+  const cache = (await metrics(output)).filter(
+    (record) => record.event === "teacher-cache" && record.sentences === 800,
+  );
+  assert.deepEqual(
+    cache.map((record) => record.computed),
+    [0],
+    "the second run computed no teacher vector",
+  );
 
   const resumed = await babelbed(["run", recipe, "--resume"], output);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /teacher: done in an earlier run, skipped/);
   assert.match(resumed.stderr, /student: resumed from step (20|40)/);
-  assert.deepEqual((await summary(output)).results.map(({ step, before, after }) => ({ step, before, after })), reference.results.map(({ step, before, after }) => ({ step, before, after })));
+  assert.deepEqual(
+    (await summary(output)).results.map(({ step, before, after }) => ({ step, before, after })),
+    reference.results.map(({ step, before, after }) => ({ step, before, after })),
+  );
 });

@@ -10,7 +10,8 @@ import { taskTypesByStep } from "../src/report/task-types.js";
 import { objectiveDescriptor, objectives } from "../src/train/objectives/registry.js";
 import { BabelbedError } from "../src/util/errors.js";
 
-const source = (kind: string) => `{kind: ${kind}, file: rows.tsv, format: tsv, header: true${kind === "scored-pairs" ? ", scoreRange: [0, 5]" : ""}}`;
+const source = (kind: string) =>
+  `{kind: ${kind}, file: rows.tsv, format: tsv, header: true${kind === "scored-pairs" ? ", scoreRange: [0, 5]" : ""}}`;
 
 /** A recipe with one train-teacher step around the given objective and evaluation task lines. */
 function teacherRecipe(objective: string, task: string): string {
@@ -43,7 +44,10 @@ function parseError(text: string): string {
 }
 
 test("every objective descriptor names its type, row kind, texts, options and build; the registry finds it", () => {
-  assert.deepEqual(objectives.map((objective) => objective.type), ["classification", "regression", "triplet", "simcse", "multiple-negatives", "multiple-negatives-nli"]);
+  assert.deepEqual(
+    objectives.map((objective) => objective.type),
+    ["classification", "regression", "triplet", "simcse", "multiple-negatives", "multiple-negatives-nli"],
+  );
   for (const objective of objectives) {
     assert.ok(objective.rowKind in fieldsOfKind, `${objective.type}: row kind ${objective.rowKind}`);
     assert.equal(typeof objective.texts, "function");
@@ -52,7 +56,19 @@ test("every objective descriptor names its type, row kind, texts, options and bu
     assert.equal(objectiveDescriptor(objective.type), objective);
   }
   // The texts are the text fields of a row of the objective's kind, in order.
-  const row = { file: "f", line: 1, premise: "p", hypothesis: "h", label: "neutral", sentence1: "a", sentence2: "b", score: 0.5, anchor: "x", positive: "y", negative: "z" };
+  const row = {
+    file: "f",
+    line: 1,
+    premise: "p",
+    hypothesis: "h",
+    label: "neutral",
+    sentence1: "a",
+    sentence2: "b",
+    score: 0.5,
+    anchor: "x",
+    positive: "y",
+    negative: "z",
+  };
   assert.deepEqual(objectiveDescriptor("classification").texts(row as never), ["p", "h"]);
   assert.deepEqual(objectiveDescriptor("regression").texts(row as never), ["a", "b"]);
   assert.deepEqual(objectiveDescriptor("triplet").texts(row as never), ["x", "y", "z"]);
@@ -62,7 +78,10 @@ test("every objective descriptor names its type, row kind, texts, options and bu
 });
 
 test("every task descriptor declares its data, metrics (described, with a direction) and a primary metric among them", () => {
-  assert.deepEqual(tasks.map((task) => task.name), ["sts", "retrieval", "mining", "mse", "alignment-uniformity"]);
+  assert.deepEqual(
+    tasks.map((task) => task.name),
+    ["sts", "retrieval", "mining", "mse", "alignment-uniformity"],
+  );
   for (const task of tasks) {
     assert.ok(task.dataKind in fieldsOfKind);
     assert.ok("data" in task.fields, `${task.name} reads data`);
@@ -70,7 +89,10 @@ test("every task descriptor declares its data, metrics (described, with a direct
     assert.ok(task.metrics[task.primary] !== undefined, `${task.name}: primary ${task.primary} is one of its metrics`);
     assert.notEqual(task.metrics[task.primary]!.better, "none", `${task.name}: the primary metric is a score`);
     for (const [name, metric] of Object.entries(task.metrics)) {
-      assert.ok(metric.description.length > 10 && !metric.description.includes("\n"), `${task.name}/${name}: a one-line description`);
+      assert.ok(
+        metric.description.length > 10 && !metric.description.includes("\n"),
+        `${task.name}/${name}: a one-line description`,
+      );
       assert.ok(["higher", "lower", "none"].includes(metric.better));
     }
     assert.equal(taskDescriptor(task.name), task);
@@ -83,14 +105,20 @@ test("every task descriptor declares its data, metrics (described, with a direct
 });
 
 test("every step descriptor has its name, a schema for that name and a run", () => {
-  assert.deepEqual(steps.map((step) => step.step), ["train-teacher", "distill", "pretrain", "dual-encoder", "evaluate", "export", "whiten", "flow"]);
+  assert.deepEqual(
+    steps.map((step) => step.step),
+    ["train-teacher", "distill", "pretrain", "dual-encoder", "evaluate", "export", "whiten", "flow"],
+  );
   for (const step of steps) {
     assert.equal(typeof step.run, "function");
     assert.equal(stepDescriptor(step.step), step);
     // The schema is the step's own: it refuses a spec of another step.
     assert.equal(step.schema.safeParse({ step: "no-such-step", name: "a" }).success, false);
   }
-  assert.equal(stepDescriptor("export").schema.safeParse({ step: "export", name: "a", model: "m", output: "out" }).success, true);
+  assert.equal(
+    stepDescriptor("export").schema.safeParse({ step: "export", name: "a", model: "m", output: "out" }).success,
+    true,
+  );
 });
 
 test("the recipe schema accepts each registered objective and task, and names them all for an unknown one", () => {
@@ -99,7 +127,10 @@ test("the recipe schema accepts each registered objective and task, and names th
     assert.equal(parseRecipe(text, "r.yaml").steps[0]!.step, "train-teacher", objective.type);
   }
   for (const task of tasks) {
-    const text = teacherRecipe(regression, `{task: ${task.name}, name: t, data: ${source(task.dataKind)}${required[task.name] ?? ""}}`);
+    const text = teacherRecipe(
+      regression,
+      `{task: ${task.name}, name: t, data: ${source(task.dataKind)}${required[task.name] ?? ""}}`,
+    );
     const step = parseRecipe(text, "r.yaml").steps[0] as { evaluation: { task: string }[] };
     assert.equal(step.evaluation[0]!.task, task.name);
   }
@@ -110,9 +141,13 @@ test("the recipe schema accepts each registered objective and task, and names th
   assert.match(unknownTask, /^r\.yaml:9: field steps\.0\.evaluation\.0\.task: /);
   for (const task of tasks) assert.ok(unknownTask.includes(`'${task.name}'`), unknownTask);
   // An objective's own options keep their defaults and checks.
-  const triplet = parseRecipe(teacherRecipe(`{type: triplet, data: ${source("triplets")}}`, stsTask), "r.yaml").steps[0] as unknown as { objectives: { margin: number }[] };
+  const triplet = parseRecipe(teacherRecipe(`{type: triplet, data: ${source("triplets")}}`, stsTask), "r.yaml")
+    .steps[0] as unknown as { objectives: { margin: number }[] };
   assert.equal(triplet.objectives[0]!.margin, 1);
-  assert.match(parseError(teacherRecipe(`{type: regression, data: ${source("scored-pairs")}, margin: 2}`, stsTask)), /objectives\.0: Unrecognized key: "margin"/);
+  assert.match(
+    parseError(teacherRecipe(`{type: regression, data: ${source("scored-pairs")}, margin: 2}`, stsTask)),
+    /objectives\.0: Unrecognized key: "margin"/,
+  );
 });
 
 test("the recipe schema accepts each registered step and names them all for an unknown one", () => {
@@ -126,15 +161,28 @@ test("the recipe schema accepts each registered step and names them all for an u
     whiten: `{step: whiten, name: s, model: m, data: ${source("sentences")}, dimensions: 4}`,
     flow: `{step: flow, name: s, model: m, data: ${source("sentences")}}`,
   };
-  assert.deepEqual(Object.keys(specs).sort(), steps.map((step) => step.step).sort(), "a spec for every registered step");
-  for (const step of steps) assert.equal(parseRecipe(`name: r\nsteps:\n  - ${specs[step.step]}\n`, "r.yaml").steps[0]!.step, step.step);
+  assert.deepEqual(
+    Object.keys(specs).sort(),
+    steps.map((step) => step.step).sort(),
+    "a spec for every registered step",
+  );
+  for (const step of steps)
+    assert.equal(parseRecipe(`name: r\nsteps:\n  - ${specs[step.step]}\n`, "r.yaml").steps[0]!.step, step.step);
   const unknown = parseError("name: r\nsteps:\n  - {step: smooth, name: s}\n");
   assert.match(unknown, /^r\.yaml:3: field steps\.0\.step: /);
   for (const step of steps) assert.ok(unknown.includes(`'${step.step}'`), unknown);
 });
 
 test("which way a run's metric improves comes from its task's type, whatever the task is named", () => {
-  const recipe = ["name: r", "steps:", "  - step: evaluate", "    name: check", "    model: m", "    tasks:", "      - {task: mse, name: de-teacher, teacher: t, data: {kind: parallel, file: a.tsv, format: tsv}}"].join("\n");
+  const recipe = [
+    "name: r",
+    "steps:",
+    "  - step: evaluate",
+    "    name: check",
+    "    model: m",
+    "    tasks:",
+    "      - {task: mse, name: de-teacher, teacher: t, data: {kind: parallel, file: a.tsv, format: tsv}}",
+  ].join("\n");
   const types = taskTypesByStep(recipe).get("check")!;
   assert.equal(types.get("de-teacher"), "mse");
   assert.equal(metricDirection("de-teacher/mse_source", types), "lower");
@@ -151,10 +199,29 @@ test("which way a run's metric improves comes from its task's type, whatever the
 });
 
 test("the summary stars the metric that keeps the best model and shows no change for counts", () => {
-  const results = [{ step: "student", kind: "training", before: { "dev/mse_source": 0.5, "ret/pairs": 10 }, after: { "dev/mse_source": 0.2, "ret/pairs": 10 }, seconds: 1 }];
-  const types = new Map([["student", new Map([["dev", "mse"], ["ret", "retrieval"]])]]);
+  const results = [
+    {
+      step: "student",
+      kind: "training",
+      before: { "dev/mse_source": 0.5, "ret/pairs": 10 },
+      after: { "dev/mse_source": 0.2, "ret/pairs": 10 },
+      seconds: 1,
+    },
+  ];
+  const types = new Map([
+    [
+      "student",
+      new Map([
+        ["dev", "mse"],
+        ["ret", "retrieval"],
+      ]),
+    ],
+  ]);
   const lines = summaryTable(results, types, { colour: false }).split("\n");
-  assert.match(lines[2]!, /^student\s+dev: mean squared error to the teacher, source sentences \*\s+0\.500\s+0\.200\s+▲ −0\.300$/);
+  assert.match(
+    lines[2]!,
+    /^student\s+dev: mean squared error to the teacher, source sentences \*\s+0\.500\s+0\.200\s+▲ −0\.300$/,
+  );
   assert.equal(lines.length, 4, "a count is no row: it is the n of its task's metrics");
   assert.match(lines.at(-1)!, /^\* decides which model/);
 });

@@ -13,7 +13,8 @@ import { loadRecipe } from "../src/recipes/load.js";
 import { runRecipe } from "../src/recipes/run.js";
 
 const scratch = scratchDirectories("run-directory");
-const run = (recipe: string, output: string, ...flags: string[]) => babelbed(["run", recipe, "--output", output, "--device", "wasm", ...flags]);
+const run = (recipe: string, output: string, ...flags: string[]) =>
+  babelbed(["run", recipe, "--output", output, "--device", "wasm", ...flags]);
 
 /** Every file under `dir` with the sha256 of its bytes (report.html and metrics.jsonl hold times, so they are left out). */
 async function hashes(dir: string): Promise<Record<string, string>> {
@@ -22,7 +23,10 @@ async function hashes(dir: string): Promise<Record<string, string>> {
     for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
       const name = path.join(relative, entry.name);
       if (entry.isDirectory()) await visit(name);
-      else if (!["report.html", "metrics.jsonl"].includes(name)) result[name] = createHash("sha256").update(await readFile(path.join(dir, name))).digest("hex");
+      else if (!["report.html", "metrics.jsonl"].includes(name))
+        result[name] = createHash("sha256")
+          .update(await readFile(path.join(dir, name)))
+          .digest("hex");
     }
   };
   await visit("");
@@ -39,7 +43,9 @@ test("a run directory is never wiped: a second run refuses (exit 2) naming --res
   assert.equal(first.code, 0, first.stderr);
   const before = await hashes(output);
   assert.ok(before[path.join("models", "teacher", "model.safetensors")], "the teacher is saved");
-  const state = JSON.parse(await readFile(path.join(output, "state.json"), "utf8")) as { recipe: { name: string; steps: unknown[] } };
+  const state = JSON.parse(await readFile(path.join(output, "state.json"), "utf8")) as {
+    recipe: { name: string; steps: unknown[] };
+  };
   assert.equal(state.recipe.name, "tiny", "state.json marks the folder as a run of its recipe");
 
   const again = await run(recipe, output);
@@ -54,7 +60,11 @@ test("a run directory is never wiped: a second run refuses (exit 2) naming --res
   assert.equal(aside.length, 1, "the old run was moved aside");
   assert.deepEqual(await hashes(path.join(work, aside[0]!)), before, "the old run is kept whole");
   assert.match(restarted.stderr, /previous run was moved to/);
-  assert.equal((await hashes(output))[path.join("models", "teacher", "model.safetensors")], before[path.join("models", "teacher", "model.safetensors")], "same seed, same model");
+  assert.equal(
+    (await hashes(output))[path.join("models", "teacher", "model.safetensors")],
+    before[path.join("models", "teacher", "model.safetensors")],
+    "same seed, same model",
+  );
   assert.equal((await run(recipe, output, "--resume", "--restart")).code, 2, "the two flags exclude each other");
 });
 
@@ -67,7 +77,11 @@ test("run refuses a folder it did not make (exit 2) and deletes nothing in it, -
     assert.match(result.stderr, /is not empty and is not a babelbed run directory/);
   }
   assert.equal(await readFile(path.join(work, "mine", "models", "my.bin"), "utf8"), "precious");
-  assert.deepEqual((await readdir(path.join(work, "mine"))).sort(), ["models", "notes.txt"], "not even a lock file was left");
+  assert.deepEqual(
+    (await readdir(path.join(work, "mine"))).sort(),
+    ["models", "notes.txt"],
+    "not even a lock file was left",
+  );
   await mkdir(path.join(work, "old-run"));
   await writeFile(path.join(work, "old-run", "state.json"), JSON.stringify({ completed: [], started: {} }));
   const legacy = await run(recipe, path.join(work, "old-run"), "--resume");
@@ -83,7 +97,10 @@ test("a second process is kept out by the lock, which names the first; a lock wh
   const output = path.join(work, "run");
   await mkdir(output);
   // This test process is alive: its lock holds.
-  await writeFile(path.join(output, "run.lock"), JSON.stringify({ pid: process.pid, host: hostname(), started: "2026-01-01T00:00:00Z" }));
+  await writeFile(
+    path.join(output, "run.lock"),
+    JSON.stringify({ pid: process.pid, host: hostname(), started: "2026-01-01T00:00:00Z" }),
+  );
   const blocked = await run(recipe, output);
   assert.equal(blocked.code, 2);
   assert.match(blocked.stderr, new RegExp(`in use by process ${process.pid} on ${hostname()}`));
@@ -93,7 +110,10 @@ test("a second process is kept out by the lock, which names the first; a lock wh
     const child = spawn(process.execPath, ["-e", ""]);
     child.on("exit", () => resolve(child.pid!));
   });
-  await writeFile(path.join(output, "run.lock"), JSON.stringify({ pid: gone, host: hostname(), started: "2026-01-01T00:00:00Z" }));
+  await writeFile(
+    path.join(output, "run.lock"),
+    JSON.stringify({ pid: gone, host: hostname(), started: "2026-01-01T00:00:00Z" }),
+  );
   const taken = await run(recipe, output);
   assert.equal(taken.code, 0, taken.stderr);
   assert.match(taken.stderr, new RegExp(`taking over the lock of process ${gone}`));
@@ -112,7 +132,11 @@ test("--resume refuses a recipe whose steps changed, naming the step, and keeps 
   await writeFile(recipe, tinyRecipeText({ seed: 8 }));
   assert.match((await run(recipe, output, "--resume")).stderr, /settings \(name, seed\) changed/);
   await writeFile(recipe, tinyRecipeText());
-  assert.equal(await readFile(path.join(output, "recipe.resolved.yaml"), "utf8"), resolved, "the record still describes the models");
+  assert.equal(
+    await readFile(path.join(output, "recipe.resolved.yaml"), "utf8"),
+    resolved,
+    "the record still describes the models",
+  );
   const same = await run(recipe, output, "--resume", "--device", "js");
   assert.equal(same.code, 0, `the same recipe (another device) resumes: ${same.stderr}`);
   assert.match(same.stderr, /teacher: done in an earlier run, skipped/);
@@ -140,7 +164,10 @@ test("a reader that closes the pipe early does not stop a run; Ctrl-C exits 130 
   const work = scratch();
   const recipe = await writeTinyRecipe(work, { steps: 400 });
   const output = path.join(work, "run");
-  const child = spawn(process.execPath, [cliPath, "run", recipe, "--output", output, "--device", "wasm"], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const child = spawn(process.execPath, [cliPath, "run", recipe, "--output", output, "--device", "wasm"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: process.env,
+  });
   // Both readers go away at once, as `babelbed run … 2>&1 | head -0` does.
   child.stdout.destroy();
   child.stderr.destroy();
@@ -176,7 +203,10 @@ test("SIGTERM stops a run after its checkpoint too, with exit 143, and releases 
   const stopped = await run(recipe, output).finally(() => clearInterval(poll));
   assert.ok(sent);
   assert.equal(stopped.code, 143, stopped.stderr);
-  assert.match(stopped.stderr, /interrupted: checkpoint of step teacher at training step \d+ saved; resume with `babelbed run .* --resume`/);
+  assert.match(
+    stopped.stderr,
+    /interrupted: checkpoint of step teacher at training step \d+ saved; resume with `babelbed run .* --resume`/,
+  );
   assert.ok(existsSync(path.join(output, "checkpoints", "teacher", "trainer.json")));
   assert.ok(!existsSync(path.join(output, "run.lock")), "the lock is released");
 });
@@ -186,7 +216,10 @@ test("two runs started into one folder at once: one runs, the other is refused n
   const first = await writeTinyRecipe(work, { name: "first" }, "first.yaml");
   const second = await writeTinyRecipe(work, { name: "second", seed: 9 }, "second.yaml");
   const output = path.join(work, "run");
-  const outcomes = await Promise.allSettled([runRecipe(await loadRecipe(first), { output }), runRecipe(await loadRecipe(second), { output })]);
+  const outcomes = await Promise.allSettled([
+    runRecipe(await loadRecipe(first), { output }),
+    runRecipe(await loadRecipe(second), { output }),
+  ]);
   const finished = outcomes.filter((outcome) => outcome.status === "fulfilled");
   const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
   assert.equal(finished.length, 1);

@@ -32,13 +32,21 @@ describe("token ids exactly as sentence-transformers 6 / tokenizers 0.23 gave th
       const expected = expectedOf(dir);
       const tokenizer = await loadTokenizer(path.join(fixtures, dir));
       for (const sentence of expected.sentences) {
-        assert.deepEqual(tokenizer.encode(sentence.text, { maxLength: expected.max_seq_length }).inputIds, sentence.input_ids, sentence.text);
+        assert.deepEqual(
+          tokenizer.encode(sentence.text, { maxLength: expected.max_seq_length }).inputIds,
+          sentence.input_ids,
+          sentence.text,
+        );
       }
       // The general tokenizer.json path (not the native BERT shortcut) must agree too.
       const json = JSON.parse(readFileSync(path.join(fixtures, dir, "tokenizer.json"), "utf8")) as TokenizerJson;
       const general = new JsonTokenizer(json, noConfig);
       for (const sentence of expected.sentences) {
-        assert.deepEqual(general.encode(sentence.text, { maxLength: expected.max_seq_length }).inputIds, sentence.input_ids, sentence.text);
+        assert.deepEqual(
+          general.encode(sentence.text, { maxLength: expected.max_seq_length }).inputIds,
+          sentence.input_ids,
+          sentence.text,
+        );
       }
     });
   }
@@ -76,7 +84,11 @@ describe("token ids exactly as sentence-transformers 6 / tokenizers 0.23 gave th
 
 /** The added-vocabulary cases of the Rust crate's own tests (tokenizer/added_vocabulary.rs). */
 describe("added tokens as the Rust crate finds them", () => {
-  const token = (id: number, content: string, flags: Partial<AddedTokenJson>): AddedTokenJson => ({ id, content, ...flags });
+  const token = (id: number, content: string, flags: Partial<AddedTokenJson>): AddedTokenJson => ({
+    id,
+    content,
+    ...flags,
+  });
   const lowercase = (text: string) => text.toLowerCase();
   const shape = (splits: { text: string; id?: number }[]) => splits.map((split) => [split.text, split.id ?? null]);
 
@@ -142,7 +154,8 @@ describe("added tokens as the Rust crate finds them", () => {
  * - BPE repeatedly merges the adjacent pair of lowest merge rank (ranks are list positions).
  */
 function bytesToUnicode(): string[] {
-  const printable = (from: string, to: string) => Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, index) => from.charCodeAt(0) + index);
+  const printable = (from: string, to: string) =>
+    Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, index) => from.charCodeAt(0) + index);
   const direct = new Set([...printable("!", "~"), ...printable("\u00A1", "\u00AC"), ...printable("\u00AE", "\u00FF")]);
   const table: string[] = [];
   let extra = 0;
@@ -151,7 +164,16 @@ function bytesToUnicode(): string[] {
 }
 const byteCharacters = bytesToUnicode();
 const merges = ["Ġ t", "h e", "Ġt he", "l o", "lo w", "e r", "low er", "Ġ low"];
-const mergedIds: Record<string, number> = { Ġt: 260, he: 261, Ġthe: 262, lo: 263, low: 264, er: 265, lower: 266, Ġlow: 267 };
+const mergedIds: Record<string, number> = {
+  Ġt: 260,
+  he: 261,
+  Ġthe: 262,
+  lo: 263,
+  low: 264,
+  er: 265,
+  lower: 266,
+  Ġlow: 267,
+};
 const byteId = (character: string) => 4 + byteCharacters.indexOf(character);
 const bytesOf = (text: string) => [...new TextEncoder().encode(text)].map((byte) => 4 + byte);
 
@@ -159,7 +181,15 @@ function byteLevelJson(): TokenizerJson {
   const vocab: Record<string, number> = { "<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3 };
   byteCharacters.forEach((character, byte) => (vocab[character] = 4 + byte));
   Object.assign(vocab, mergedIds, { "<mask>": 268 });
-  const special = (id: number, content: string, lstrip = false) => ({ id, content, single_word: false, lstrip, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string, lstrip = false) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   return {
     version: "1.0",
     truncation: null,
@@ -175,9 +205,26 @@ function byteLevelJson(): TokenizerJson {
     ],
     normalizer: null,
     pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0], trim_offsets: true, add_prefix_space: false },
+    post_processor: {
+      type: "RobertaProcessing",
+      sep: ["</s>", 2],
+      cls: ["<s>", 0],
+      trim_offsets: true,
+      add_prefix_space: false,
+    },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -189,7 +236,16 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
   test("merges by rank: 'the' is t+he, ' the' is one token, ' lowest' stops at Ġlow", () => {
     // "the": only (h,e) has a rank. " lower": lo, low, er, then (low,er) rank 6 beats (Ġ,low) rank 7.
     // " lowest": after lo, low the only ranked pair is (Ġ,low).
-    assert.deepEqual(tokenizer.encode("the lower lowest").inputIds, [0, byteId("t"), he, Ġ, lower, Ġlow, ...bytesOf("est"), 2]);
+    assert.deepEqual(tokenizer.encode("the lower lowest").inputIds, [
+      0,
+      byteId("t"),
+      he,
+      Ġ,
+      lower,
+      Ġlow,
+      ...bytesOf("est"),
+      2,
+    ]);
     assert.deepEqual(tokenizer.encode(" the").inputIds, [0, Ġthe, 2]);
     assert.notEqual(Ġt, Ġthe);
   });
@@ -202,7 +258,15 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
 
   test("a non-special added word matches only as a whole word", () => {
     // "xyz" at the start and before "." is a word; inside "axyz" it is not.
-    assert.deepEqual(tokenizer.encode("xyz axyz xyz.").inputIds, [0, 269, ...bytesOf(" axyz"), Ġ, 269, ...bytesOf("."), 2]);
+    assert.deepEqual(tokenizer.encode("xyz axyz xyz.").inputIds, [
+      0,
+      269,
+      ...bytesOf(" axyz"),
+      Ġ,
+      269,
+      ...bytesOf("."),
+      2,
+    ]);
   });
 
   test("whitespace-only and empty lines, joiners, emoji modifiers, full-width forms", () => {
@@ -210,7 +274,8 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
     assert.deepEqual(tokenizer.encode("   ").inputIds, [0, Ġ, Ġ, Ġ, 2]);
     assert.deepEqual(tokenizer.encode("").inputIds, [0, 2]);
     // Every UTF-8 byte is its own symbol when no merge applies.
-    for (const text of ["👨\u200D👩", "👍🏽", "Ａ１"]) assert.deepEqual(tokenizer.encode(text).inputIds, [0, ...bytesOf(text), 2], text);
+    for (const text of ["👨\u200D👩", "👍🏽", "Ａ１"])
+      assert.deepEqual(tokenizer.encode(text).inputIds, [0, ...bytesOf(text), 2], text);
   });
 
   test("add_prefix_space puts a space before every text section, after special tokens too", () => {
@@ -231,22 +296,57 @@ describe("byte-level BPE tokenizer.json (RoBERTa / GPT-2 layout)", () => {
 describe("Metaspace as the Rust crate runs it", () => {
   const unigram = (preTokenizer: Record<string, unknown>): TokenizerJson => ({
     version: "1.0",
-    added_tokens: [0, 1, 2, 3].map((id) => ({ id, content: ["<s>", "<pad>", "</s>", "<unk>"][id] as string, normalized: false, special: true })),
+    added_tokens: [0, 1, 2, 3].map((id) => ({
+      id,
+      content: ["<s>", "<pad>", "</s>", "<unk>"][id] as string,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: preTokenizer,
     post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0] },
-    model: { type: "Unigram", unk_id: 3, vocab: [["<s>", 0], ["<pad>", 0], ["</s>", 0], ["<unk>", 0], ["\u2581", -3], ["\u2581hi", -1], ["hi", -1.5], ["<mask>", 0]] },
+    model: {
+      type: "Unigram",
+      unk_id: 3,
+      vocab: [
+        ["<s>", 0],
+        ["<pad>", 0],
+        ["</s>", 0],
+        ["<unk>", 0],
+        ["\u2581", -3],
+        ["\u2581hi", -1],
+        ["hi", -1.5],
+        ["<mask>", 0],
+      ],
+    },
   });
 
   test("legacy add_prefix_space, prepend_scheme first after a special token, and split", () => {
     // Files before tokenizers 0.19: add_prefix_space false means no "▁" in front.
-    assert.deepEqual(new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: false }), noConfig).encode("hi hi").inputIds, [0, 6, 5, 2]);
-    assert.deepEqual(new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: true }), noConfig).encode("hi hi").inputIds, [0, 5, 5, 2]);
+    assert.deepEqual(
+      new JsonTokenizer(
+        unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: false }),
+        noConfig,
+      ).encode("hi hi").inputIds,
+      [0, 6, 5, 2],
+    );
+    assert.deepEqual(
+      new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", add_prefix_space: true }), noConfig).encode(
+        "hi hi",
+      ).inputIds,
+      [0, 5, 5, 2],
+    );
     // "first": only text at the very start of the input gets the "▁"; after a special token it does not.
-    const first = new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true }), noConfig);
+    const first = new JsonTokenizer(
+      unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true }),
+      noConfig,
+    );
     assert.deepEqual(first.encode("hi</s>hi").inputIds, [0, 5, 2, 6, 2]);
     // split: false keeps "▁hi▁hi" one word, which the model then cuts itself.
-    const whole = new JsonTokenizer(unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: false }), noConfig);
+    const whole = new JsonTokenizer(
+      unigram({ type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: false }),
+      noConfig,
+    );
     assert.deepEqual(whole.encode("hi hi").inputIds, [0, 5, 5, 2]);
   });
 });

@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { WordPieceTokenizer, createJapaneseSegmenter, loadTokenizer, segmenterFor, trainWordPiece } from "../src/text/index.js";
+import {
+  WordPieceTokenizer,
+  createJapaneseSegmenter,
+  loadTokenizer,
+  segmenterFor,
+  trainWordPiece,
+} from "../src/text/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const japaneseFile = path.join(path.resolve(repoRoot, "../shared"), "data", "tatoeba", "tatoeba.jpn-eng.jpn");
@@ -34,7 +40,12 @@ describe("Japanese segmentation", () => {
 
   test("the tokenizer applies the segmenter and a saved tokenizer reloads with it", async () => {
     const segmenter = await createJapaneseSegmenter();
-    const sentences = ["私は東京に住んでいます。", "東京は大きい都市です。", "私は学生です。", "今日はいい天気ですね。"];
+    const sentences = [
+      "私は東京に住んでいます。",
+      "東京は大きい都市です。",
+      "私は学生です。",
+      "今日はいい天気ですね。",
+    ];
     // Uncased BERT would strip the dakuten (です -> てす), so Japanese vocabularies stay cased.
     const vocab = await trainWordPiece(sentences.concat(sentences), { vocabSize: 200, segmenter, lowercase: false });
     const tokenizer = new WordPieceTokenizer(vocab, { segmenter, lowercase: false });
@@ -51,21 +62,21 @@ describe("Japanese segmentation", () => {
     for (const sentence of sentences) assert.deepEqual(reloaded.encode(sentence), tokenizer.encode(sentence));
   });
 
-  test(
-    "Tatoeba Japanese sentences segment without losing characters",
-    { skip: existsSync(japaneseFile) ? false : `${japaneseFile} not found; skipping the Tatoeba check` },
-    async () => {
-      const segmenter = await createJapaneseSegmenter();
-      const lines = readFileSync(japaneseFile, "utf8").split("\n").filter((line) => line.length > 0);
-      assert.equal(lines.length, 1000);
-      let words = 0;
-      for (const line of lines) {
-        const segmented = segmenter.segment(line);
-        assert.equal(withoutSpaces(segmented), withoutSpaces(line), line);
-        words += segmented.split(" ").length;
-      }
-      // Tatoeba's Japanese side has no spaces; real segmentation yields several words per sentence.
-      assert.ok(words > 5 * lines.length, `only ${words} words in ${lines.length} sentences`);
-    },
-  );
+  test("Tatoeba Japanese sentences segment without losing characters", {
+    skip: existsSync(japaneseFile) ? false : `${japaneseFile} not found; skipping the Tatoeba check`,
+  }, async () => {
+    const segmenter = await createJapaneseSegmenter();
+    const lines = readFileSync(japaneseFile, "utf8")
+      .split("\n")
+      .filter((line) => line.length > 0);
+    assert.equal(lines.length, 1000);
+    let words = 0;
+    for (const line of lines) {
+      const segmented = segmenter.segment(line);
+      assert.equal(withoutSpaces(segmented), withoutSpaces(line), line);
+      words += segmented.split(" ").length;
+    }
+    // Tatoeba's Japanese side has no spaces; real segmentation yields several words per sentence.
+    assert.ok(words > 5 * lines.length, `only ${words} words in ${lines.length} sentences`);
+  });
 });

@@ -22,7 +22,10 @@ async function assertCoversTrainingWords(sentences: string[], vocab: string[]): 
   const tokenizer = new WordPieceTokenizer(vocab);
   const { counts } = await countWords(sentences, normalizer);
   for (const word of counts.keys()) {
-    assert.ok(!tokenizer.tokenize(word).includes("[UNK]"), `${JSON.stringify(word)} -> ${tokenizer.tokenize(word).join(" ")}`);
+    assert.ok(
+      !tokenizer.tokenize(word).includes("[UNK]"),
+      `${JSON.stringify(word)} -> ${tokenizer.tokenize(word).join(" ")}`,
+    );
   }
   return counts.size;
 }
@@ -50,17 +53,26 @@ function naiveTraining(wordCounts: Map<string, number>, vocabSize: number, minFr
     for (const { symbols, count } of words) {
       for (let index = 0; index + 1 < symbols.length; index += 1) {
         const key = `${symbols[index]}\u0000${symbols[index + 1]}`;
-        const entry = pairs.get(key) ?? { left: symbols[index] as string, right: symbols[index + 1] as string, count: 0 };
+        const entry = pairs.get(key) ?? {
+          left: symbols[index] as string,
+          right: symbols[index + 1] as string,
+          count: 0,
+        };
         entry.count += count;
         pairs.set(key, entry);
       }
     }
     let best: { left: string; right: string; count: number } | undefined;
     for (const entry of pairs.values()) {
-      const order = (pair: { left: string; right: string }) => [ids.get(pair.left) as number, ids.get(pair.right) as number] as const;
+      const order = (pair: { left: string; right: string }) =>
+        [ids.get(pair.left) as number, ids.get(pair.right) as number] as const;
       const [left, right] = order(entry);
       const [bestLeft, bestRight] = best === undefined ? [0, 0] : order(best);
-      if (best === undefined || entry.count > best.count || (entry.count === best.count && (left < bestLeft || (left === bestLeft && right < bestRight)))) {
+      if (
+        best === undefined ||
+        entry.count > best.count ||
+        (entry.count === best.count && (left < bestLeft || (left === bestLeft && right < bestRight)))
+      ) {
         best = entry;
       }
     }
@@ -102,7 +114,11 @@ describe("WordPiece vocabulary training", () => {
     assert.equal(reference.length, initial + 600);
     // Training is greedy, so a smaller target is a prefix of the larger vocabulary.
     for (const vocabSize of [initial + 1, initial + 100, initial + 600]) {
-      assert.deepEqual(await trainWordPiece(corpus, { vocabSize }), reference.slice(0, vocabSize), `vocabSize ${vocabSize}`);
+      assert.deepEqual(
+        await trainWordPiece(corpus, { vocabSize }),
+        reference.slice(0, vocabSize),
+        `vocabSize ${vocabSize}`,
+      );
     }
   });
 
@@ -140,37 +156,40 @@ describe("WordPiece vocabulary training", () => {
 
   test("is deterministic", async () => {
     const corpus = [...syntheticSentences(500, { seed: 11 })];
-    assert.deepEqual(await trainWordPiece(corpus, { vocabSize: 800 }), await trainWordPiece(corpus, { vocabSize: 800 }));
+    assert.deepEqual(
+      await trainWordPiece(corpus, { vocabSize: 800 }),
+      await trainWordPiece(corpus, { vocabSize: 800 }),
+    );
   });
 
   test("rejects a size that leaves no room beyond the special tokens", async () => {
     await assert.rejects(trainWordPiece(smallCorpus, { vocabSize: 5 }), RangeError);
   });
 
-  test(
-    "trains on the Tatoeba sentences of 26 languages",
-    { skip: existsSync(tatoebaDir) ? false : `${tatoebaDir} not found; skipping the Tatoeba training` },
-    async () => {
-      const files = readdirSync(tatoebaDir).filter((name) => /^tatoeba\.[a-z]{3}-eng\.[a-z]{3}$/.test(name));
-      assert.equal(files.length, 52);
-      const sentences = files.flatMap((name) =>
-        readFileSync(path.join(tatoebaDir, name), "utf8").split("\n").filter((line) => line.length > 0),
-      );
-      const vocab = await trainWordPiece(sentences, { vocabSize: 8000, lowercase: false });
-      assert.equal(vocab.length, 8000);
-      assert.deepEqual(vocab.slice(0, 5), [...defaultTrainingSpecialTokens]);
-      const tokenizer = new WordPieceTokenizer(vocab, { lowercase: false });
-      let pieces = 0;
-      for (const sentence of sentences) {
-        const tokens = tokenizer.tokenize(sentence);
-        assert.ok(!tokens.includes("[UNK]"), sentence);
-        pieces += tokens.length;
-      }
-      // A learned vocabulary compresses: far fewer pieces than characters.
-      const characters = sentences.reduce((total, sentence) => total + [...sentence.replace(/\s/g, "")].length, 0);
-      assert.ok(pieces < characters / 2, `${pieces} pieces for ${characters} characters`);
-    },
-  );
+  test("trains on the Tatoeba sentences of 26 languages", {
+    skip: existsSync(tatoebaDir) ? false : `${tatoebaDir} not found; skipping the Tatoeba training`,
+  }, async () => {
+    const files = readdirSync(tatoebaDir).filter((name) => /^tatoeba\.[a-z]{3}-eng\.[a-z]{3}$/.test(name));
+    assert.equal(files.length, 52);
+    const sentences = files.flatMap((name) =>
+      readFileSync(path.join(tatoebaDir, name), "utf8")
+        .split("\n")
+        .filter((line) => line.length > 0),
+    );
+    const vocab = await trainWordPiece(sentences, { vocabSize: 8000, lowercase: false });
+    assert.equal(vocab.length, 8000);
+    assert.deepEqual(vocab.slice(0, 5), [...defaultTrainingSpecialTokens]);
+    const tokenizer = new WordPieceTokenizer(vocab, { lowercase: false });
+    let pieces = 0;
+    for (const sentence of sentences) {
+      const tokens = tokenizer.tokenize(sentence);
+      assert.ok(!tokens.includes("[UNK]"), sentence);
+      pieces += tokens.length;
+    }
+    // A learned vocabulary compresses: far fewer pieces than characters.
+    const characters = sentences.reduce((total, sentence) => total + [...sentence.replace(/\s/g, "")].length, 0);
+    assert.ok(pieces < characters / 2, `${pieces} pieces for ${characters} characters`);
+  });
 
   test("benchmark helper reports its run", async () => {
     const result = await benchmarkVocabTraining({ sentences: 2000, vocabSize: 600 });

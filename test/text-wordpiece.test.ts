@@ -32,7 +32,9 @@ const vocabularies = [
 ] as const;
 
 describe("WordPiece against Hugging Face fixtures", { skip: missing }, () => {
-  const cases = missing ? undefined : (JSON.parse(readFileSync(path.join(fixtures, "tokenizer-cases.json"), "utf8")) as CaseFile);
+  const cases = missing
+    ? undefined
+    : (JSON.parse(readFileSync(path.join(fixtures, "tokenizer-cases.json"), "utf8")) as CaseFile);
 
   for (const { key, dir } of vocabularies) {
     test(`${key}: every adversarial case gives the same ids`, async () => {
@@ -73,10 +75,16 @@ describe("WordPiece against Hugging Face fixtures", { skip: missing }, () => {
       for (const sentence of expected.sentences) {
         const encoding = tokenizer.encode(sentence.text, { maxLength });
         assert.deepEqual(encoding.inputIds, sentence.input_ids, sentence.text);
-        assert.deepEqual(encoding.inputIds.map((id) => tokenizer.idToToken(id)), sentence.tokens);
+        assert.deepEqual(
+          encoding.inputIds.map((id) => tokenizer.idToToken(id)),
+          sentence.tokens,
+        );
         assert.deepEqual(encoding.tokenTypeIds, new Array(encoding.inputIds.length).fill(0));
       }
-      const batch = tokenizer.encodeBatch(expected.sentences.map((sentence) => sentence.text), { maxLength });
+      const batch = tokenizer.encodeBatch(
+        expected.sentences.map((sentence) => sentence.text),
+        { maxLength },
+      );
       batch.forEach((encoding, row) => {
         const padded = expected.batch.input_ids[row] as number[];
         const mask = expected.batch.attention_mask[row] as number[];
@@ -109,13 +117,38 @@ describe("WordPiece against Hugging Face fixtures", { skip: missing }, () => {
 });
 
 describe("WordPiece behaviour on a small vocabulary", () => {
-  const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "hello", "world", "!", ",", "σ", "##σ", "a", "##b"];
+  const vocab = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "un",
+    "##aff",
+    "##able",
+    "hello",
+    "world",
+    "!",
+    ",",
+    "σ",
+    "##σ",
+    "a",
+    "##b",
+  ];
   const tokenizer = new WordPieceTokenizer(vocab, { lowercase: true, modelMaxLength: 16 });
   const workDirs: string[] = [];
   after(async () => Promise.all(workDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
   test("normalises, splits punctuation and matches greedily", () => {
-    assert.deepEqual(tokenizer.tokenize("Hello, WORLD! unaffable"), ["hello", ",", "world", "!", "un", "##aff", "##able"]);
+    assert.deepEqual(tokenizer.tokenize("Hello, WORLD! unaffable"), [
+      "hello",
+      ",",
+      "world",
+      "!",
+      "un",
+      "##aff",
+      "##able",
+    ]);
     // Per-code-point lowercasing: a final capital sigma becomes σ, not ς.
     assert.deepEqual(tokenizer.tokenize("ΣΣ"), ["σ", "##σ"]);
     assert.deepEqual(tokenizer.tokenize("hellox [MASK]"), ["[UNK]", "[MASK]"]);
@@ -150,7 +183,10 @@ describe("WordPiece behaviour on a small vocabulary", () => {
     const reloaded = await loadTokenizer(dir);
     assert.ok(reloaded instanceof WordPieceTokenizer);
     const text = "Hello, world! unaffable ΣΣ [MASK]";
-    assert.deepEqual(reloaded.encode(text, { pair: text, maxLength: 12 }), tokenizer.encode(text, { pair: text, maxLength: 12 }));
+    assert.deepEqual(
+      reloaded.encode(text, { pair: text, maxLength: 12 }),
+      tokenizer.encode(text, { pair: text, maxLength: 12 }),
+    );
     assert.equal(reloaded.modelMaxLength, 16);
   });
 

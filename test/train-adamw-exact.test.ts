@@ -40,15 +40,25 @@ function schedule(count: number, random: Random) {
   return Array.from({ length: count }, (_, step) => {
     const ids = step < 5 ? [0, 1, 2, 3, 4, 5, 6] : step % 97 === 0 ? [1, 3] : [0, random.integer(2) === 0 ? 2 : 4];
     const gradient = Array.from({ length: ids.length * width }, () => random.normal() * (step < 5 ? 1 : 0.1));
-    const rates = learningRateAt({ name: "warmup-linear", learningRate: 1e-3, warmupSteps: 20, totalSteps: count + 50 }, step);
+    const rates = learningRateAt(
+      { name: "warmup-linear", learningRate: 1e-3, warmupSteps: 20, totalSteps: count + 50 },
+      step,
+    );
     return { rates, ids, gradient };
   });
 }
 
 function gradientsFor(table: EmbeddingTable, step: { ids: number[]; gradient: number[] }): Gradients {
   const order = step.ids.map((id, row) => [id, row] as const).sort((a, b) => a[0] - b[0]);
-  const gradient = tf.tensor2d(order.flatMap(([, row]) => step.gradient.slice(row * width, (row + 1) * width)), [order.length, width]);
-  return { loss: tf.scalar(0), dense: new Map(), sparse: [{ table, ids: Int32Array.from(order, ([id]) => id), gradient }] };
+  const gradient = tf.tensor2d(
+    order.flatMap(([, row]) => step.gradient.slice(row * width, (row + 1) * width)),
+    [order.length, width],
+  );
+  return {
+    loss: tf.scalar(0),
+    dense: new Map(),
+    sparse: [{ table, ids: Int32Array.from(order, ([id]) => id), gradient }],
+  };
 }
 
 function run(mode: "exact" | "lazy", steps: ReturnType<typeof schedule>, initial: number[], checkpointAt?: number) {
@@ -80,7 +90,8 @@ function run(mode: "exact" | "lazy", steps: ReturnType<typeof schedule>, initial
   return result;
 }
 
-const worst = (a: number[], b: number[]) => a.reduce((most, value, index) => Math.max(most, Math.abs(value - b[index]!)), 0);
+const worst = (a: number[], b: number[]) =>
+  a.reduce((most, value, index) => Math.max(most, Math.abs(value - b[index]!)), 0);
 
 for (const backend of testBackends) {
   test(`exact AdamW on a row-sparse table equals dense AdamW through rests past the term bound and a checkpoint, on ${backend}`, async () => {

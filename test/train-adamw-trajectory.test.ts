@@ -23,7 +23,9 @@ const readExpected = (): Expected => JSON.parse(readFileSync(path.join(directory
  * of the word-embedding table (`adamw-trajectory/expected.json`). Returns the largest deviation
  * of each parameter from torch's final values, after checking every step's loss.
  */
-async function trajectory(embeddings: EmbeddingUpdate): Promise<{ losses: number[]; final: number; deviations: Map<string, number> }> {
+async function trajectory(
+  embeddings: EmbeddingUpdate,
+): Promise<{ losses: number[]; final: number; deviations: Map<string, number> }> {
   const expected = readExpected();
   const loaded = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-bert-uncased"));
   const encoder = new SentenceEncoder({
@@ -34,7 +36,14 @@ async function trajectory(embeddings: EmbeddingUpdate): Promise<{ losses: number
     lowercase: loaded.lowercase,
   });
   const { lr, betas, eps, weight_decay: weightDecay } = expected.optimizer;
-  const optimizer = new AdamW({ learningRate: lr, beta1: betas[0], beta2: betas[1], epsilon: eps, weightDecay, embeddings });
+  const optimizer = new AdamW({
+    learningRate: lr,
+    beta1: betas[0],
+    beta2: betas[1],
+    epsilon: eps,
+    weightDecay,
+    embeddings,
+  });
   const sentences = expected.sentences as string[];
   const targets = expected.targets as number[][];
   const lossOf = (indices: number[]) => {
@@ -42,7 +51,10 @@ async function trajectory(embeddings: EmbeddingUpdate): Promise<{ losses: number
     const target = tf.tensor2d(indices.map((index) => targets[index]!));
     return {
       batch,
-      loss: (sparse?: SparseLookup) => tf.tidy(() => tf.mean(tf.square(tf.sub(encoder.forward(batch, sparse ? { sparse } : {}), target))) as tf.Scalar),
+      loss: (sparse?: SparseLookup) =>
+        tf.tidy(
+          () => tf.mean(tf.square(tf.sub(encoder.forward(batch, sparse ? { sparse } : {}), target))) as tf.Scalar,
+        ),
       dispose: () => target.dispose(),
     };
   };
@@ -78,24 +90,38 @@ async function trajectory(embeddings: EmbeddingUpdate): Promise<{ losses: number
   assert.ok(tf.memory().numTensors <= before, "the steps leave no tensors behind");
   encoder.dispose();
   assert.equal(losses.length, expected.losses.length);
-  losses.forEach((loss, index) => assert.ok(Math.abs(loss - expected.losses[index]) < 1e-5 || embeddings === "lazy", `loss of step ${index + 1}: ${loss} vs ${expected.losses[index]}`));
-  assert.ok(Math.abs(final - expected.final_loss_all_sentences) < 1e-5 || embeddings === "lazy", `loss over all sentences: ${final} vs ${expected.final_loss_all_sentences}`);
+  losses.forEach((loss, index) =>
+    assert.ok(
+      Math.abs(loss - expected.losses[index]) < 1e-5 || embeddings === "lazy",
+      `loss of step ${index + 1}: ${loss} vs ${expected.losses[index]}`,
+    ),
+  );
+  assert.ok(
+    Math.abs(final - expected.final_loss_all_sentences) < 1e-5 || embeddings === "lazy",
+    `loss over all sentences: ${final} vs ${expected.final_loss_all_sentences}`,
+  );
   return { losses, final, deviations };
 }
 
 const worstOf = (deviations: Map<string, number>) => [...deviations].reduce((a, b) => (b[1] > a[1] ? b : a));
 
 for (const backend of testBackends) {
-  test(`exact AdamW follows torch's 20-step trajectory (losses 1e-5, final parameters 1e-4) on ${backend}`, { skip: skipWithoutFixtures }, async () => {
+  test(`exact AdamW follows torch's 20-step trajectory (losses 1e-5, final parameters 1e-4) on ${backend}`, {
+    skip: skipWithoutFixtures,
+  }, async () => {
     await useBackend(backend);
     const { deviations } = await trajectory("exact");
     const [name, worst] = worstOf(deviations);
-    process.stdout.write(`# exact on ${backend}: every parameter within ${worst.toExponential(2)} of torch's (${name}); word embeddings ${deviations.get("embeddings.word_embeddings.weight")!.toExponential(2)}\n`);
+    process.stdout.write(
+      `# exact on ${backend}: every parameter within ${worst.toExponential(2)} of torch's (${name}); word embeddings ${deviations.get("embeddings.word_embeddings.weight")!.toExponential(2)}\n`,
+    );
     assert.ok(worst < 1e-4, `${name} is ${worst} from torch's`);
   });
 }
 
-test("lazy AdamW (LazyAdam) misses torch's trajectory on the word embeddings", { skip: skipWithoutFixtures }, async () => {
+test("lazy AdamW (LazyAdam) misses torch's trajectory on the word embeddings", {
+  skip: skipWithoutFixtures,
+}, async () => {
   await useBackend("wasm");
   const { deviations, losses } = await trajectory("lazy");
   const expected = readExpected();

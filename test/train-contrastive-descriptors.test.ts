@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { multipleNegativesRankingLoss } from "../src/losses/multiple-negatives-ranking.js";
 import { parseRecipe } from "../src/recipes/load.js";
-import { MultipleNegativesObjective, nliTriplets, SimcseObjective } from "../src/train/objectives/contrastive.js";
+import { type MultipleNegativesObjective, nliTriplets, SimcseObjective } from "../src/train/objectives/contrastive.js";
 import { objectiveDescriptor } from "../src/train/objectives/registry.js";
 import { BabelbedError } from "../src/util/errors.js";
 import { useBackend } from "./helpers/backends.js";

@@ -4,7 +4,12 @@ import { test } from "node:test";
 import { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { Transformer } from "../src/model/transformer.js";
 import { trainWordPiece, WordPieceTokenizer } from "../src/text/index.js";
-import { MultipleNegativesObjective, nliTriplets, SimcseObjective, type NliPair } from "../src/train/objectives/contrastive.js";
+import {
+  MultipleNegativesObjective,
+  nliTriplets,
+  SimcseObjective,
+  type NliPair,
+} from "../src/train/objectives/contrastive.js";
 import type { TrainingObjective } from "../src/train/objectives/objective.js";
 import { Trainer } from "../src/train/trainer.js";
 import { Random } from "../src/util/random.js";
@@ -15,8 +20,19 @@ import { tinySentences } from "./helpers/tiny-encoder.js";
 /** The tiny test encoder, but with dropout on: SimCSE's only augmentation. */
 async function droppingEncoder(seed: number, dropout = 0.1): Promise<SentenceEncoder> {
   const vocab = await trainWordPiece(tinySentences, { vocabSize: 120, minFrequency: 1 });
-  const config = tinyConfig({ vocabSize: vocab.length, initializerRange: 0.2, maxPositionEmbeddings: 32, hiddenDropoutProb: dropout, attentionProbsDropoutProb: dropout });
-  return new SentenceEncoder({ tokenizer: new WordPieceTokenizer(vocab, { lowercase: true }), transformer: Transformer.initialize(config, seed), maxSeqLength: 24, pooling: "mean" });
+  const config = tinyConfig({
+    vocabSize: vocab.length,
+    initializerRange: 0.2,
+    maxPositionEmbeddings: 32,
+    hiddenDropoutProb: dropout,
+    attentionProbsDropoutProb: dropout,
+  });
+  return new SentenceEncoder({
+    tokenizer: new WordPieceTokenizer(vocab, { lowercase: true }),
+    transformer: Transformer.initialize(config, seed),
+    maxSeqLength: 24,
+    pooling: "mean",
+  });
 }
 
 const everything = tinySentences.map((_, index) => index);
@@ -29,10 +45,21 @@ function lossOf(objective: TrainingObjective, training: boolean): number {
 
 async function trainAndCompare(objective: TrainingObjective, encoder: SentenceEncoder, steps: number) {
   const before = lossOf(objective, true);
-  const trainer = new Trainer(encoder, [objective], { batchSize: objective.size, epochs: steps, learningRate: 1e-2, warmupSteps: 0, seed: 5 });
+  const trainer = new Trainer(encoder, [objective], {
+    batchSize: objective.size,
+    epochs: steps,
+    learningRate: 1e-2,
+    warmupSteps: 0,
+    seed: 5,
+  });
   const counts: number[] = [];
   const losses: number[] = [];
-  await trainer.train({ onStep: (record) => { losses.push(record.loss); counts.push(tf.memory().numTensors); } });
+  await trainer.train({
+    onStep: (record) => {
+      losses.push(record.loss);
+      counts.push(tf.memory().numTensors);
+    },
+  });
   const after = lossOf(objective, true);
   trainer.dispose();
   return { before, after, losses, counts };
@@ -45,8 +72,13 @@ test("SimCSE encodes each sentence twice with different dropout masks, and train
   assert.equal(objective.size, tinySentences.length);
   const prepared = objective.prepare([0, 1, 2]);
   assert.equal(prepared.batches.length, 1, "one token batch, encoded twice");
-  const [first, second] = tf.tidy(() => [0, 1].map(() => encoder.forward(prepared.batches[0]!, { training: true, random: new Random(1) })));
-  assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(first!, second!))).dataSync()[0]!) === 0, "the same dropout seed gives the same view");
+  const [first, second] = tf.tidy(() =>
+    [0, 1].map(() => encoder.forward(prepared.batches[0]!, { training: true, random: new Random(1) })),
+  );
+  assert.ok(
+    tf.tidy(() => tf.max(tf.abs(tf.sub(first!, second!))).dataSync()[0]!) === 0,
+    "the same dropout seed gives the same view",
+  );
   tf.dispose([first!, second!]);
   // Two views in one loss draw two different masks from the one generator, so the loss is above the no-dropout one.
   const viewsDiffer = tf.tidy(() => {
@@ -92,14 +124,24 @@ test("NLI labelled pairs become (premise, entailment, contradiction) triplets, o
 test("multiple-negatives training with hard negatives (symmetric) lowers its loss with tensors flat, and refuses mixed examples", async () => {
   await useBackend("js");
   const encoder = await droppingEncoder(6, 0);
-  const examples = tinySentences.map((anchor, i) => ({ anchor, positive: anchor.split(" ").slice(1).join(" "), negative: tinySentences[(i + 3) % tinySentences.length]! }));
+  const examples = tinySentences.map((anchor, i) => ({
+    anchor,
+    positive: anchor.split(" ").slice(1).join(" "),
+    negative: tinySentences[(i + 3) % tinySentences.length]!,
+  }));
   const objective = new MultipleNegativesObjective(encoder, examples, { symmetric: true });
   assert.equal(objective.prepare([0, 1]).batches.length, 3, "anchor, positive and negative batches");
   const { before, after, counts } = await trainAndCompare(objective, encoder, 8);
   assert.ok(after < 0.5 * before, `multiple-negatives loss ${before} → ${after}`);
   assert.equal(new Set(counts.slice(1)).size, 1, `tensor counts: ${[...new Set(counts)].join(", ")}`);
-  const pairsOnly = new MultipleNegativesObjective(encoder, examples.map(({ anchor, positive }) => ({ anchor, positive })));
+  const pairsOnly = new MultipleNegativesObjective(
+    encoder,
+    examples.map(({ anchor, positive }) => ({ anchor, positive })),
+  );
   assert.equal(pairsOnly.prepare([0, 1]).batches.length, 2);
-  assert.throws(() => new MultipleNegativesObjective(encoder, [examples[0]!, { anchor: "a", positive: "b" }]), /1 of 2 examples have a hard negative/);
+  assert.throws(
+    () => new MultipleNegativesObjective(encoder, [examples[0]!, { anchor: "a", positive: "b" }]),
+    /1 of 2 examples have a hard negative/,
+  );
   encoder.dispose();
 });

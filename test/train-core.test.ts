@@ -16,10 +16,16 @@ test("AdamW matches a hand-computed torch update, with decay skipped for biases 
   const weight = tf.variable(tf.tensor1d([1, -2]));
   const bias = tf.variable(tf.tensor1d([0.5]));
   const optimizer = new AdamW({ learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.5 });
-  const parameters = new Map([["dense.weight", weight], ["dense.bias", bias]]);
+  const parameters = new Map([
+    ["dense.weight", weight],
+    ["dense.bias", bias],
+  ]);
   const gradients = (g: number[], b: number[]): Gradients => ({
     loss: tf.scalar(0),
-    dense: new Map([["dense.weight", tf.tensor1d(g)], ["dense.bias", tf.tensor1d(b)]]),
+    dense: new Map([
+      ["dense.weight", tf.tensor1d(g)],
+      ["dense.bias", tf.tensor1d(b)],
+    ]),
     sparse: [],
   });
   // Step 1: m = 0.1 g, v = 0.001 g², m̂ = g, v̂ = g², update = lr · g/(|g| + eps) ≈ ±lr.
@@ -27,13 +33,19 @@ test("AdamW matches a hand-computed torch update, with decay skipped for biases 
   optimizer.apply(parameters, step);
   disposeGradients(step);
   // weight decays first: 1 · (1 − 0.1·0.5) = 0.95, then − 0.1 → 0.85; −2 · 0.95 = −1.9, + 0.1 → −1.8.
-  assert.deepEqual(Array.from(weight.dataSync()).map((x) => +x.toFixed(6)), [0.85, -1.8]);
-  assert.deepEqual(Array.from(bias.dataSync()).map((x) => +x.toFixed(6)), [0.4]);
+  assert.deepEqual(
+    Array.from(weight.dataSync()).map((x) => +x.toFixed(6)),
+    [0.85, -1.8],
+  );
+  assert.deepEqual(
+    Array.from(bias.dataSync()).map((x) => +x.toFixed(6)),
+    [0.4],
+  );
   // Step 2 with gradient 0 for the bias: m = 0.09, v = 0.000999; m̂ = 0.09/0.19, v̂ = 0.000999/0.001999.
   step = gradients([0.2, -0.4], [0]);
   optimizer.apply(parameters, step);
   disposeGradients(step);
-  const expectedBias = 0.4 - 0.1 * (0.09 / 0.19) / (Math.sqrt(0.000999 / 0.001999) + 1e-8);
+  const expectedBias = 0.4 - (0.1 * (0.09 / 0.19)) / (Math.sqrt(0.000999 / 0.001999) + 1e-8);
   assert.ok(Math.abs(bias.dataSync()[0]! - expectedBias) < 1e-6);
   optimizer.dispose();
   tf.dispose([weight, bias]);
@@ -63,7 +75,10 @@ test("global-norm clipping scales dense and row gradients together", async () =>
   assert.ok(Math.abs(norm - 5) < 1e-6);
   assert.ok(Math.abs(gradients.dense.get("a")!.dataSync()[0]! - 0.6) < 1e-5);
   assert.ok(Math.abs(gradients.sparse[0]!.gradient.dataSync()[1]! - 0.8) < 1e-5);
-  assert.ok(Math.abs(clipGlobalNorm(gradients, 10) - 1) < 1e-5, "clipped gradients have norm maxNorm, and a larger limit leaves them");
+  assert.ok(
+    Math.abs(clipGlobalNorm(gradients, 10) - 1) < 1e-5,
+    "clipped gradients have norm maxNorm, and a larger limit leaves them",
+  );
   assert.ok(Math.abs(gradients.dense.get("a")!.dataSync()[0]! - 0.6) < 1e-5);
   disposeGradients(gradients);
   table.dispose();
@@ -79,7 +94,9 @@ for (const backend of testBackends) {
     const ids = new Map([[model.wordEmbeddings, [batch.inputIds]]]);
     const mask = tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32");
     const loss = (sparse: SparseLookup) =>
-      tf.tidy(() => tf.mean(tf.square(tf.sub(pool(model.forward(batch, { sparse }), mask, "mean"), target))) as tf.Scalar);
+      tf.tidy(
+        () => tf.mean(tf.square(tf.sub(pool(model.forward(batch, { sparse }), mask, "mean"), target))) as tf.Scalar,
+      );
     const gradients = computeGradients(model, ids, loss);
     const lossAt = () => tf.tidy(() => readScalar(loss(new Map())));
     const epsilon = 1e-2;
@@ -91,7 +108,10 @@ for (const backend of testBackends) {
       perturb(epsilon);
       const numeric = (up - down) / (2 * epsilon);
       assert.ok(Number.isFinite(analytic), `${label}: finite`);
-      assert.ok(Math.abs(numeric - analytic) < 2e-3 + 2e-2 * Math.abs(numeric), `${label}: analytic ${analytic} vs numeric ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - analytic) < 2e-3 + 2e-2 * Math.abs(numeric),
+        `${label}: analytic ${analytic} vs numeric ${numeric}`,
+      );
     };
     for (const [name, variable] of model.trainableParameters()) {
       const gradient = gradients.dense.get(name);
@@ -117,7 +137,9 @@ for (const backend of testBackends) {
       const column = random.integer(8);
       check(`word row ${id}[${column}]`, rowValues[row]![column]!, (delta) => {
         const current = model.wordEmbeddings.gatherRows(Int32Array.from([id]));
-        const next = tf.tidy(() => tf.add(current, tf.oneHot(tf.tensor1d([column], "int32"), 8).mul(delta))) as tf.Tensor2D;
+        const next = tf.tidy(() =>
+          tf.add(current, tf.oneHot(tf.tensor1d([column], "int32"), 8).mul(delta)),
+        ) as tf.Tensor2D;
         model.wordEmbeddings.scatterRows(Int32Array.from([id]), next);
         tf.dispose([current, next]);
       });
@@ -137,7 +159,12 @@ for (const backend of testBackends) {
       const batch = randomBatch(random, model.config.vocabSize, 4, 8);
       const mask = tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32");
       const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) =>
-        tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar),
+        tf.tidy(
+          () =>
+            tf.mean(
+              tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean")),
+            ) as tf.Scalar,
+        ),
       );
       clipGlobalNorm(gradients, 1);
       optimizer.apply(model.trainableParameters(), gradients);
@@ -155,7 +182,13 @@ test("a training step on a 250,000-row vocabulary never allocates a [vocab, hidd
   await useBackend("js");
   const vocabSize = 250_000;
   const hidden = 256;
-  const model = tinyTransformer(1, { vocabSize: 1000, hiddenSize: hidden, numAttentionHeads: 4, numHiddenLayers: 1, intermediateSize: 64 });
+  const model = tinyTransformer(1, {
+    vocabSize: 1000,
+    hiddenSize: hidden,
+    numAttentionHeads: 4,
+    numHiddenLayers: 1,
+    intermediateSize: 64,
+  });
   // Swap in a full-size table without paying for a JS-side initialisation of 64M values.
   model.wordEmbeddings.dispose();
   const values = tf.randomNormal([vocabSize, hidden], 0, 0.02, "float32", 1) as tf.Tensor2D;
@@ -180,8 +213,15 @@ test("a training step on a 250,000-row vocabulary never allocates a [vocab, hidd
   const wholeTable = profile.kernels.filter((kernel) =>
     kernel.outputShapes.some((shape) => shape !== undefined && shape[0] === vocabSize && shape[1] === hidden),
   );
-  assert.deepEqual(wholeTable.map((kernel) => kernel.name), [], "no kernel produces a [vocab, hidden] tensor");
-  assert.ok(profile.peakBytes - tf.memory().numBytes < tableBytes / 8, `peak growth ${profile.peakBytes - tf.memory().numBytes} bytes vs table ${tableBytes}`);
+  assert.deepEqual(
+    wholeTable.map((kernel) => kernel.name),
+    [],
+    "no kernel produces a [vocab, hidden] tensor",
+  );
+  assert.ok(
+    profile.peakBytes - tf.memory().numBytes < tableBytes / 8,
+    `peak growth ${profile.peakBytes - tf.memory().numBytes} bytes vs table ${tableBytes}`,
+  );
   optimizer.dispose();
   model.dispose();
 });
@@ -196,7 +236,12 @@ test("a seed makes initialisation, batches and dropout repeatable, bit for bit",
       const batch = randomBatch(random, model.config.vocabSize, 4, 8);
       const mask = tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.length], "int32");
       const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) =>
-        tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar),
+        tf.tidy(
+          () =>
+            tf.mean(
+              tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean")),
+            ) as tf.Scalar,
+        ),
       );
       optimizer.apply(model.trainableParameters(), gradients);
       disposeGradients(gradients);

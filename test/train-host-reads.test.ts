@@ -36,19 +36,32 @@ async function countReads<T>(run: () => T | Promise<T>): Promise<{ result: T; re
 }
 
 const total = (reads: Record<string, number>) => Object.values(reads).reduce((a, b) => a + b, 0);
-const pairs = tinySentences.flatMap((a, i) => tinySentences.map((b, j) => ({ sentence1: a, sentence2: b, score: i === j ? 1 : 0.25, label: (i + j) % 3 })));
+const pairs = tinySentences.flatMap((a, i) =>
+  tinySentences.map((b, j) => ({ sentence1: a, sentence2: b, score: i === j ? 1 : 0.25, label: (i + j) % 3 })),
+);
 
 test("a training step reads the device once: the loss with the gradient norm, for every siamese objective and distillation", async () => {
   await useBackend("wasm");
   const encoder = await tinyEncoder(3);
-  const teacher = (sentence: string) => Array.from({ length: encoder.dimension }, (_, i) => Math.sin(sentence.length + i));
+  const teacher = (sentence: string) =>
+    Array.from({ length: encoder.dimension }, (_, i) => Math.sin(sentence.length + i));
   const trainer = new Trainer(
     encoder,
     [
       new RegressionObjective(encoder, pairs),
       new ClassificationObjective(encoder, pairs, SoftmaxClassifier.initialize(encoder.dimension, 3, 7)),
-      new TripletObjective(encoder, tinySentences.map((anchor, i) => ({ anchor, positive: anchor, negative: tinySentences[(i + 5) % 12]! }))),
-      new DistillationObjective(encoder, tinySentences.map((source, i) => ({ source, target: tinySentences[(i + 1) % 12]!, teacher: Float32Array.from(teacher(source)) }))),
+      new TripletObjective(
+        encoder,
+        tinySentences.map((anchor, i) => ({ anchor, positive: anchor, negative: tinySentences[(i + 5) % 12]! })),
+      ),
+      new DistillationObjective(
+        encoder,
+        tinySentences.map((source, i) => ({
+          source,
+          target: tinySentences[(i + 1) % 12]!,
+          teacher: Float32Array.from(teacher(source)),
+        })),
+      ),
     ],
     { batchSize: 4, epochs: 1, maxSteps: 8, learningRate: 1e-3, warmupSteps: 1, maxGradNorm: 1, seed: 1 },
   );
@@ -56,7 +69,10 @@ test("a training step reads the device once: the loss with the gradient norm, fo
   for (let step = 0; step < 4; step++) {
     const { result, reads } = await countReads(() => trainer.trainStep());
     assert.equal(total(reads), 1, `${result.objective}: ${JSON.stringify(reads)}`);
-    assert.ok(Number.isFinite(result.loss) && Number.isFinite(result.gradientNorm), `${result.objective} logs its loss and norm`);
+    assert.ok(
+      Number.isFinite(result.loss) && Number.isFinite(result.gradientNorm),
+      `${result.objective} logs its loss and norm`,
+    );
   }
   trainer.dispose();
   encoder.dispose();
@@ -68,7 +84,17 @@ test("a dual-encoder step with gradient caching reads the device once", async ()
   const trainer = new DualEncoderTrainer(
     encoder,
     tinySentences.map((source, i) => ({ source, target: tinySentences[(i + 1) % 12]! })),
-    { batchSize: 6, chunkSize: 2, epochs: 2, learningRate: 1e-3, warmupRatio: 0.2, weightDecay: 0.01, maxGradNorm: 1, loss: { margin: 0.3, scale: 10, reduction: "sum" }, seed: 5 },
+    {
+      batchSize: 6,
+      chunkSize: 2,
+      epochs: 2,
+      learningRate: 1e-3,
+      warmupRatio: 0.2,
+      weightDecay: 0.01,
+      maxGradNorm: 1,
+      loss: { margin: 0.3, scale: 10, reduction: "sum" },
+      seed: 5,
+    },
   );
   trainer.trainStep();
   for (let step = 0; step < 2; step++) {

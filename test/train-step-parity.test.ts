@@ -33,7 +33,9 @@ for (const backend of testBackends) {
     const table0 = Array.from({ length: rows * width }, () => random.normal() * 0.05);
     const dense0 = Array.from({ length: width }, () => random.normal() * 0.05);
     const steps = Array.from({ length: total }, (_, step) => {
-      const ids = [step % rows, (step * 5 + 2) % rows].filter((id, index, all) => all.indexOf(id) === index).sort((a, b) => a - b);
+      const ids = [step % rows, (step * 5 + 2) % rows]
+        .filter((id, index, all) => all.indexOf(id) === index)
+        .sort((a, b) => a - b);
       const size = step % 3 === 0 ? 2 : 0.05; // every third step is clipped
       return {
         ids,
@@ -63,7 +65,8 @@ for (const backend of testBackends) {
         p[i] *= 1 - lr * adam.weightDecay;
         m[i] = adam.beta1 * m[i] + (1 - adam.beta1) * gi;
         v[i] = adam.beta2 * v[i] + (1 - adam.beta2) * gi * gi;
-        p[i] -= (lr / (1 - adam.beta1 ** j)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - adam.beta2 ** j) + adam.epsilon));
+        p[i] -=
+          (lr / (1 - adam.beta1 ** j)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - adam.beta2 ** j) + adam.epsilon));
       }
     });
     assert.ok(clipped >= 15, "the run exercises clipping");
@@ -79,9 +82,14 @@ for (const backend of testBackends) {
       const gradients: Gradients = {
         loss: tf.scalar(0),
         dense: new Map([["dense.weight", tf.tensor1d(step.denseGradient)]]),
-        sparse: [{ table, ids: Int32Array.from(step.ids), gradient: tf.tensor2d(step.rowGradient, [step.ids.length, width]) }],
+        sparse: [
+          { table, ids: Int32Array.from(step.ids), gradient: tf.tensor2d(step.rowGradient, [step.ids.length, width]) },
+        ],
       };
-      const lr = learningRateAt({ name: "warmup-linear", learningRate: peak, warmupSteps: warmup, totalSteps: total }, index);
+      const lr = learningRateAt(
+        { name: "warmup-linear", learningRate: peak, warmupSteps: warmup, totalSteps: total },
+        index,
+      );
       assert.ok(Math.abs(lr - peak * hfLinear(index, warmup, total)) < 1e-15, `learning rate of step ${index}`);
       optimizerStep(optimizer, parameters, gradients, lr, maxNorm);
     });
@@ -114,6 +122,10 @@ test("dropout has nn.Dropout's distribution: zeros at the rate, survivors scaled
   assert.ok(Math.abs(zeros - count * rate) < 5 * sigma, `${zeros} zeros of ${count}`);
   const again = dropout(ones, rate, true, () => 7);
   assert.deepEqual(Array.from(again.dataSync()), Array.from(values), "a seed repeats its mask");
-  assert.equal(dropout(ones, rate, false, () => seed++), ones, "evaluation leaves activations alone");
+  assert.equal(
+    dropout(ones, rate, false, () => seed++),
+    ones,
+    "evaluation leaves activations alone",
+  );
   tf.dispose([ones, dropped, again]);
 });

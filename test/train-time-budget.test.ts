@@ -29,7 +29,11 @@ test("a time budget ends the loop early, as out-of-time, with a final checkpoint
   const loop = slowLoop(1000, 10);
   const reasons: string[] = [];
   const budget = new TimeBudget(0.1);
-  const outcome = await trainLoop(loop, { timeBudget: budget }, { saveCheckpoint: async (reason) => void reasons.push(reason) });
+  const outcome = await trainLoop(
+    loop,
+    { timeBudget: budget },
+    { saveCheckpoint: async (reason) => void reasons.push(reason) },
+  );
   assert.equal(outcome, "out-of-time");
   // Every step takes at least 10 ms, so 100 ms hold at most 10 of them (the last one crosses the line).
   assert.ok(loop.step >= 1 && loop.step <= 10, `stopped at step ${loop.step}`);
@@ -84,7 +88,10 @@ after(async () => {
 });
 
 async function metricsOf(output: string): Promise<Record<string, unknown>[]> {
-  return (await readFile(path.join(output, "metrics.jsonl"), "utf8")).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return (await readFile(path.join(output, "metrics.jsonl"), "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 test("a recipe's maxMinutes stops its step on time, says so, then evaluates and saves the model", async () => {
@@ -93,17 +100,32 @@ test("a recipe's maxMinutes stops its step on time, says so, then evaluates and 
   const output = path.join(work, "budget");
   const lines: string[] = [];
   const progress: string[] = [];
-  const summary = await runRecipe(await loadRecipe(file), { output, log: (line) => lines.push(line), progress: (line) => progress.push(line) });
+  const summary = await runRecipe(await loadRecipe(file), {
+    output,
+    log: (line) => lines.push(line),
+    progress: (line) => progress.push(line),
+  });
   // The ETA is the budget's, not the 100,000 steps'.
   assert.ok(progress.length > 0 && progress.every((line) => /ETA [01]s$/.test(line)), progress.slice(0, 3).join("\n"));
   const stopped = lines.find((line) => line.startsWith("teacher: stopped at step "));
-  assert.match(stopped ?? lines.join("\n"), /^teacher: stopped at step \d+ of 100000: its 0\.02 minutes \(maxMinutes\) are spent$/);
+  assert.match(
+    stopped ?? lines.join("\n"),
+    /^teacher: stopped at step \d+ of 100000: its 0\.02 minutes \(maxMinutes\) are spent$/,
+  );
   const event = (await metricsOf(output)).find((record) => record.event === "time-budget-spent");
   assert.ok(event !== undefined && (event.trainingStep as number) > 0 && (event.trainingStep as number) < 100000);
   assert.ok(summary.results[0]!.after["en-sts/spearman"] !== undefined, "evaluated after the early stop");
-  assert.ok((await stat(path.join(output, "models", "teacher", "config.json"))).isFile(), "the model trained so far is saved");
+  assert.ok(
+    (await stat(path.join(output, "models", "teacher", "config.json"))).isFile(),
+    "the model trained so far is saved",
+  );
   const report = await readFile(path.join(output, "report.html"), "utf8");
-  assert.match(report, new RegExp(`teacher stopped at step ${event.trainingStep as number} of 100000: its 0\\.02 minutes \\(maxMinutes\\) were spent`));
+  assert.match(
+    report,
+    new RegExp(
+      `teacher stopped at step ${event.trainingStep as number} of 100000: its 0\\.02 minutes \\(maxMinutes\\) were spent`,
+    ),
+  );
 });
 
 test("a checkpoint carries the time spent, and a resumed run goes on counting from it", async () => {
@@ -113,7 +135,10 @@ test("a checkpoint carries the time spent, and a resumed run goes on counting fr
   let steps = 0;
   const stopAfterThree = { progress: () => void (steps += 1), shouldStop: () => steps >= 3, log: () => {} };
   await assert.rejects(runRecipe(await loadRecipe(file), { output, ...stopAfterThree }), RunInterrupted);
-  const saved = JSON.parse(await readFile(path.join(output, "checkpoints", "teacher", "trainer.json"), "utf8")) as { step: number; trainingSeconds: number };
+  const saved = JSON.parse(await readFile(path.join(output, "checkpoints", "teacher", "trainer.json"), "utf8")) as {
+    step: number;
+    trainingSeconds: number;
+  };
   assert.equal(saved.step, 3);
   assert.ok(saved.trainingSeconds > 0 && saved.trainingSeconds < 60, `trainingSeconds ${saved.trainingSeconds}`);
 
@@ -122,5 +147,8 @@ test("a checkpoint carries the time spent, and a resumed run goes on counting fr
   const lines: string[] = [];
   await runRecipe(await loadRecipe(file), { output, resume: true, log: (line) => lines.push(line) });
   assert.ok(lines.includes("teacher: resumed from step 3 of 100000"), lines.join("\n"));
-  assert.ok(lines.some((line) => line.startsWith("teacher: stopped at step 3 of 100000")), lines.join("\n"));
+  assert.ok(
+    lines.some((line) => line.startsWith("teacher: stopped at step 3 of 100000")),
+    lines.join("\n"),
+  );
 });

@@ -14,16 +14,39 @@ import { useBackend } from "./helpers/backends.js";
 import { tinyEncoder, tinySentences } from "./helpers/tiny-encoder.js";
 import type { SentenceEncoder } from "../src/model/sentence-encoder.js";
 
-const pairs = tinySentences.flatMap((a, i) => tinySentences.map((b, j) => ({ sentence1: a, sentence2: b, score: i === j ? 1 : (i + j) % 3 === 0 ? 0.5 : 0, label: (i + j) % 3 })));
-const triplets = tinySentences.map((anchor, i) => ({ anchor, positive: anchor, negative: tinySentences[(i + 5) % tinySentences.length]! }));
-const options: TrainerOptions = { batchSize: 8, epochs: 1, maxSteps: 12, learningRate: 5e-3, warmupSteps: 2, maxGradNorm: 1, seed: 42 };
+const pairs = tinySentences.flatMap((a, i) =>
+  tinySentences.map((b, j) => ({
+    sentence1: a,
+    sentence2: b,
+    score: i === j ? 1 : (i + j) % 3 === 0 ? 0.5 : 0,
+    label: (i + j) % 3,
+  })),
+);
+const triplets = tinySentences.map((anchor, i) => ({
+  anchor,
+  positive: anchor,
+  negative: tinySentences[(i + 5) % tinySentences.length]!,
+}));
+const options: TrainerOptions = {
+  batchSize: 8,
+  epochs: 1,
+  maxSteps: 12,
+  learningRate: 5e-3,
+  warmupSteps: 2,
+  maxGradNorm: 1,
+  seed: 42,
+};
 
 function build(encoder: SentenceEncoder): Trainer {
-  return new Trainer(encoder, [
-    new RegressionObjective(encoder, pairs),
-    new ClassificationObjective(encoder, pairs, SoftmaxClassifier.initialize(encoder.dimension, 3, 7)),
-    new TripletObjective(encoder, triplets),
-  ], options);
+  return new Trainer(
+    encoder,
+    [
+      new RegressionObjective(encoder, pairs),
+      new ClassificationObjective(encoder, pairs, SoftmaxClassifier.initialize(encoder.dimension, 3, 7)),
+      new TripletObjective(encoder, triplets),
+    ],
+    options,
+  );
 }
 
 async function weights(encoder: SentenceEncoder, trainer: Trainer): Promise<number[]> {
@@ -38,18 +61,33 @@ async function weights(encoder: SentenceEncoder, trainer: Trainer): Promise<numb
 test("the trainer takes objectives in turn, keeps tensors flat, and lowers the regression loss", async () => {
   await useBackend("js");
   const encoder = await tinyEncoder(3);
-  const trainer = new Trainer(encoder, [new RegressionObjective(encoder, pairs), new TripletObjective(encoder, triplets)], {
-    ...options,
-    maxSteps: 60,
-    learningRate: 1e-2,
-  });
+  const trainer = new Trainer(
+    encoder,
+    [new RegressionObjective(encoder, pairs), new TripletObjective(encoder, triplets)],
+    {
+      ...options,
+      maxSteps: 60,
+      learningRate: 1e-2,
+    },
+  );
   const records: { objective: string; loss: number }[] = [];
   const counts: number[] = [];
-  await trainer.train({ onStep: (record) => { records.push(record); counts.push(tf.memory().numTensors); } });
-  assert.deepEqual(records.slice(0, 4).map((record) => record.objective), ["regression", "triplet", "regression", "triplet"]);
+  await trainer.train({
+    onStep: (record) => {
+      records.push(record);
+      counts.push(tf.memory().numTensors);
+    },
+  });
+  assert.deepEqual(
+    records.slice(0, 4).map((record) => record.objective),
+    ["regression", "triplet", "regression", "triplet"],
+  );
   const regression = records.filter((record) => record.objective === "regression").map((record) => record.loss);
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  assert.ok(mean(regression.slice(-5)) < 0.7 * mean(regression.slice(0, 5)), `regression loss ${mean(regression.slice(0, 5))} → ${mean(regression.slice(-5))}`);
+  assert.ok(
+    mean(regression.slice(-5)) < 0.7 * mean(regression.slice(0, 5)),
+    `regression loss ${mean(regression.slice(0, 5))} → ${mean(regression.slice(-5))}`,
+  );
   assert.equal(new Set(counts.slice(2)).size, 1, `tensor counts: ${[...new Set(counts)].join(", ")}`);
   trainer.dispose();
   encoder.dispose();

@@ -12,7 +12,11 @@ test("a failed atomic write names its file and leaves no temporary file behind",
   const dir = scratch();
   const target = path.join(dir, "summary.json");
   await mkdir(target); // a directory where the file should go: the rename fails
-  await assert.rejects(writeFileAtomic(target, "{}"), (error) => error instanceof BabelbedError && /summary\.json: cannot write \(it is a directory\)/.test(error.message));
+  await assert.rejects(
+    writeFileAtomic(target, "{}"),
+    (error) =>
+      error instanceof BabelbedError && /summary\.json: cannot write \(it is a directory\)/.test(error.message),
+  );
   const writer = await openAtomicWriter(target);
   await writer.write("x");
   await assert.rejects(writer.commit(), /summary\.json: cannot write/);
@@ -45,7 +49,10 @@ test("recoverSwaps puts back a folder whose swap was cut between its renames, an
 });
 
 test("a full disk is named with its file, as a run failure (exit 1)", () => {
-  const error = writeError("/runs/x/summary.json", Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+  const error = writeError(
+    "/runs/x/summary.json",
+    Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }),
+  );
   assert.ok(error instanceof BabelbedError);
   assert.equal(error.exitCode, 1);
   assert.equal(error.message, "/runs/x/summary.json: cannot write (no space left on the device)");

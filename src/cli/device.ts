@@ -16,7 +16,10 @@ export function setVerbose(value: boolean): void {
 export async function startDevice(choice: DeviceChoice, quiet = false, threads?: number): Promise<DeviceInfo> {
   tf.env().set("PROD", true);
   const lines: string[] = [];
-  const info = await selectDevice(choice, { threads, log: (line) => (verbose && !quiet ? process.stderr.write(`${line}\n`) : lines.push(line)) });
+  const info = await selectDevice(choice, {
+    threads,
+    log: (line) => (verbose && !quiet ? process.stderr.write(`${line}\n`) : lines.push(line)),
+  });
   if (!quiet && !verbose) process.stderr.write(`${deviceSummary(info, lines)}\n`);
   return info;
 }
@@ -26,7 +29,9 @@ export function deviceSummary(info: DeviceInfo, lines: string[]): string {
   const threads = typeof info.threads === "number" ? `, ${info.threads} thread${info.threads === 1 ? "" : "s"}` : "";
   const skipped = lines.flatMap((line) => /^device: skipped (\w+): (.*)$/.exec(line)?.slice(1, 3) ?? []);
   const names = skipped.filter((_, index) => index % 2 === 0);
-  const why = skipped.filter((_, index) => index % 2 === 1).every((reason) => / not installed /.test(reason)) ? ": not installed" : "";
+  const why = skipped.filter((_, index) => index % 2 === 1).every((reason) => / not installed /.test(reason))
+    ? ": not installed"
+    : "";
   const skippedText = names.length === 0 ? "" : `; skipped ${names.join(", ")}${why} (--verbose says more)`;
   return `device: ${info.device} (tfjs backend "${info.backend}"${threads})${skippedText}`;
 }

@@ -8,7 +8,11 @@ import { BabelbedError } from "../util/errors.js";
  * scored as a pair (retrieval, mining) or fail as a bad row (STS); which it is, only the
  * user knows, and a figure over a header row is quietly wrong.
  */
-export async function refuseUnstatedHeader(data: DataSource, header: boolean | undefined, baseDirectory = process.cwd()): Promise<void> {
+export async function refuseUnstatedHeader(
+  data: DataSource,
+  header: boolean | undefined,
+  baseDirectory = process.cwd(),
+): Promise<void> {
   if (header !== undefined) return;
   let source: ResolvedSource;
   try {

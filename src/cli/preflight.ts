@@ -7,7 +7,7 @@ import { BabelbedError } from "../util/errors.js";
 // mistyped path must not wait for them.
 
 /** The flags and arguments, per command, that name an existing model folder or file. */
-const checks: Record<string, { models?: string[]; files?: string[]; firstArgumentIsFile?: boolean}> = {
+const checks: Record<string, { models?: string[]; files?: string[]; firstArgumentIsFile?: boolean }> = {
   encode: { models: ["--model"], files: ["--input"] },
   // --task is checked by the evaluate command itself, against the task registry (the one list of
   // tasks), once the program has loaded and before any backend starts.
@@ -60,6 +60,9 @@ async function looksLikeModel(dir: string, flag: string): Promise<void> {
   const has = async (name: string) => (await fs.stat(path.join(dir, name)).catch(() => undefined)) !== undefined;
   if (await has("modules.json")) return;
   // The loader's words (io/sentence-transformers/pipeline.ts), then its checks of a Hugging Face folder.
-  if (!(await has("config.json"))) throw new BabelbedError(`${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`);
+  if (!(await has("config.json")))
+    throw new BabelbedError(
+      `${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`,
+    );
   await inspectModelDirectory(dir);
 }

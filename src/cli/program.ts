@@ -19,7 +19,10 @@ export function buildProgram(): Command {
     .description("Teach sentence-embedding models new languages.")
     .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
-    .option("--verbose", "say every step of the device choice (why each skipped device was skipped, the backend's notes)")
+    .option(
+      "--verbose",
+      "say every step of the device choice (why each skipped device was skipped, the backend's notes)",
+    )
     // Subcommands copy this when they are created: required options say so in every --help.
     .configureHelp({ optionDescription: markRequired })
     .hook("preAction", (command) => setVerbose(command.opts().verbose === true))
@@ -60,4 +63,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodes.failed;
   }
 }
-

@@ -20,7 +20,11 @@ export class Reporter {
   private stepOpening = false;
 
   // As ora decides whether to spin: under CI (even on a terminal) and TERM=dumb it writes plain lines, and so does this.
-  constructor(private readonly interactive = process.stderr.isTTY === true && process.env.TERM !== "dumb" && !("CI" in process.env)) {}
+  constructor(
+    private readonly interactive = process.stderr.isTTY === true &&
+      process.env.TERM !== "dumb" &&
+      !("CI" in process.env),
+  ) {}
 
   /** Place every later line within this recipe's steps. */
   follow(recipe: RecipeProgress): void {

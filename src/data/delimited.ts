@@ -133,7 +133,9 @@ export async function* readDelimited(source: ResolvedSource, file: string): Asyn
 function malformed(source: ResolvedSource, failure: Error, start: number, end: number): string {
   const span = end > start ? ` (the record runs from line ${start} to ${end})` : "";
   const hint =
-    source.quote === null ? "" : `; if this file has bare ${source.quote} characters that are not quotes, set quote: none`;
+    source.quote === null
+      ? ""
+      : `; if this file has bare ${source.quote} characters that are not quotes, set quote: none`;
   return `malformed ${source.format}${span}: ${failure.message}${hint}`;
 }
 

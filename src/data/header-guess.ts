@@ -3,9 +3,36 @@ import type { ResolvedSource } from "./source.js";
 
 /** Names people give columns of sentence data; compared lower-cased, digits and separators dropped. */
 const columnNames = new Set([
-  "source", "target", "src", "tgt", "sentence", "sent", "text", "translation", "score", "similarity", "label", "gold",
-  "premise", "hypothesis", "anchor", "positive", "negative", "query", "document", "english", "german", "french", "japanese",
-  "spanish", "chinese", "language", "lang", "id", "pair", "pairid",
+  "source",
+  "target",
+  "src",
+  "tgt",
+  "sentence",
+  "sent",
+  "text",
+  "translation",
+  "score",
+  "similarity",
+  "label",
+  "gold",
+  "premise",
+  "hypothesis",
+  "anchor",
+  "positive",
+  "negative",
+  "query",
+  "document",
+  "english",
+  "german",
+  "french",
+  "japanese",
+  "spanish",
+  "chinese",
+  "language",
+  "lang",
+  "id",
+  "pair",
+  "pairid",
 ]);
 
 export interface HeaderGuess {
@@ -21,7 +48,8 @@ export interface HeaderGuess {
  * such a line is scored as a pair (retrieval) or dropped as a bad row: the caller asks.
  */
 export async function guessHeaderLine(source: ResolvedSource): Promise<HeaderGuess | undefined> {
-  if (source.header || (source.format !== "csv" && source.format !== "tsv") || source.files.length !== 1) return undefined;
+  if (source.header || (source.format !== "csv" && source.format !== "tsv") || source.files.length !== 1)
+    return undefined;
   const rows: { line: number; values: Map<string, unknown> }[] = [];
   try {
     for await (const event of readDelimited(source, source.files[0]!)) {

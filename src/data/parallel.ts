@@ -34,7 +34,8 @@ export async function* readAlignedLines(source: ResolvedSource): AsyncGenerator<
       const [left, right] = await Promise.all([sources.next(), targets.next()]);
       if (left.done || right.done) {
         // The files changed since they were counted, or one ends without a final newline.
-        if (left.done !== right.done) throw misaligned(sourceFile, targetFile, await countLines(sourceFile), await countLines(targetFile));
+        if (left.done !== right.done)
+          throw misaligned(sourceFile, targetFile, await countLines(sourceFile), await countLines(targetFile));
         return;
       }
       yield pair(sourceFile, left.value, targetFile, right.value);
@@ -111,7 +112,8 @@ export async function* readAlignedRecords(source: ResolvedSource): AsyncGenerato
     for (;;) {
       const [left, right] = await Promise.all([sources.next(), targets.next()]);
       if (left.done || right.done) {
-        if (left.done !== right.done) throw new BabelbedError(`${left.done ? sourceFile : targetFile}: ended before the file it is aligned with`);
+        if (left.done !== right.done)
+          throw new BabelbedError(`${left.done ? sourceFile : targetFile}: ended before the file it is aligned with`);
         return;
       }
       yield joinRecords(left.value, right.value);
@@ -133,8 +135,22 @@ function joinRecords(left: RecordEvent, right: RecordEvent): RecordEvent {
   if (right.type === "bad") return right;
   if (left.type === "blank" && right.type === "blank") return left;
   // A blank line in one file only is a missing side, named where it is missing.
-  if (left.type === "blank") return { type: "bad", file: left.file, line: left.line, field: "source", reason: "empty line; the other file has a row here" };
-  if (right.type === "blank") return { type: "bad", file: right.file, line: right.line, field: "target", reason: "empty line; the other file has a row here" };
+  if (left.type === "blank")
+    return {
+      type: "bad",
+      file: left.file,
+      line: left.line,
+      field: "source",
+      reason: "empty line; the other file has a row here",
+    };
+  if (right.type === "blank")
+    return {
+      type: "bad",
+      file: right.file,
+      line: right.line,
+      field: "target",
+      reason: "empty line; the other file has a row here",
+    };
   return {
     type: "record",
     file: left.file,

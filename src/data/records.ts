@@ -64,7 +64,13 @@ async function* readJsonLines(source: ResolvedSource, file: string): AsyncGenera
     }
     if (missing !== undefined) {
       const keys = Object.keys(record).join(", ");
-      yield { type: "bad", file, line, field: missing.field, reason: `missing: no key "${missing.key}" (keys: ${keys})` };
+      yield {
+        type: "bad",
+        file,
+        line,
+        field: missing.field,
+        reason: `missing: no key "${missing.key}" (keys: ${keys})`,
+      };
     } else yield { type: "record", file, line, values };
   }
 }
@@ -72,7 +78,8 @@ async function* readJsonLines(source: ResolvedSource, file: string): AsyncGenera
 export function describeJson(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }

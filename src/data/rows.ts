@@ -13,7 +13,8 @@ import {
 } from "./source.js";
 
 /** Ends every bad-row error; the wizard recognises a bad row by it and offers to skip such rows. */
-export const badRowHint = " (onBadRows: skip in a recipe, --skip-bad-rows for babelbed evaluate, skips and reports such rows)";
+export const badRowHint =
+  " (onBadRows: skip in a recipe, --skip-bad-rows for babelbed evaluate, skips and reports such rows)";
 
 /** Where a row came from, so that any later complaint about it can point at the file. */
 export interface RowOrigin {
@@ -134,7 +135,9 @@ export class DataReader<R extends RowOrigin> implements AsyncIterable<R> {
     for await (const event of events) {
       if (event.type === "blank") {
         if (source.blankLines === "fail") {
-          throw new BabelbedError(`${event.file}:${event.line}: empty line (set blankLines: skip to ignore empty lines)`);
+          throw new BabelbedError(
+            `${event.file}:${event.line}: empty line (set blankLines: skip to ignore empty lines)`,
+          );
         }
         report.blankLines += 1;
         continue;
@@ -142,7 +145,12 @@ export class DataReader<R extends RowOrigin> implements AsyncIterable<R> {
       const row: RowOrigin | BadRow =
         event.type === "record"
           ? toRow(source, event)
-          : { file: event.file, line: event.line, ...(event.field === undefined ? {} : { field: event.field }), reason: event.reason };
+          : {
+              file: event.file,
+              line: event.line,
+              ...(event.field === undefined ? {} : { field: event.field }),
+              reason: event.reason,
+            };
       if (isBadRow(row)) {
         if (source.onBadRows === "fail") {
           throw new BabelbedError(`${formatBadRow(row)}${badRowHint}`);
@@ -190,7 +198,11 @@ function toRow(source: ResolvedSource, event: Extract<RecordEvent, { type: "reco
   const row: Record<string, unknown> = { file, line };
   for (const [field, raw] of event.values) {
     const checked =
-      field === "score" ? checkScore(raw, source.scoreRange) : field === "label" ? checkLabel(raw, source.labels) : checkText(raw, source.joinSpacedCjk);
+      field === "score"
+        ? checkScore(raw, source.scoreRange)
+        : field === "label"
+          ? checkLabel(raw, source.labels)
+          : checkText(raw, source.joinSpacedCjk);
     if ("reason" in checked) return { file, line, field, reason: checked.reason };
     row[field] = checked.value;
   }
@@ -203,7 +215,8 @@ function checkText(raw: unknown, joinSpacedCjk: boolean): Checked<string> {
   return { value: joinSpacedCjk ? joinCjk(raw) : raw };
 }
 
-const spacedCjk = /(?<=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]) +(?=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef])/gu;
+const spacedCjk =
+  /(?<=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]) +(?=[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef])/gu;
 
 /** "誰 が 一番 に 着 く か" → "誰が一番に着くか": spaces a word segmenter put between CJK characters. */
 export function joinCjk(text: string): string {

@@ -42,11 +42,16 @@ export type HeldOutSize = number;
  * Split rows in memory into a training part and a held-out part of an exact size,
  * chosen at random by the seed; both parts keep the rows' original order.
  */
-export function splitHeldOut<T>(items: readonly T[], options: { heldOut: HeldOutSize; seed: number }): { train: T[]; heldOut: T[] } {
+export function splitHeldOut<T>(
+  items: readonly T[],
+  options: { heldOut: HeldOutSize; seed: number },
+): { train: T[]; heldOut: T[] } {
   const chosen = heldOutIndices(items.length, options);
   const train: T[] = [];
   const heldOut: T[] = [];
-  items.forEach((item, index) => (chosen.has(index) ? heldOut : train).push(item));
+  items.forEach((item, index) => {
+    (chosen.has(index) ? heldOut : train).push(item);
+  });
   return { train, heldOut };
 }
 
@@ -127,7 +132,8 @@ export async function* batches<T>(
   size: number,
   options: { dropLast?: boolean } = {},
 ): AsyncGenerator<T[]> {
-  if (!Number.isInteger(size) || size < 1) throw new BabelbedError(`batch size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new BabelbedError(`batch size must be a positive integer, got ${size}`);
   let batch: T[] = [];
   for await (const row of rows) {
     batch.push(row);

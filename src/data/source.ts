@@ -42,7 +42,9 @@ function columnsOf<K extends RowKind>(kind: K) {
 
 const common = {
   file: z.string().min(1).optional().describe("the data file, relative to the recipe"),
-  format: z.enum(formats).describe("csv (RFC 4180), tsv, jsonl (one JSON object per line) or lines (one text per line)"),
+  format: z
+    .enum(formats)
+    .describe("csv (RFC 4180), tsv, jsonl (one JSON object per line) or lines (one text per line)"),
   header: z.boolean().optional().describe("csv/tsv: the first line names the columns (default false)"),
   quote: z
     .union([z.literal("none"), z.string().length(1)])
@@ -52,12 +54,17 @@ const common = {
     .enum(["fail", "skip"])
     .default("fail")
     .describe("fail on the first bad row (default), or skip bad rows and report each one"),
-  blankLines: z.enum(["fail", "skip"]).default("fail").describe("an empty line is an error (default), or skipped and counted"),
+  blankLines: z
+    .enum(["fail", "skip"])
+    .default("fail")
+    .describe("an empty line is an error (default), or skipped and counted"),
   limit: z.number().int().positive().optional().describe("stop after this many good rows"),
   joinSpacedCjk: z
     .boolean()
     .optional()
-    .describe("remove a space between two CJK characters or kana (text word-segmented by KyTea or MeCab, e.g. small_parallel_enja)"),
+    .describe(
+      "remove a space between two CJK characters or kana (text word-segmented by KyTea or MeCab, e.g. small_parallel_enja)",
+    ),
 };
 
 const scoredPairs = z
@@ -111,7 +118,10 @@ export const dataSourceSchema = z
     const twoFiles = source.kind === "parallel" && source.files !== undefined;
     if (twoFiles && source.file !== undefined) problem("files", "give either file or files, not both");
     if (!twoFiles && source.file === undefined) {
-      problem("file", source.kind === "parallel" ? "give file (one csv/tsv/jsonl file) or files: {source, target}" : "required");
+      problem(
+        "file",
+        source.kind === "parallel" ? "give file (one csv/tsv/jsonl file) or files: {source, target}" : "required",
+      );
     }
     if (!twoFiles && source.format === "lines" && source.kind !== "sentences") {
       problem(
@@ -122,8 +132,10 @@ export const dataSourceSchema = z
       );
     }
     const delimited = source.format === "csv" || source.format === "tsv";
-    if (!delimited && source.header !== undefined) problem("header", `only csv and tsv have a header line, not ${source.format}`);
-    if (!delimited && source.quote !== undefined) problem("quote", `only csv and tsv have quoting, not ${source.format}`);
+    if (!delimited && source.header !== undefined)
+      problem("header", `only csv and tsv have a header line, not ${source.format}`);
+    if (!delimited && source.quote !== undefined)
+      problem("quote", `only csv and tsv have quoting, not ${source.format}`);
     if (source.quote === "\t" || source.quote === "," || source.quote === "\n" || source.quote === "\r") {
       problem("quote", "a separator or line break cannot be the quote character");
     }
@@ -131,7 +143,11 @@ export const dataSourceSchema = z
       if (value === undefined) continue;
       if (source.format === "lines") problem("columns", "format lines has no columns");
       else if (source.format === "jsonl" && typeof value === "number") {
-        context.addIssue({ code: "custom", path: ["columns", field], message: "jsonl fields are named by key, not index" });
+        context.addIssue({
+          code: "custom",
+          path: ["columns", field],
+          message: "jsonl fields are named by key, not index",
+        });
       } else if (delimited && !source.header && typeof value === "string") {
         context.addIssue({
           code: "custom",
@@ -146,7 +162,8 @@ export const dataSourceSchema = z
       for (const raw of Object.keys(source.labels ?? {})) {
         const key = raw.trim().toLowerCase();
         const earlier = seen.get(key);
-        if (earlier !== undefined) problem("labels", `"${earlier}" and "${raw}" are the same label (case and spaces are ignored)`);
+        if (earlier !== undefined)
+          problem("labels", `"${earlier}" and "${raw}" are the same label (case and spaces are ignored)`);
         seen.set(key, raw);
       }
     }

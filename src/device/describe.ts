@@ -20,7 +20,9 @@ export function describeDevice(info: DeviceInfo): string {
     lines.push("skipped:");
     for (const reason of info.reasons) lines.push(`  ${reason}`);
   }
-  lines.push(`kernels babelbed registered: ${info.registeredKernels.length > 0 ? info.registeredKernels.join(", ") : "none (only the wasm backend needs them)"}`);
+  lines.push(
+    `kernels babelbed registered: ${info.registeredKernels.length > 0 ? info.registeredKernels.join(", ") : "none (only the wasm backend needs them)"}`,
+  );
   return lines.join("\n");
 }
 

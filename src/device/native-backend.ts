@@ -55,7 +55,8 @@ async function load(specifier: string, importModule: (specifier: string) => Prom
     const message = firstLine(error);
     // Only the package itself being absent counts as "not installed"; a
     // dependency or native library it cannot find is a broken install.
-    const packageAbsent = (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && message.includes(`'${specifier}'`);
+    const packageAbsent =
+      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && message.includes(`'${specifier}'`);
     return packageAbsent ? { status: "missing" } : { status: "failed", message };
   }
 }
@@ -118,9 +119,14 @@ export async function activateNative(kind: "gpu" | "cpu", options: SelectDeviceO
       return { ok: false, reason };
     }
     if (!onGpu) {
-      return { ok: false, reason: `${label}: loaded, but TensorFlow found no GPU (check nvidia-smi, and that ${cudaLibraries} are on LD_LIBRARY_PATH)` };
+      return {
+        ok: false,
+        reason: `${label}: loaded, but TensorFlow found no GPU (check nvidia-smi, and that ${cudaLibraries} are on LD_LIBRARY_PATH)`,
+      };
     }
-    notes.push("the first steps on H100/H200 are slow while CUDA compiles TensorFlow's kernels from PTX; later runs reuse the cache");
+    notes.push(
+      "the first steps on H100/H200 are slow while CUDA compiles TensorFlow's kernels from PTX; later runs reuse the cache",
+    );
   } else if (fromGpuPackage) {
     if (onGpu) {
       const reason = `${label}: ${gpuPackage} is already loaded and runs on the GPU; choose "gpu", or start with CUDA_VISIBLE_DEVICES= to keep TensorFlow on the CPU`;

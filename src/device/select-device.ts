@@ -22,7 +22,13 @@ async function activate(device: Device, options: SelectDeviceOptions): Promise<A
       } catch (error) {
         return { ok: false, reason: `js: ${firstLine(error)}` };
       }
-      return { ok: true, backend: "cpu", threads: 1, notes: ["pure JavaScript kernels: the slowest backend"], versions: {} };
+      return {
+        ok: true,
+        backend: "cpu",
+        threads: 1,
+        notes: ["pure JavaScript kernels: the slowest backend"],
+        versions: {},
+      };
   }
 }
 
@@ -69,7 +75,9 @@ export async function selectDevice(choice: DeviceChoice, options: SelectDeviceOp
   }
   await restore(previous);
   const detail = reasons.join("\n  ");
-  throw new BabelbedError(choice === "auto" ? `no device could be started:\n  ${detail}` : `device '${choice}' is not available: ${detail}`);
+  throw new BabelbedError(
+    choice === "auto" ? `no device could be started:\n  ${detail}` : `device '${choice}' is not available: ${detail}`,
+  );
 }
 
 /** Put back the backend that was active before a failed selection, if there was one. */

@@ -87,7 +87,7 @@ function wasmDirectory(): string {
 }
 
 function wasmInitialised(): boolean {
-  return tf.engine().registry["wasm"] !== undefined;
+  return tf.engine().registry.wasm !== undefined;
 }
 
 /** Switch tfjs to the wasm backend (SIMD build where the runtime has SIMD). */
@@ -99,7 +99,12 @@ export async function activateWasm(threads: number | undefined, log: (line: stri
     const alreadyInitialised = wasmInitialised();
     wasm = await prepareWasmBackend(requested);
     simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-    const file = build.threads > 1 ? "tfjs-backend-wasm-threaded-simd.wasm" : simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm";
+    const file =
+      build.threads > 1
+        ? "tfjs-backend-wasm-threaded-simd.wasm"
+        : simd
+          ? "tfjs-backend-wasm-simd.wasm"
+          : "tfjs-backend-wasm.wasm";
     const binary = path.join(wasmDirectory(), file);
     if (!alreadyInitialised && !existsSync(binary)) {
       return { ok: false, reason: `wasm: ${binary} is missing (reinstall: npm install @tensorflow/tfjs-backend-wasm)` };
@@ -119,7 +124,9 @@ export async function activateWasm(threads: number | undefined, log: (line: stri
   if (build.threadFailure !== undefined) {
     notes.push(`wasm runs on one thread: the threaded build failed to start (${build.threadFailure})`);
   } else if (requested > maximumWasmThreads) {
-    notes.push(`wasm runs on ${maximumWasmThreads} threads, the most tfjs-backend-wasm's pthread pool holds, not ${requested}`);
+    notes.push(
+      `wasm runs on ${maximumWasmThreads} threads, the most tfjs-backend-wasm's pthread pool holds, not ${requested}`,
+    );
   }
   return {
     ok: true,

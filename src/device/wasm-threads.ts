@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 
 type WasmPackage = typeof import("@tensorflow/tfjs-backend-wasm");
 
@@ -115,7 +115,7 @@ export async function createThreadedBackend(wasm: WasmPackage, threads: number):
     failed,
   ]);
   followMemoryGrowth(module);
-  module["tfjs"] = {
+  module.tfjs = {
     init: module.cwrap("init", null, []),
     initWithThreadsCount: module.cwrap("init_with_threads_count", null, ["number"]),
     getThreadsCount: module.cwrap("get_threads_count", "number", []),

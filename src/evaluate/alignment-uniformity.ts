@@ -13,7 +13,10 @@ export interface IndexedPair {
  * The distinct sentences of scored pairs (STS rows), in first-seen order, and each pair by their
  * rows: encode `texts` once, then pass the vectors and `pairs` to `alignmentUniformity`.
  */
-export function indexScoredPairs(rows: Iterable<{ sentence1: string; sentence2: string; score: number }>): { texts: string[]; pairs: IndexedPair[] } {
+export function indexScoredPairs(rows: Iterable<{ sentence1: string; sentence2: string; score: number }>): {
+  texts: string[];
+  pairs: IndexedPair[];
+} {
   const texts: string[] = [];
   const positions = new Map<string, number>();
   const at = (text: string) => {
@@ -79,9 +82,13 @@ export function alignmentUniformity(
     alignmentSum += compare(unit, pair.first, pair.second, dimension).squaredDistance;
     positives += 1;
   }
-  if (positives === 0) throw new BabelbedError(`alignment-uniformity: no pair is scored ${threshold} or more, so alignment is undefined`);
+  if (positives === 0)
+    throw new BabelbedError(`alignment-uniformity: no pair is scored ${threshold} or more, so alignment is undefined`);
 
-  const rows = count <= maxSentences ? [...Array(count).keys()] : new Random(options.seed ?? 0).shuffle([...Array(count).keys()]).slice(0, maxSentences);
+  const rows =
+    count <= maxSentences
+      ? [...Array(count).keys()]
+      : new Random(options.seed ?? 0).shuffle([...Array(count).keys()]).slice(0, maxSentences);
   // Each kernel term lies in [e^−8, 1], so a plain sum neither overflows nor underflows.
   let kernelSum = 0;
   let cosineSum = 0;
@@ -116,7 +123,12 @@ function normalizedRows(data: Float32Array, count: number, dimension: number): F
 }
 
 /** Cosine and squared distance of two unit rows (both directly, so a zero vector stays at distance 0 from itself). */
-function compare(unit: Float64Array, i: number, j: number, dimension: number): { cosine: number; squaredDistance: number } {
+function compare(
+  unit: Float64Array,
+  i: number,
+  j: number,
+  dimension: number,
+): { cosine: number; squaredDistance: number } {
   let cosine = 0;
   let squaredDistance = 0;
   for (let k = 0; k < dimension; k++) {

@@ -15,7 +15,13 @@ export function toMatrix(embeddings: Embeddings, name = "embeddings"): Embedding
   let matrix: EmbeddingMatrix;
   if (isMatrix(embeddings)) {
     const { data, count, dimension } = embeddings;
-    if (!Number.isInteger(count) || !Number.isInteger(dimension) || count < 0 || dimension < 1 || data.length !== count * dimension) {
+    if (
+      !Number.isInteger(count) ||
+      !Number.isInteger(dimension) ||
+      count < 0 ||
+      dimension < 1 ||
+      data.length !== count * dimension
+    ) {
       throw new BabelbedError(`${name}: ${data.length} values do not make ${count} rows of dimension ${dimension}`);
     }
     matrix = embeddings;
@@ -118,7 +124,8 @@ export function forEachSimilarityBlock(
 ): void {
   checkSameDimension(a, b, ["queries", "candidates"]);
   const size = options.blockSize ?? 64;
-  if (!Number.isInteger(size) || size < 1) throw new BabelbedError(`block size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new BabelbedError(`block size must be a positive integer, got ${size}`);
   const block = new Float64Array(size * size);
   const dimension = a.dimension;
   for (let rowStart = 0; rowStart < a.count; rowStart += size) {
@@ -156,7 +163,14 @@ function fillBlock(
     for (; c + 1 < columns; c += 2) {
       const y0 = (columnStart + c) * dimension;
       const y1 = y0 + dimension;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
       for (let d = 0; d < dimension; d++) {
         const b0 = b[y0 + d]!;
         const b1 = b[y1 + d]!;
@@ -183,7 +197,8 @@ function fillBlock(
       block[(r + 3) * columns + c + 1] = s31;
     }
     for (; c < columns; c++) {
-      for (let k = 0; k < 4; k++) block[(r + k) * columns + c] = dot(a, rowStart + r + k, b, columnStart + c, dimension);
+      for (let k = 0; k < 4; k++)
+        block[(r + k) * columns + c] = dot(a, rowStart + r + k, b, columnStart + c, dimension);
     }
   }
   for (; r < rows; r++) {
@@ -234,7 +249,11 @@ export function nearestNeighbours(
 }
 
 function emptyNeighbours(count: number, k: number): Neighbours {
-  return { k, indices: new Int32Array(count * k).fill(-1), scores: new Float64Array(count * k).fill(Number.NEGATIVE_INFINITY) };
+  return {
+    k,
+    indices: new Int32Array(count * k).fill(-1),
+    scores: new Float64Array(count * k).fill(Number.NEGATIVE_INFINITY),
+  };
 }
 
 function insert(neighbours: Neighbours, query: number, candidate: number, score: number): void {

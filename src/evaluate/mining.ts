@@ -41,7 +41,11 @@ export interface MinedPair {
  * neighbours by cosine, and it keeps the one with the best margin score. Returns the
  * candidates from the best score down (ties by source, then target index).
  */
-export function mineBitext(sourceEmbeddings: Embeddings, targetEmbeddings: Embeddings, options: MiningOptions = {}): MinedPair[] {
+export function mineBitext(
+  sourceEmbeddings: Embeddings,
+  targetEmbeddings: Embeddings,
+  options: MiningOptions = {},
+): MinedPair[] {
   const source = toMatrix(sourceEmbeddings, "source embeddings");
   const target = toMatrix(targetEmbeddings, "target embeddings");
   if (source.count === 0 || target.count === 0) throw new BabelbedError("bitext mining: both sides need sentences");
@@ -61,10 +65,14 @@ export function mineBitext(sourceEmbeddings: Embeddings, targetEmbeddings: Embed
   const pairs = new Map<string, MinedPair>();
   const add = (pair: MinedPair) => pairs.set(`${pair.source}\t${pair.target}`, pair);
   if (mode === "forward" || mode === "union") {
-    forwardBest.forEach((best, query) => add({ source: query, target: best.candidate, score: best.score, cosine: best.cosine }));
+    forwardBest.forEach((best, query) => {
+      add({ source: query, target: best.candidate, score: best.score, cosine: best.cosine });
+    });
   }
   if (mode === "backward" || mode === "union") {
-    backwardBest.forEach((best, query) => add({ source: best.candidate, target: query, score: best.score, cosine: best.cosine }));
+    backwardBest.forEach((best, query) => {
+      add({ source: best.candidate, target: query, score: best.score, cosine: best.cosine });
+    });
   }
   if (mode === "intersection") {
     forwardBest.forEach((best, query) => {
@@ -94,7 +102,10 @@ interface Best {
 }
 
 /** Each query's candidate with the highest margin score; on a tie the nearer (earlier) neighbour. */
-function bestByMargin(neighbours: Neighbours, score: (query: number, candidate: number, cosine: number) => number): Best[] {
+function bestByMargin(
+  neighbours: Neighbours,
+  score: (query: number, candidate: number, cosine: number) => number,
+): Best[] {
   const count = neighbours.scores.length / neighbours.k;
   const best: Best[] = [];
   for (let query = 0; query < count; query++) {
@@ -129,7 +140,10 @@ export interface ThresholdResult {
  * score and the next. Unlike that script, candidates with equal scores are accepted or
  * rejected together, since no threshold can separate them.
  */
-export function optimizeThreshold(candidates: readonly MinedPair[], gold: Iterable<readonly [number, number]>): ThresholdResult {
+export function optimizeThreshold(
+  candidates: readonly MinedPair[],
+  gold: Iterable<readonly [number, number]>,
+): ThresholdResult {
   const goldKeys = new Set<string>();
   for (const [source, target] of gold) goldKeys.add(`${source}\t${target}`);
   if (goldKeys.size === 0) throw new BabelbedError("bitext mining: no gold pairs to tune the threshold on");
@@ -198,8 +212,19 @@ export function evaluateBitextMining(input: MiningInput): MiningMetrics {
   const targetCount = toMatrix(input.target, "target embeddings").count;
   const gold = [...input.gold];
   for (const [source, target] of gold) {
-    if (!(Number.isInteger(source) && source >= 0 && source < sourceCount && Number.isInteger(target) && target >= 0 && target < targetCount)) {
-      throw new BabelbedError(`bitext mining: gold pair (${source}, ${target}) is outside ${sourceCount} sources × ${targetCount} targets`);
+    if (
+      !(
+        Number.isInteger(source) &&
+        source >= 0 &&
+        source < sourceCount &&
+        Number.isInteger(target) &&
+        target >= 0 &&
+        target < targetCount
+      )
+    ) {
+      throw new BabelbedError(
+        `bitext mining: gold pair (${source}, ${target}) is outside ${sourceCount} sources × ${targetCount} targets`,
+      );
     }
   }
   return { ...optimizeThreshold(candidates, gold), candidates: candidates.length, k, margin, mode };

@@ -37,7 +37,9 @@ export function evaluateTranslationRetrieval(input: RetrievalInput): RetrievalMe
   const source = toMatrix(input.source, "source embeddings");
   const target = toMatrix(input.target, "target embeddings");
   if (source.count !== target.count) {
-    throw new BabelbedError(`translation retrieval: ${source.count} source vectors but ${target.count} targets; row i must translate row i`);
+    throw new BabelbedError(
+      `translation retrieval: ${source.count} source vectors but ${target.count} targets; row i must translate row i`,
+    );
   }
   if (source.count === 0) throw new BabelbedError("translation retrieval: no sentences");
   const { forward, backward } = nearestNeighbours(source, target, 1, input);

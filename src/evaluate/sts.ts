@@ -45,10 +45,20 @@ export function evaluateSts(input: StsInput): StsMetrics {
   for (let i = 0; i < input.scores.length; i++) {
     if (!Number.isFinite(input.scores[i]!)) throw new BabelbedError(`STS: gold score ${i} is ${input.scores[i]}`);
   }
-  if (similarities.length < 2) throw new BabelbedError(`STS: ${similarities.length} pair${similarities.length === 1 ? "" : "s"}; a correlation needs at least 2`);
-  const metrics = { spearman: spearman(similarities, input.scores), pearson: pearson(similarities, input.scores), count: similarities.length };
+  if (similarities.length < 2)
+    throw new BabelbedError(
+      `STS: ${similarities.length} pair${similarities.length === 1 ? "" : "s"}; a correlation needs at least 2`,
+    );
+  const metrics = {
+    spearman: spearman(similarities, input.scores),
+    pearson: pearson(similarities, input.scores),
+    count: similarities.length,
+  };
   if (Number.isNaN(metrics.spearman) || Number.isNaN(metrics.pearson)) {
-    const constant = new Set(Array.from(input.scores)).size === 1 ? "every gold score is the same" : "the model gives every pair the same similarity";
+    const constant =
+      new Set(Array.from(input.scores)).size === 1
+        ? "every gold score is the same"
+        : "the model gives every pair the same similarity";
     throw new BabelbedError(`STS: the correlation is undefined: ${constant}`);
   }
   return metrics;

@@ -15,7 +15,12 @@ import { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 import { withBareNames } from "./names.js";
 import { checkAllUsed, checkFinite, checkStoredFinite, positionLimit } from "./weight-checks.js";
 import { writeSafetensors, type WritableTensor } from "./safetensors.js";
-import { readSentenceTransformerLayout, writeSentenceTransformerLayout, type LayoutWriteOptions, type ModuleSpec } from "./sentence-transformers/index.js";
+import {
+  readSentenceTransformerLayout,
+  writeSentenceTransformerLayout,
+  type LayoutWriteOptions,
+  type ModuleSpec,
+} from "./sentence-transformers/index.js";
 
 export { swapDirectory };
 
@@ -55,7 +60,12 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
     tf.dispose([...weights.values()]);
   }
   try {
-    checkAllUsed(stored.keys(), new Set([...transformer.parameters.keys(), transformer.wordEmbeddings.name]), found.weightFiles.join(", "), found.configFile);
+    checkAllUsed(
+      stored.keys(),
+      new Set([...transformer.parameters.keys(), transformer.wordEmbeddings.name]),
+      found.weightFiles.join(", "),
+      found.configFile,
+    );
   } catch (error) {
     transformer.dispose();
     throw error;
@@ -64,7 +74,9 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   if (tokenizer.vocabSize > config.vocabSize) {
     transformer.dispose();
     const tokenizerFile = found.tokenizerFile ?? found.vocabFile ?? transformerDir;
-    throw new BabelbedError(`${tokenizerFile}: the vocabulary has ${tokenizer.vocabSize} tokens but the embedding table of ${found.configFile} has ${config.vocabSize} rows (vocab_size)`);
+    throw new BabelbedError(
+      `${tokenizerFile}: the vocabulary has ${tokenizer.vocabSize} tokens but the embedding table of ${found.configFile} has ${config.vocabSize} rows (vocab_size)`,
+    );
   }
   const dense = modules.flatMap((module) => {
     if (module.kind !== "dense") return [];
@@ -78,7 +90,10 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
   });
   let flow: Flow | undefined;
   try {
-    flow = await loadEncoderFlow(dir, dense.at(-1)?.outFeatures ?? transformer.config.hiddenSize * poolingList(poolingSpec.mode).length);
+    flow = await loadEncoderFlow(
+      dir,
+      dense.at(-1)?.outFeatures ?? transformer.config.hiddenSize * poolingList(poolingSpec.mode).length,
+    );
   } catch (error) {
     transformer.dispose();
     for (const layer of dense) layer.dispose();
@@ -103,7 +118,11 @@ export async function loadSentenceEncoder(dir: string, options: LoadEncoderOptio
  * The directory is written beside the target and swapped in whole, so an interrupted
  * export never leaves a half-written model where a good one was.
  */
-export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string, options: LayoutWriteOptions = {}): Promise<void> {
+export async function saveSentenceEncoder(
+  encoder: SentenceEncoder,
+  dir: string,
+  options: LayoutWriteOptions = {},
+): Promise<void> {
   if (encoder.flow !== undefined) throw new BabelbedError(`${dir}: ${flowExportRefusal}`);
   const target = path.resolve(dir);
   const staging = temporarySibling(target);
@@ -112,8 +131,12 @@ export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string,
   try {
     const config = configToJson(encoder.transformer.config);
     if (!("architectures" in config)) config.architectures = [encoder.transformer.architecture.className];
-    await fs.writeFile(path.join(staging, "config.json"), JSON.stringify(config, null, 2) + "\n");
-    await writeSafetensors(path.join(staging, "model.safetensors"), await tensorData(encoder.transformer.namedTensors()), { format: "pt" });
+    await fs.writeFile(path.join(staging, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+    await writeSafetensors(
+      path.join(staging, "model.safetensors"),
+      await tensorData(encoder.transformer.namedTensors()),
+      { format: "pt" },
+    );
     await (encoder.tokenizer as Tokenizer).save(staging);
     await writeSentenceTransformerLayout(staging, await moduleSpecs(encoder), options);
     await swapDirectory(staging, target);
@@ -126,7 +149,13 @@ export async function saveSentenceEncoder(encoder: SentenceEncoder, dir: string,
 async function moduleSpecs(encoder: SentenceEncoder): Promise<ModuleSpec[]> {
   const modules: ModuleSpec[] = [
     { kind: "transformer", path: "", maxSeqLength: encoder.maxSeqLength, doLowerCase: encoder.lowercase },
-    { kind: "pooling", path: "1_Pooling", mode: encoder.pooling, dimension: encoder.transformer.config.hiddenSize, includePrompt: true },
+    {
+      kind: "pooling",
+      path: "1_Pooling",
+      mode: encoder.pooling,
+      dimension: encoder.transformer.config.hiddenSize,
+      includePrompt: true,
+    },
   ];
   for (const dense of encoder.dense) {
     modules.push({

@@ -27,7 +27,9 @@ export async function loadEncoderFlow(modelDirectory: string, dimension: number)
   const flow = await loadFlowModule(dir);
   if (flow.config.dimension !== dimension) {
     flow.dispose();
-    throw new BabelbedError(`${path.join(dir, "config.json")}: the flow maps ${flow.config.dimension}-dimensional vectors, but the model gives ${dimension}`);
+    throw new BabelbedError(
+      `${path.join(dir, "config.json")}: the flow maps ${flow.config.dimension}-dimensional vectors, but the model gives ${dimension}`,
+    );
   }
   return flow;
 }
@@ -39,7 +41,8 @@ export async function loadEncoderFlow(modelDirectory: string, dimension: number)
  */
 export async function saveFlowModule(flow: Flow, dir: string): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, tensor] of flow.tensors()) tensors.set(name, { shape: tensor.shape, data: (await tensor.data()) as Float32Array });
+  for (const [name, tensor] of flow.tensors())
+    tensors.set(name, { shape: tensor.shape, data: (await tensor.data()) as Float32Array });
   await writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "babelbed" });
   await writeJsonAtomic(path.join(dir, "config.json"), {
     architecture: flowArchitecture,
@@ -53,11 +56,14 @@ export async function saveFlowModule(flow: Flow, dir: string): Promise<void> {
 /** Reads a folder written by `saveFlowModule`; every bad file, field or tensor is named. */
 export async function loadFlowModule(dir: string): Promise<Flow> {
   const configFile = path.join(dir, "config.json");
-  if (!(await exists(configFile))) throw new BabelbedError(`${configFile}: missing (a flow module has config.json and model.safetensors)`);
+  if (!(await exists(configFile)))
+    throw new BabelbedError(`${configFile}: missing (a flow module has config.json and model.safetensors)`);
   const json = await readJsonObject(configFile);
   const architecture = stringField(json, "architecture", configFile);
   if (architecture !== flowArchitecture) {
-    throw new BabelbedError(`${configFile}: field "architecture" is ${JSON.stringify(architecture)}, expected "${flowArchitecture}"`);
+    throw new BabelbedError(
+      `${configFile}: field "architecture" is ${JSON.stringify(architecture)}, expected "${flowArchitecture}"`,
+    );
   }
   const config: FlowConfig = {
     dimension: positiveInteger(json, "dimension", configFile),
@@ -65,7 +71,8 @@ export async function loadFlowModule(dir: string): Promise<Flow> {
     hiddenSize: positiveInteger(json, "hidden_size", configFile),
     actNorm: booleanField(json, "act_norm", configFile, true),
   };
-  if (config.dimension < 2) throw new BabelbedError(`${configFile}: field "dimension" must be at least 2, got ${config.dimension}`);
+  if (config.dimension < 2)
+    throw new BabelbedError(`${configFile}: field "dimension" must be at least 2, got ${config.dimension}`);
   const weightsFile = path.join(dir, "model.safetensors");
   if (!(await exists(weightsFile))) throw new BabelbedError(`${weightsFile}: missing (flow weights)`);
   const { tensors } = await readSafetensors(weightsFile);
@@ -75,10 +82,13 @@ export async function loadFlowModule(dir: string): Promise<Flow> {
       const found = tensors.get(name);
       if (found === undefined) throw new BabelbedError(`${weightsFile}: tensor "${name}" is missing`);
       if (!(found.data instanceof Float32Array) || found.shape.join(",") !== shape.join(",")) {
-        throw new BabelbedError(`${weightsFile}: tensor "${name}" is ${found.dtype} ${JSON.stringify(found.shape)}, expected float ${JSON.stringify(shape)}`);
+        throw new BabelbedError(
+          `${weightsFile}: tensor "${name}" is ${found.dtype} ${JSON.stringify(found.shape)}, expected float ${JSON.stringify(shape)}`,
+        );
       }
       const bad = found.data.findIndex((value) => !Number.isFinite(value));
-      if (bad >= 0) throw new BabelbedError(`${weightsFile}: tensor "${name}" holds ${found.data[bad]} at index ${bad}`);
+      if (bad >= 0)
+        throw new BabelbedError(`${weightsFile}: tensor "${name}" holds ${found.data[bad]} at index ${bad}`);
       weights.set(name, tf.tensor(found.data, shape));
     }
     return new Flow(config, weights);

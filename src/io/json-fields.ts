@@ -35,13 +35,15 @@ export function optionalPositiveInteger(json: JsonObject, key: string, file: str
 export function booleanField(json: JsonObject, key: string, file: string, fallback: boolean): boolean {
   const value = json[key];
   if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new BabelbedError(`${file}: field "${key}" must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== "boolean")
+    throw new BabelbedError(`${file}: field "${key}" must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
 export function stringField(json: JsonObject, key: string, file: string): string | undefined {
   const value = json[key];
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new BabelbedError(`${file}: field "${key}" must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string")
+    throw new BabelbedError(`${file}: field "${key}" must be a string, got ${JSON.stringify(value)}`);
   return value;
 }

@@ -59,7 +59,10 @@ async function readExportedShape(dir: string): Promise<ExportedShape> {
     const file = path.join(dir, module.path, "config.json");
     if (module.path === "" || !(await exists(file))) continue;
     const moduleConfig = await readJsonFile<Record<string, unknown>>(file);
-    if (module.type.endsWith("Pooling")) dimension = Number(moduleConfig.word_embedding_dimension ?? moduleConfig.embedding_dimension ?? dimension) * poolingModes(moduleConfig).length;
+    if (module.type.endsWith("Pooling"))
+      dimension =
+        Number(moduleConfig.word_embedding_dimension ?? moduleConfig.embedding_dimension ?? dimension) *
+        poolingModes(moduleConfig).length;
     if (module.type.endsWith("Dense")) dimension = Number(moduleConfig.out_features);
   }
   const bertConfigFile = path.join(dir, "sentence_bert_config.json");
@@ -73,7 +76,8 @@ async function readExportedShape(dir: string): Promise<ExportedShape> {
     maxSeqLength: typeof bertConfig.max_seq_length === "number" ? bertConfig.max_seq_length : tokenizer.modelMaxLength,
     normalized: modules.some((module) => module.type.endsWith("Normalize")),
     segmenterLanguage: tokenizer.segmenterLanguage,
-    hubName: typeof config._name_or_path === "string" && hubId.test(config._name_or_path) ? config._name_or_path : undefined,
+    hubName:
+      typeof config._name_or_path === "string" && hubId.test(config._name_or_path) ? config._name_or_path : undefined,
   };
 }
 
@@ -97,7 +101,13 @@ export function modelCardText(name: string, shape: ExportedShape, facts: ModelCa
     "library_name: sentence-transformers",
     "pipeline_tag: sentence-similarity",
     "tags:",
-    ...["sentence-transformers", "sentence-similarity", "feature-extraction", "babelbed", ...(facts.teacher ? ["knowledge-distillation"] : [])].map((tag) => `- ${tag}`),
+    ...[
+      "sentence-transformers",
+      "sentence-similarity",
+      "feature-extraction",
+      "babelbed",
+      ...(facts.teacher ? ["knowledge-distillation"] : []),
+    ].map((tag) => `- ${tag}`),
     ...(baseModel ? [`base_model: ${baseModel}`] : []),
     "---",
   ];
@@ -165,7 +175,14 @@ export function modelCardText(name: string, shape: ExportedShape, facts: ModelCa
     "## Training Details",
     "",
     ...(facts.recipe
-      ? ["This model was made by this babelbed recipe (`babelbed run recipe.yaml`):", "", "```yaml", facts.recipe.trimEnd(), "```", ""]
+      ? [
+          "This model was made by this babelbed recipe (`babelbed run recipe.yaml`):",
+          "",
+          "```yaml",
+          facts.recipe.trimEnd(),
+          "```",
+          "",
+        ]
       : ["The recipe that made this model is not known to the export.", ""]),
     "### Framework Versions",
     `- babelbed: ${packageVersion()}`,

@@ -51,14 +51,20 @@ async function optionalFile(dir: string, name: string): Promise<string | undefin
   return (await exists(file)) ? file : undefined;
 }
 
-async function readShardIndex(dir: string, indexFile: string): Promise<{ weightFiles: string[]; weightMap: Map<string, string> }> {
+async function readShardIndex(
+  dir: string,
+  indexFile: string,
+): Promise<{ weightFiles: string[]; weightMap: Map<string, string> }> {
   const index = await readJsonObject(indexFile);
-  if (!isObject(index.weight_map)) throw new BabelbedError(`${indexFile}: field "weight_map" must be an object of tensor name to shard file`);
+  if (!isObject(index.weight_map))
+    throw new BabelbedError(`${indexFile}: field "weight_map" must be an object of tensor name to shard file`);
   const weightMap = new Map<string, string>();
   for (const [name, shard] of Object.entries(index.weight_map)) {
     // Shards must sit beside the index: a path elsewhere is a broken or hostile index.
     if (typeof shard !== "string" || shard !== path.basename(shard) || !shard.endsWith(".safetensors")) {
-      throw new BabelbedError(`${indexFile}: tensor "${name}" maps to ${JSON.stringify(shard)}, expected a .safetensors file name in the same directory`);
+      throw new BabelbedError(
+        `${indexFile}: tensor "${name}" maps to ${JSON.stringify(shard)}, expected a .safetensors file name in the same directory`,
+      );
     }
     weightMap.set(name, path.join(dir, shard));
   }
@@ -79,7 +85,9 @@ export async function inspectModelDirectory(dir: string, options: InspectOptions
   if (!stat?.isDirectory()) throw new BabelbedError(`${dir}: not a directory`);
   const configFile = path.join(root, "config.json");
   if (!(await exists(configFile))) {
-    throw new BabelbedError(`${root}: no config.json; expected a Hugging Face model directory (config.json, model.safetensors, vocab.txt or tokenizer.json)`);
+    throw new BabelbedError(
+      `${root}: no config.json; expected a Hugging Face model directory (config.json, model.safetensors, vocab.txt or tokenizer.json)`,
+    );
   }
   const config = await readJsonObject(configFile);
 
@@ -96,7 +104,9 @@ export async function inspectModelDirectory(dir: string, options: InspectOptions
   } else {
     for (const [file, format, loadArgument] of foreignWeights) {
       if (await exists(path.join(root, file))) {
-        throw new BabelbedError(`${root}: weights are only in ${file} (${format}), which babelbed cannot read; ${conversionHint(root, loadArgument)}`);
+        throw new BabelbedError(
+          `${root}: weights are only in ${file} (${format}), which babelbed cannot read; ${conversionHint(root, loadArgument)}`,
+        );
       }
     }
     throw new BabelbedError(`${root}: no model weights; expected model.safetensors or model.safetensors.index.json`);
@@ -130,7 +140,10 @@ export async function inspectModelDirectory(dir: string, options: InspectOptions
  * Reads every tensor of the directory's weight files into one map. For sharded checkpoints
  * it also checks that each tensor sits in the shard the index names.
  */
-export async function readModelWeights(model: ModelDirectory, options: ReadOptions = {}): Promise<Map<string, TensorData>> {
+export async function readModelWeights(
+  model: ModelDirectory,
+  options: ReadOptions = {},
+): Promise<Map<string, TensorData>> {
   const tensors = new Map<string, TensorData>();
   const origin = new Map<string, string>();
   for (const file of model.weightFiles) {
@@ -146,7 +159,9 @@ export async function readModelWeights(model: ModelDirectory, options: ReadOptio
     for (const [name, shard] of model.weightMap) {
       if (options.select && !options.select(name)) continue;
       if (origin.get(name) !== shard) {
-        throw new BabelbedError(`${model.shardIndexFile}: tensor "${name}" should be in ${path.basename(shard)} but is not`);
+        throw new BabelbedError(
+          `${model.shardIndexFile}: tensor "${name}" should be in ${path.basename(shard)} but is not`,
+        );
       }
     }
   }

@@ -26,7 +26,8 @@ export function bertModelParameterNames(numHiddenLayers: number): string[] {
     "output.LayerNorm",
   ];
   for (let layer = 0; layer < numHiddenLayers; layer++) {
-    for (const part of perLayer) names.push(`encoder.layer.${layer}.${part}.weight`, `encoder.layer.${layer}.${part}.bias`);
+    for (const part of perLayer)
+      names.push(`encoder.layer.${layer}.${part}.weight`, `encoder.layer.${layer}.${part}.bias`);
   }
   names.push("pooler.dense.weight", "pooler.dense.bias");
   return names;
@@ -42,11 +43,15 @@ export function detectModelPrefix(names: Iterable<string>, source = "checkpoint"
   for (const name of names) if (name.endsWith(anchor)) prefixes.add(name.slice(0, -anchor.length));
   if (prefixes.size > 1) {
     const listed = [...prefixes].map((prefix) => JSON.stringify(prefix)).join(", ");
-    throw new BabelbedError(`${source}: word embeddings appear under several prefixes (${listed}); cannot tell which is the encoder`);
+    throw new BabelbedError(
+      `${source}: word embeddings appear under several prefixes (${listed}); cannot tell which is the encoder`,
+    );
   }
   const [prefix = ""] = prefixes;
   if (prefix !== "" && !prefix.endsWith(".")) {
-    throw new BabelbedError(`${source}: word embeddings are named "${prefix}${anchor}"; expected a dotted prefix such as "bert."`);
+    throw new BabelbedError(
+      `${source}: word embeddings are named "${prefix}${anchor}"; expected a dotted prefix such as "bert."`,
+    );
   }
   return prefix;
 }
@@ -71,7 +76,9 @@ export function stripModelPrefix(names: Iterable<string>, source = "checkpoint")
   const claimedBy = new Map<string, string>();
   for (const name of list) {
     const rest = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
-    const bare = modernLayerNormName(rest !== undefined && baseModelParts.some((part) => rest.startsWith(part)) ? rest : name);
+    const bare = modernLayerNormName(
+      rest !== undefined && baseModelParts.some((part) => rest.startsWith(part)) ? rest : name,
+    );
     const previous = claimedBy.get(bare);
     if (previous !== undefined) throw new BabelbedError(`${source}: "${previous}" and "${name}" both map to "${bare}"`);
     claimedBy.set(bare, name);

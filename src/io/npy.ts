@@ -10,7 +10,7 @@ export function serializeNpy(rows: Float32Array[], columns: number): Uint8Array 
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
   const prefixLength = 10; // magic (6) + version (2) + header length (2)
   const total = Math.ceil((prefixLength + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - prefixLength - 1, " ") + "\n";
+  header = `${header.padEnd(total - prefixLength - 1, " ")}\n`;
   const bytes = new Uint8Array(total + rows.length * columns * 4);
   bytes.set([0x93, ...Buffer.from("NUMPY"), 1, 0], 0);
   new DataView(bytes.buffer).setUint16(8, header.length, true);
@@ -18,7 +18,8 @@ export function serializeNpy(rows: Float32Array[], columns: number): Uint8Array 
   const data = new DataView(bytes.buffer, total);
   rows.forEach((row, index) => {
     if (row.length !== columns) throw new Error(`row ${index} has ${row.length} values, expected ${columns}`);
-    for (let column = 0; column < columns; column++) data.setFloat32((index * columns + column) * 4, row[column]!, true);
+    for (let column = 0; column < columns; column++)
+      data.setFloat32((index * columns + column) * 4, row[column]!, true);
   });
   return bytes;
 }

@@ -9,8 +9,21 @@ import { BabelbedError } from "../util/errors.js";
 
 /** Element sizes of every dtype the format defines; decoding supports a subset. */
 const dtypeBytes: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 /** Real files hold well under this; a larger claim means a corrupt or hostile file. */
@@ -49,14 +62,20 @@ export function requireLittleEndian(source: string): void {
 
 export function headerLength(prefix: Uint8Array, totalBytes: number, source: string): number {
   if (totalBytes < 8) {
-    throw new BabelbedError(`${source}: file is ${totalBytes} bytes, too short for the 8-byte safetensors header length`);
+    throw new BabelbedError(
+      `${source}: file is ${totalBytes} bytes, too short for the 8-byte safetensors header length`,
+    );
   }
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(maxHeaderBytes)) {
-    throw new BabelbedError(`${source}: header length ${length} at byte offset 0 exceeds ${maxHeaderBytes} bytes; not a safetensors file?`);
+    throw new BabelbedError(
+      `${source}: header length ${length} at byte offset 0 exceeds ${maxHeaderBytes} bytes; not a safetensors file?`,
+    );
   }
   if (Number(length) + 8 > totalBytes) {
-    throw new BabelbedError(`${source}: header length ${length} at byte offset 0 runs past the end of the ${totalBytes}-byte file (truncated?)`);
+    throw new BabelbedError(
+      `${source}: header length ${length} at byte offset 0 runs past the end of the ${totalBytes}-byte file (truncated?)`,
+    );
   }
   return Number(length);
 }
@@ -77,7 +96,9 @@ export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: 
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new BabelbedError(`${source}: header (bytes 8..${8 + headerBytes.length}) is not valid JSON (${(error as Error).message})`);
+    throw new BabelbedError(
+      `${source}: header (bytes 8..${8 + headerBytes.length}) is not valid JSON (${(error as Error).message})`,
+    );
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new BabelbedError(`${source}: header must be a JSON object`);
@@ -90,7 +111,8 @@ export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: 
         throw new BabelbedError(`${source}: "__metadata__" must be an object of strings`);
       }
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof item !== "string") throw new BabelbedError(`${source}: "__metadata__" field "${key}" must be a string`);
+        if (typeof item !== "string")
+          throw new BabelbedError(`${source}: "__metadata__" field "${key}" must be a string`);
         metadataPairs.push([key, item]);
       }
       continue;
@@ -101,8 +123,11 @@ export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: 
   let expected = 0;
   for (const entry of entries) {
     if (entry.begin !== expected) {
-      const problem = entry.begin < expected ? "overlaps the previous tensor" : "leaves a gap after the previous tensor";
-      throw new BabelbedError(`${source}: tensor "${entry.name}": data_offsets [${entry.begin}, ${entry.end}] ${problem} (expected begin ${expected})`);
+      const problem =
+        entry.begin < expected ? "overlaps the previous tensor" : "leaves a gap after the previous tensor";
+      throw new BabelbedError(
+        `${source}: tensor "${entry.name}": data_offsets [${entry.begin}, ${entry.end}] ${problem} (expected begin ${expected})`,
+      );
     }
     if (entry.end > dataBytes) {
       throw new BabelbedError(
@@ -112,7 +137,9 @@ export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: 
     expected = entry.end;
   }
   if (expected !== dataBytes) {
-    throw new BabelbedError(`${source}: tensors cover ${expected} bytes but the data buffer holds ${dataBytes} (trailing bytes or truncated file)`);
+    throw new BabelbedError(
+      `${source}: tensors cover ${expected} bytes but the data buffer holds ${dataBytes} (trailing bytes or truncated file)`,
+    );
   }
   // fromEntries defines own properties, so even a "__proto__" key stays plain data.
   return { entries, metadata: Object.fromEntries(metadataPairs), dataStart: 8 + headerBytes.length };
@@ -120,16 +147,27 @@ export function parseHeader(headerBytes: Uint8Array, dataBytes: number, source: 
 
 function parseEntry(name: string, value: unknown, source: string): SafetensorsEntry {
   const where = `${source}: tensor "${name}"`;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new BabelbedError(`${where}: entry must be an object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new BabelbedError(`${where}: entry must be an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (typeof dtype !== "string" || !Object.hasOwn(dtypeBytes, dtype)) {
     throw new BabelbedError(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    throw new BabelbedError(`${where}: "shape" must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new BabelbedError(
+      `${where}: "shape" must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !isCount(offsets[0]) || !isCount(offsets[1]) || offsets[1] < offsets[0]) {
-    throw new BabelbedError(`${where}: "data_offsets" must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !isCount(offsets[0]) ||
+    !isCount(offsets[1]) ||
+    offsets[1] < offsets[0]
+  ) {
+    throw new BabelbedError(
+      `${where}: "data_offsets" must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+    );
   }
   const elements = shape.reduce((product: number, size: number) => product * size, 1);
   const bytes = elements * dtypeBytes[dtype]!;

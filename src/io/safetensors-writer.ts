@@ -38,11 +38,16 @@ function prepare(
   const named = [...tensors.entries()].map(([name, tensor]) => {
     if (name === "__metadata__") throw new BabelbedError(`${source}: "__metadata__" cannot be a tensor name`);
     const elements = tensor.shape.reduce((product, size) => {
-      if (!isCount(size)) throw new BabelbedError(`${source}: tensor "${name}": shape ${JSON.stringify(tensor.shape)} must hold non-negative integers`);
+      if (!isCount(size))
+        throw new BabelbedError(
+          `${source}: tensor "${name}": shape ${JSON.stringify(tensor.shape)} must hold non-negative integers`,
+        );
       return product * size;
     }, 1);
     if (elements !== tensor.data.length) {
-      throw new BabelbedError(`${source}: tensor "${name}": shape ${JSON.stringify(tensor.shape)} has ${elements} elements but data has ${tensor.data.length}`);
+      throw new BabelbedError(
+        `${source}: tensor "${name}": shape ${JSON.stringify(tensor.shape)} has ${elements} elements but data has ${tensor.data.length}`,
+      );
     }
     return { name, tensor, dtype: dtypeOf(tensor.data) };
   });
@@ -75,7 +80,10 @@ function bytesOf(data: WritableTensor["data"]): Uint8Array {
 }
 
 /** Serializes tensors (Float32Array → F32, Int32Array → I32, BigInt64Array → I64) to one buffer. */
-export function serializeSafetensors(tensors: Map<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(
+  tensors: Map<string, WritableTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   requireLittleEndian("safetensors");
   const { prefix, ordered } = prepare(tensors, metadata, "safetensors");
   const total = ordered.reduce((sum, tensor) => sum + tensor.data.byteLength, prefix.length);
@@ -105,7 +113,11 @@ async function writeAll(handle: fs.FileHandle, bytes: Uint8Array, position: numb
  * tensors one by one: a multi-GB checkpoint is never concatenated into a single buffer,
  * which is why this does not go through writeFileAtomic.
  */
-export async function writeSafetensors(file: string, tensors: Map<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  file: string,
+  tensors: Map<string, WritableTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   requireLittleEndian(file);
   const { prefix, ordered } = prepare(tensors, metadata, file);
   await fs.mkdir(path.dirname(file), { recursive: true });

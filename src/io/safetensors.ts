@@ -34,11 +34,21 @@ function decodeTensor(entry: SafetensorsEntry, raw: Uint8Array, source: string):
     case "I64":
       return { dtype: "I64", shape: entry.shape, data: new BigInt64Array(buffer, byteOffset, byteLength / 8) };
     case "F16":
-      return { dtype: "F16", shape: entry.shape, data: halfToFloat32(new Uint16Array(buffer, byteOffset, byteLength / 2)) };
+      return {
+        dtype: "F16",
+        shape: entry.shape,
+        data: halfToFloat32(new Uint16Array(buffer, byteOffset, byteLength / 2)),
+      };
     case "BF16":
-      return { dtype: "BF16", shape: entry.shape, data: bfloat16ToFloat32(new Uint16Array(buffer, byteOffset, byteLength / 2)) };
+      return {
+        dtype: "BF16",
+        shape: entry.shape,
+        data: bfloat16ToFloat32(new Uint16Array(buffer, byteOffset, byteLength / 2)),
+      };
     default:
-      throw new BabelbedError(`${source}: tensor "${entry.name}": dtype ${entry.dtype} is not supported (babelbed reads F32, F16, BF16, I32, I64)`);
+      throw new BabelbedError(
+        `${source}: tensor "${entry.name}": dtype ${entry.dtype} is not supported (babelbed reads F32, F16, BF16, I32, I64)`,
+      );
   }
 }
 
@@ -61,7 +71,12 @@ async function readExactly(handle: fs.FileHandle, target: Uint8Array, position: 
   let filled = 0;
   while (filled < target.length) {
     // One read() moves at most ~2 GiB, so large tensors take several calls.
-    const { bytesRead } = await handle.read(target, filled, Math.min(target.length - filled, 1 << 30), position + filled);
+    const { bytesRead } = await handle.read(
+      target,
+      filled,
+      Math.min(target.length - filled, 1 << 30),
+      position + filled,
+    );
     if (bytesRead === 0) throw new BabelbedError(`${file}: unexpected end of file at byte offset ${position + filled}`);
     filled += bytesRead;
   }

@@ -28,18 +28,29 @@ export class TeacherCache {
   /** False once writing failed: vectors are then kept for this run only. */
   private writable: boolean;
 
-  private constructor(readonly dir: string, readonly dimension: number, writable: boolean, private readonly warn: (line: string) => void) {
+  private constructor(
+    readonly dir: string,
+    readonly dimension: number,
+    writable: boolean,
+    private readonly warn: (line: string) => void,
+  ) {
     this.writable = writable;
   }
 
   /** Open (or create) the cache of one teacher under `root`. */
-  static async open(root: string, teacherFingerprint: string, dimension: number, options: CacheOptions = {}): Promise<TeacherCache> {
+  static async open(
+    root: string,
+    teacherFingerprint: string,
+    dimension: number,
+    options: CacheOptions = {},
+  ): Promise<TeacherCache> {
     const warn = options.warn ?? (() => undefined);
     const dir = path.join(root, `teacher-${teacherFingerprint.slice(0, 16)}`);
     const metaFile = path.join(dir, "meta.json");
     try {
       await fs.mkdir(dir, { recursive: true });
-      if (!(await exists(metaFile))) await writeJsonAtomic(metaFile, { fingerprint: teacherFingerprint, dimension, format });
+      if (!(await exists(metaFile)))
+        await writeJsonAtomic(metaFile, { fingerprint: teacherFingerprint, dimension, format });
     } catch (error) {
       if (await exists(metaFile)) throw error;
       warn(`teacher cache ${dir} cannot be written (${describe(error)}); teacher vectors are computed without caching`);
@@ -47,7 +58,9 @@ export class TeacherCache {
     }
     const meta = await readJsonFile<{ fingerprint: string; dimension: number }>(metaFile);
     if (meta.fingerprint !== teacherFingerprint || meta.dimension !== dimension) {
-      throw new BabelbedError(`${metaFile}: the cache belongs to another teacher (${String(meta.fingerprint).slice(0, 16)}, dimension ${meta.dimension}); delete ${dir}`);
+      throw new BabelbedError(
+        `${metaFile}: the cache belongs to another teacher (${String(meta.fingerprint).slice(0, 16)}, dimension ${meta.dimension}); delete ${dir}`,
+      );
     }
     const cache = new TeacherCache(dir, dimension, true, warn);
     await cache.load();
@@ -80,11 +93,19 @@ export class TeacherCache {
         damaged++;
         continue;
       }
-      const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset + keyBytes, bytes.byteOffset + offset + keyBytes + this.dimension * 4));
+      const vector = new Float32Array(
+        bytes.buffer.slice(
+          bytes.byteOffset + offset + keyBytes,
+          bytes.byteOffset + offset + keyBytes + this.dimension * 4,
+        ),
+      );
       this.rows.set(body.subarray(0, keyBytes).toString("hex"), vector);
       good.push(record);
     }
-    if (damaged > 0) this.warn(`${this.file}: ${damaged} damaged record${damaged === 1 ? "" : "s"} dropped; their sentences are embedded again`);
+    if (damaged > 0)
+      this.warn(
+        `${this.file}: ${damaged} damaged record${damaged === 1 ? "" : "s"} dropped; their sentences are embedded again`,
+      );
     if (damaged > 0 || whole !== bytes.length) {
       // Rewritten whole (temporary file and rename), so a kill here keeps the old file.
       await writeFileAtomic(this.file, Buffer.concat(good)).catch((error: unknown) => this.stopWriting(error));
@@ -94,7 +115,9 @@ export class TeacherCache {
   private stopWriting(error: unknown): void {
     if (!this.writable) return;
     this.writable = false;
-    this.warn(`teacher cache ${this.file} cannot be written (${describe(error)}); teacher vectors are computed without caching`);
+    this.warn(
+      `teacher cache ${this.file} cannot be written (${describe(error)}); teacher vectors are computed without caching`,
+    );
   }
 
   get(sentence: string): Float32Array | undefined {
@@ -105,7 +128,10 @@ export class TeacherCache {
    * Vectors for all `sentences`, embedding only those not cached yet with `embed` and
    * appending them. Returns the vectors in order and how many were computed.
    */
-  async vectors(sentences: string[], embed: (missing: string[]) => Promise<Float32Array[]>): Promise<{ vectors: Float32Array[]; computed: number }> {
+  async vectors(
+    sentences: string[],
+    embed: (missing: string[]) => Promise<Float32Array[]>,
+  ): Promise<{ vectors: Float32Array[]; computed: number }> {
     const missing = [...new Set(sentences.filter((sentence) => !this.rows.has(sentenceKey(sentence))))];
     if (missing.length > 0) {
       const computed = await embed(missing);
@@ -113,12 +139,16 @@ export class TeacherCache {
       const buffer = Buffer.alloc(missing.length * recordBytes);
       missing.forEach((sentence, index) => {
         const vector = computed[index]!;
-        if (vector.length !== this.dimension) throw new Error(`teacher vector of dimension ${vector.length}, cache expects ${this.dimension}`);
+        if (vector.length !== this.dimension)
+          throw new Error(`teacher vector of dimension ${vector.length}, cache expects ${this.dimension}`);
         const key = sentenceKey(sentence);
         const offset = index * recordBytes;
         Buffer.from(key, "hex").copy(buffer, offset);
         Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(buffer, offset + keyBytes);
-        checksum(buffer.subarray(offset, offset + recordBytes - checksumBytes)).copy(buffer, offset + recordBytes - checksumBytes);
+        checksum(buffer.subarray(offset, offset + recordBytes - checksumBytes)).copy(
+          buffer,
+          offset + recordBytes - checksumBytes,
+        );
         this.rows.set(key, vector);
       });
       if (this.writable) await fs.appendFile(this.file, buffer).catch((error: unknown) => this.stopWriting(error));
@@ -143,11 +173,17 @@ function sentenceKey(sentence: string): string {
 export async function fingerprintDirectory(dir: string): Promise<string> {
   const hash = createHash("sha256");
   const visit = async (relative: string): Promise<void> => {
-    const entries = (await fs.readdir(path.join(dir, relative), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const entries = (await fs.readdir(path.join(dir, relative), { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
     for (const entry of entries) {
       const name = path.join(relative, entry.name);
       if (entry.isDirectory()) await visit(name);
-      else if (entry.isFile()) hash.update(`${name}\0`).update(await fs.readFile(path.join(dir, name))).update("\0");
+      else if (entry.isFile())
+        hash
+          .update(`${name}\0`)
+          .update(await fs.readFile(path.join(dir, name)))
+          .update("\0");
     }
   };
   await visit("");

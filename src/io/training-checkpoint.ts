@@ -13,7 +13,11 @@ import { readSafetensors, writeSafetensors, type WritableTensor } from "./safete
  * distillation trainer, LaBSE's pre-training and its dual encoder.
  * Written beside the target and renamed into place, so a crash mid-write keeps the last one.
  */
-export async function saveTrainingCheckpoint<State extends object>(dir: string, trainer: Resumable<State>, extra: Record<string, unknown> = {}): Promise<void> {
+export async function saveTrainingCheckpoint<State extends object>(
+  dir: string,
+  trainer: Resumable<State>,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const target = path.resolve(dir);
   const staging = temporarySibling(target);
   await fs.mkdir(staging, { recursive: true });
@@ -23,8 +27,15 @@ export async function saveTrainingCheckpoint<State extends object>(dir: string, 
     // Rows as stored: the optimizer state records the steps they still owe (exact AdamW).
     for (const table of trainer.sparseTables()) parameters.set(table.name, table.storedTensor());
     await writeSafetensors(path.join(staging, "parameters.safetensors"), await release(parameters));
-    await writeSafetensors(path.join(staging, "optimizer.safetensors"), await release(trainer.optimizer.stateTensors()));
-    await writeJsonAtomic(path.join(staging, "trainer.json"), { ...trainer.state(), totalSteps: trainer.totalSteps, ...extra });
+    await writeSafetensors(
+      path.join(staging, "optimizer.safetensors"),
+      await release(trainer.optimizer.stateTensors()),
+    );
+    await writeJsonAtomic(path.join(staging, "trainer.json"), {
+      ...trainer.state(),
+      totalSteps: trainer.totalSteps,
+      ...extra,
+    });
     await swapDirectory(staging, target);
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
@@ -42,7 +53,10 @@ export async function hasTrainingCheckpoint(dir: string): Promise<boolean> {
  * its JSON state first (the loop may reshape itself for it), then every tensor, then AdamW.
  * Returns the JSON, `extra` included.
  */
-export async function loadTrainingCheckpoint<State extends object>(dir: string, trainer: Resumable<State>): Promise<State & Record<string, unknown>> {
+export async function loadTrainingCheckpoint<State extends object>(
+  dir: string,
+  trainer: Resumable<State>,
+): Promise<State & Record<string, unknown>> {
   const stateFile = path.join(dir, "trainer.json");
   if (!(await exists(stateFile))) throw new BabelbedError(`${dir}: not a training checkpoint (no trainer.json)`);
   const state = await readJsonFile<State & Record<string, unknown>>(stateFile);
@@ -51,7 +65,10 @@ export async function loadTrainingCheckpoint<State extends object>(dir: string, 
   const parameters = trainer.parameters();
   const tables = new Map(trainer.sparseTables().map((table) => [table.name, table]));
   for (const name of [...parameters.keys(), ...tables.keys()]) {
-    if (!stored.has(name)) throw new BabelbedError(`${dir}/parameters.safetensors: tensor "${name}" is missing; was the checkpoint written by a different recipe?`);
+    if (!stored.has(name))
+      throw new BabelbedError(
+        `${dir}/parameters.safetensors: tensor "${name}" is missing; was the checkpoint written by a different recipe?`,
+      );
   }
   for (const [name, data] of stored) {
     const values = tf.tensor(data.data as Float32Array, data.shape, "float32");
@@ -60,14 +77,22 @@ export async function loadTrainingCheckpoint<State extends object>(dir: string, 
     try {
       if (variable !== undefined && variable.shape.join() === values.shape.join()) variable.assign(values);
       else if (table !== undefined) table.assign(values as tf.Tensor2D);
-      else throw new BabelbedError(`${dir}/parameters.safetensors: tensor "${name}" [${data.shape.join(", ")}] fits no parameter of this model`);
+      else
+        throw new BabelbedError(
+          `${dir}/parameters.safetensors: tensor "${name}" [${data.shape.join(", ")}] fits no parameter of this model`,
+        );
     } finally {
       values.dispose();
     }
   }
   const optimizerState = new Map<string, tf.Tensor>();
   for (const [name, data] of (await readSafetensors(path.join(dir, "optimizer.safetensors"))).tensors) {
-    optimizerState.set(name, name === "step" ? tf.scalar(Number((data.data as Int32Array)[0]), "int32") : tf.tensor(data.data as Float32Array, data.shape));
+    optimizerState.set(
+      name,
+      name === "step"
+        ? tf.scalar(Number((data.data as Int32Array)[0]), "int32")
+        : tf.tensor(data.data as Float32Array, data.shape),
+    );
   }
   trainer.optimizer.loadState(optimizerState, trainer.sparseTables());
   tf.dispose([...optimizerState.values()]);
@@ -77,7 +102,8 @@ export async function loadTrainingCheckpoint<State extends object>(dir: string, 
 async function release(named: Map<string, tf.Tensor>): Promise<Map<string, WritableTensor>> {
   const result = new Map<string, WritableTensor>();
   for (const [name, tensor] of named) {
-    const data = tensor.dtype === "int32" ? ((await tensor.data()) as Int32Array) : ((await tensor.data()) as Float32Array);
+    const data =
+      tensor.dtype === "int32" ? ((await tensor.data()) as Int32Array) : ((await tensor.data()) as Float32Array);
     result.set(name, { shape: tensor.shape, data });
     tensor.dispose();
   }

@@ -28,7 +28,10 @@ export function headParameterShapes(config: TransformerConfig): [string, number[
 export class MaskedLanguageModelHead {
   readonly parameters = new Map<string, tf.Variable>();
 
-  constructor(readonly config: TransformerConfig, weights: Map<string, tf.Tensor>) {
+  constructor(
+    readonly config: TransformerConfig,
+    weights: Map<string, tf.Tensor>,
+  ) {
     for (const [name, shape] of headParameterShapes(config)) {
       const tensor = weights.get(name);
       if (tensor === undefined) throw new Error(`missing tensor ${name}`);
@@ -55,8 +58,17 @@ export class MaskedLanguageModelHead {
   logits(hidden: tf.Tensor2D, decoder: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const p = (name: string) => this.weight(`cls.predictions.${name}`);
-      const dense = linear(hidden, p("transform.dense.weight") as tf.Tensor2D, p("transform.dense.bias") as tf.Tensor1D); // [positions, hidden]
-      const transformed = layerNorm(gelu(dense), p("transform.LayerNorm.weight") as tf.Tensor1D, p("transform.LayerNorm.bias") as tf.Tensor1D, this.config.layerNormEps);
+      const dense = linear(
+        hidden,
+        p("transform.dense.weight") as tf.Tensor2D,
+        p("transform.dense.bias") as tf.Tensor1D,
+      ); // [positions, hidden]
+      const transformed = layerNorm(
+        gelu(dense),
+        p("transform.LayerNorm.weight") as tf.Tensor1D,
+        p("transform.LayerNorm.bias") as tf.Tensor1D,
+        this.config.layerNormEps,
+      );
       return tf.add(tf.matMul(transformed, decoder, false, true), p("bias")) as tf.Tensor2D; // [positions, vocab]
     });
   }
@@ -96,13 +108,18 @@ export class MaskedLanguageModelHead {
  * positions add nothing to the loss or its gradients, so only the labelled ones are decoded:
  * the softmax is still over the whole vocabulary, as the reference computes it.
  */
-export function labelledPositions(labels: Int32Array, size: number, vocabSize: number): { positions: number[]; targets: number[] } {
+export function labelledPositions(
+  labels: Int32Array,
+  size: number,
+  vocabSize: number,
+): { positions: number[]; targets: number[] } {
   if (labels.length !== size) throw new Error(`MLM labels: expected ${size}, one per token, got ${labels.length}`);
   const positions: number[] = [];
   const targets: number[] = [];
   labels.forEach((label, index) => {
     if (label === ignoredLabel) return;
-    if (label < 0 || label >= vocabSize) throw new Error(`MLM label ${label} at position ${index} is outside the vocabulary [0, ${vocabSize})`);
+    if (label < 0 || label >= vocabSize)
+      throw new Error(`MLM label ${label} at position ${index} is outside the vocabulary [0, ${vocabSize})`);
     positions.push(index);
     targets.push(label);
   });

@@ -20,10 +20,15 @@ export interface MultipleNegativesOptions {
  * With `symmetric`, each positive must also pick its anchor among all anchors (hard
  * negatives take no part in that direction), and the two cross-entropies are averaged.
  */
-export function multipleNegativesRankingLoss(anchors: tf.Tensor2D, positives: tf.Tensor2D, options: MultipleNegativesOptions = {}): tf.Scalar {
+export function multipleNegativesRankingLoss(
+  anchors: tf.Tensor2D,
+  positives: tf.Tensor2D,
+  options: MultipleNegativesOptions = {},
+): tf.Scalar {
   const scale = options.scale ?? 20;
   const size = anchors.shape[0];
-  if (positives.shape[0] !== size) throw new Error(`anchors and positives differ in batch size: ${size} vs ${positives.shape[0]}`);
+  if (positives.shape[0] !== size)
+    throw new Error(`anchors and positives differ in batch size: ${size} vs ${positives.shape[0]}`);
   if (options.negatives !== undefined && options.negatives.shape[0] !== size) {
     throw new Error(`anchors and hard negatives differ in batch size: ${size} vs ${options.negatives.shape[0]}`);
   }

@@ -88,4 +88,3 @@ export function blockShapes(
   if (options.pooler) shapes.push([`${poolerName}.weight`, [h, h]], [`${poolerName}.bias`, [h]]);
   return shapes;
 }
-

@@ -126,7 +126,12 @@ export function positionPadding(config: TransformerConfig): number | undefined {
  * RoBERTa-style models give ids equal to the padding index that index, and the others
  * `padding + 1 + (non-padding tokens so far)`.
  */
-export function positionIds(config: TransformerConfig, inputIds: Int32Array, batchSize: number, length: number): Int32Array {
+export function positionIds(
+  config: TransformerConfig,
+  inputIds: Int32Array,
+  batchSize: number,
+  length: number,
+): Int32Array {
   const padding = positionPadding(config);
   const positions = new Int32Array(batchSize * length);
   for (let row = 0; row < batchSize; row++) {
@@ -151,16 +156,21 @@ export function configFromJson(json: Record<string, unknown>, source = "config.j
   const activationKey = modelType === "distilbert" ? "activation" : "hidden_act";
   const act = json[activationKey] ?? "gelu";
   if (act !== "gelu") {
-    throw new BabelbedError(`${source}: field "${activationKey}" is ${JSON.stringify(act)}; only exact (erf) "gelu" is supported`);
+    throw new BabelbedError(
+      `${source}: field "${activationKey}" is ${JSON.stringify(act)}; only exact (erf) "gelu" is supported`,
+    );
   }
   const positionType = json.position_embedding_type ?? "absolute";
   if (positionType !== "absolute") {
-    throw new BabelbedError(`${source}: field "position_embedding_type" is ${JSON.stringify(positionType)}; only "absolute" is supported`);
+    throw new BabelbedError(
+      `${source}: field "position_embedding_type" is ${JSON.stringify(positionType)}; only "absolute" is supported`,
+    );
   }
   const typeVocabSize = { bert: 2, "xlm-roberta": 1, roberta: 1, mpnet: 0, distilbert: 0 }[modelType];
   const base = defaultConfig({ modelType, typeVocabSize });
   if (modelType === "mpnet") Object.assign(base, { relativeAttentionNumBuckets: 32, padTokenId: 1 });
-  if (modelType === "distilbert") Object.assign(base, { sinusoidalPositions: false, hiddenSize: 768, intermediateSize: 3072, numHiddenLayers: 6 });
+  if (modelType === "distilbert")
+    Object.assign(base, { sinusoidalPositions: false, hiddenSize: 768, intermediateSize: 3072, numHiddenLayers: 6 });
   const config: TransformerConfig = { ...base, extra: {} };
   const target = config as unknown as Record<string, unknown>;
   const known = keysFor(modelType);
@@ -192,7 +202,8 @@ export function configFromJson(json: Record<string, unknown>, source = "config.j
 export function configToJson(config: TransformerConfig): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   const source = config as unknown as Record<string, unknown>;
-  for (const [key, field] of Object.entries(keysFor(config.modelType))) if (source[field] !== undefined) json[key] = source[field];
+  for (const [key, field] of Object.entries(keysFor(config.modelType)))
+    if (source[field] !== undefined) json[key] = source[field];
   for (const [key, value] of Object.entries(config.extra)) if (!(key in json)) json[key] = value;
   return json;
 }

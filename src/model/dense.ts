@@ -9,7 +9,11 @@ export class Dense {
   readonly weight: tf.Variable;
   readonly bias?: tf.Variable;
 
-  constructor(weight: tf.Tensor2D, bias: tf.Tensor1D | undefined, readonly activation: DenseActivation) {
+  constructor(
+    weight: tf.Tensor2D,
+    bias: tf.Tensor1D | undefined,
+    readonly activation: DenseActivation,
+  ) {
     this.weight = tf.variable(weight, true);
     this.bias = bias === undefined ? undefined : tf.variable(bias, true);
   }

@@ -29,7 +29,7 @@ export function sinusoidalTable(positions: number, dimension: number): Float32Ar
   const table = new Float32Array(positions * dimension);
   for (let position = 0; position < positions; position++) {
     for (let column = 0; column < dimension; column++) {
-      const angle = position / Math.pow(10000, (2 * Math.floor(column / 2)) / dimension);
+      const angle = position / 10000 ** ((2 * Math.floor(column / 2)) / dimension);
       table[position * dimension + column] = column % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
     }
   }

@@ -106,7 +106,9 @@ export class EmbeddingTable {
    * optimizer's record of those too, so a resumed run repeats the uninterrupted one bit for bit.
    */
   storedTensor(): tf.Tensor2D {
-    return tf.tidy(() => (this.blocks.length === 1 ? this.blocks[0]!.clone() : tf.concat(this.blocks, 0)) as tf.Tensor2D);
+    return tf.tidy(
+      () => (this.blocks.length === 1 ? this.blocks[0]!.clone() : tf.concat(this.blocks, 0)) as tf.Tensor2D,
+    );
   }
 
   dispose(): void {
@@ -157,8 +159,13 @@ export class SparseRows {
   readonly variable: tf.Variable;
   private readonly position = new Map<number, number>();
 
-  constructor(readonly table: EmbeddingTable, readonly ids: Int32Array) {
-    ids.forEach((id, index) => this.position.set(id, index));
+  constructor(
+    readonly table: EmbeddingTable,
+    readonly ids: Int32Array,
+  ) {
+    ids.forEach((id, index) => {
+      this.position.set(id, index);
+    });
     const rows = table.gatherRows(ids);
     this.variable = tf.variable(rows, true);
     rows.dispose();
@@ -195,7 +202,9 @@ export function embed(table: EmbeddingTable, ids: Int32Array, shape: number[], s
   }
   const unique = uniqueSorted([ids]);
   const position = new Map<number, number>();
-  unique.forEach((id, index) => position.set(id, index));
+  unique.forEach((id, index) => {
+    position.set(id, index);
+  });
   const local = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) local[i] = position.get(ids[i]!)!;
   const gathered = table.gatherRows(unique);

@@ -68,12 +68,16 @@ export class Flow {
   private readonly strictLower: tf.Tensor2D;
   private readonly strictUpper: tf.Tensor2D;
 
-  constructor(readonly config: FlowConfig, weights: Map<string, tf.Tensor>) {
+  constructor(
+    readonly config: FlowConfig,
+    weights: Map<string, tf.Tensor>,
+  ) {
     checkFlowConfig(config);
     for (const [name, shape] of flowTensorShapes(config)) {
       const tensor = weights.get(name);
       if (tensor === undefined) throw new Error(`missing tensor ${name}`);
-      if (tensor.shape.join() !== shape.join()) throw new Error(`tensor ${name}: expected shape [${shape.join(", ")}], got [${tensor.shape.join(", ")}]`);
+      if (tensor.shape.join() !== shape.join())
+        throw new Error(`tensor ${name}: expected shape [${shape.join(", ")}], got [${tensor.shape.join(", ")}]`);
       if (fixed(name)) this.buffers.set(name, tf.keep(tensor.clone()));
       else this.parameters.set(name, tf.variable(tensor, true, undefined, "float32"));
     }
@@ -81,7 +85,10 @@ export class Flow {
     [this.strictLower, this.strictUpper] = tf.tidy(() => {
       const ones = tf.ones([d, d]);
       const eye = tf.eye(d);
-      return [tf.sub(tf.linalg.bandPart(ones, -1, 0), eye), tf.sub(tf.linalg.bandPart(ones, 0, -1), eye)] as tf.Tensor2D[];
+      return [
+        tf.sub(tf.linalg.bandPart(ones, -1, 0), eye),
+        tf.sub(tf.linalg.bandPart(ones, 0, -1), eye),
+      ] as tf.Tensor2D[];
     });
   }
 
@@ -99,11 +106,19 @@ export class Flow {
     for (const [name, shape] of flowTensorShapes(config)) {
       const size = shape.reduce((a, b) => a * b, 1);
       if (name.endsWith(".linear.permutation")) {
-        const rotation = new QrDecomposition(Matrix.from1DArray(d, d, Array.from({ length: d * d }, () => random.normal()))).orthogonalMatrix;
+        const rotation = new QrDecomposition(
+          Matrix.from1DArray(
+            d,
+            d,
+            Array.from({ length: d * d }, () => random.normal()),
+          ),
+        ).orthogonalMatrix;
         const lu = new LuDecomposition(rotation);
         // LU = rotation[pivot], so rotation = M L U with M[pivot[i]][i] = 1.
         const permutation = new Float32Array(d * d);
-        lu.pivotPermutationVector.forEach((row, column) => (permutation[row * d + column] = 1));
+        lu.pivotPermutationVector.forEach((row, column) => {
+          permutation[row * d + column] = 1;
+        });
         const diagonal = lu.upperTriangularMatrix.diagonal();
         const prefix = name.slice(0, -".permutation".length);
         weights.set(name, tf.tensor2d(permutation, [d, d]));
@@ -112,10 +127,15 @@ export class Flow {
         weights.set(`${prefix}.log_scale`, tf.tensor1d(diagonal.map((value) => Math.log(Math.abs(value)))));
         weights.set(`${prefix}.sign`, tf.tensor1d(diagonal.map(Math.sign)));
       } else if (name.includes(".linear.")) {
-        continue; // set with the permutation
       } else if (name.includes(".coupling.hidden.")) {
         const bound = 1 / Math.sqrt(Math.floor(d / 2));
-        weights.set(name, tf.tensor(Float32Array.from({ length: size }, () => (2 * random.next() - 1) * bound), shape));
+        weights.set(
+          name,
+          tf.tensor(
+            Float32Array.from({ length: size }, () => (2 * random.next() - 1) * bound),
+            shape,
+          ),
+        );
       } else {
         weights.set(name, tf.zeros(shape)); // coupling output, ActNorm
       }
@@ -193,7 +213,10 @@ export class Flow {
         h = tf.concat([first, tf.sub(tf.mul(second, tf.exp(tf.neg(logScale))), shift)], 1);
         h = tf.matMul(h, tf.tensor2d(inverses[k]!), false, true);
         if (this.config.actNorm ?? true) {
-          h = tf.sub(tf.mul(h, tf.exp(tf.neg(this.weight(`steps.${k}.act_norm.log_scale`)))), this.weight(`steps.${k}.act_norm.bias`));
+          h = tf.sub(
+            tf.mul(h, tf.exp(tf.neg(this.weight(`steps.${k}.act_norm.log_scale`)))),
+            this.weight(`steps.${k}.act_norm.bias`),
+          );
         }
       }
       return h as tf.Tensor2D;
@@ -219,7 +242,9 @@ export class Flow {
       tf.tidy(() => {
         const { mean, variance } = tf.moments(k === 0 ? x : this.forward(x, k).z, 0);
         this.parameters.get(`steps.${k}.act_norm.bias`)!.assign(tf.neg(mean) as tf.Tensor1D);
-        this.parameters.get(`steps.${k}.act_norm.log_scale`)!.assign(tf.neg(tf.log(tf.add(tf.sqrt(variance), 1e-6))) as tf.Tensor1D);
+        this.parameters
+          .get(`steps.${k}.act_norm.log_scale`)!
+          .assign(tf.neg(tf.log(tf.add(tf.sqrt(variance), 1e-6))) as tf.Tensor1D);
       });
     }
   }
@@ -227,7 +252,10 @@ export class Flow {
   /** The latent z of each vector: BERT-flow's sentence embedding. */
   async embed(vectors: ArrayLike<number>[]): Promise<Float32Array[]> {
     const dimension = this.config.dimension;
-    const input = tf.tensor2d(vectors.map((vector) => Array.from(vector)), [vectors.length, dimension]);
+    const input = tf.tensor2d(
+      vectors.map((vector) => Array.from(vector)),
+      [vectors.length, dimension],
+    );
     const { z, logDeterminant } = this.forward(input);
     const values = (await z.data()) as Float32Array;
     tf.dispose([input, z, logDeterminant]);

@@ -1,7 +1,21 @@
 /** `babelbed/model`: the encoder, its configuration, pooling and modules. */
-export { defaultConfig, configFromJson, configToJson, positionOffset, positionIds, modelTypes, type ModelType, type TransformerConfig } from "./config.js";
+export {
+  defaultConfig,
+  configFromJson,
+  configToJson,
+  positionOffset,
+  positionIds,
+  modelTypes,
+  type ModelType,
+  type TransformerConfig,
+} from "./config.js";
 export { Transformer, parameterShapes, type ForwardOptions } from "./transformer.js";
-export { SentenceEncoder, type SentenceEncoderParts, type SentenceTokenizer, type EncodeOptions } from "./sentence-encoder.js";
+export {
+  SentenceEncoder,
+  type SentenceEncoderParts,
+  type SentenceTokenizer,
+  type EncodeOptions,
+} from "./sentence-encoder.js";
 export { pool, poolingModes, poolingList, type Pooling, type PoolingMode } from "./pooling.js";
 export { architectureOf, type Architecture, type BlockNames } from "./architecture.js";
 export { relativePositionBucket } from "./mpnet.js";

@@ -6,7 +6,11 @@ import { Random } from "../util/random.js";
  * N(0, initializer_range), biases zero, LayerNorm scale one. Drawn in JS from a seeded generator
  * so that a seed gives the same model on every backend. The caller disposes the tensors.
  */
-export function initialWeights(shapes: [string, number[]][], initializerRange: number, seed: number): Map<string, tf.Tensor> {
+export function initialWeights(
+  shapes: [string, number[]][],
+  initializerRange: number,
+  seed: number,
+): Map<string, tf.Tensor> {
   const random = new Random(seed);
   const weights = new Map<string, tf.Tensor>();
   for (const [name, shape] of shapes) {

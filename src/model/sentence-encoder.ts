@@ -77,7 +77,9 @@ export class SentenceEncoder {
   }
 
   tokenize(texts: string[]): EncodedText[] {
-    return texts.map((text) => this.tokenizer.encode(this.lowercase ? text.toLowerCase() : text, { maxLength: this.maxSeqLength }));
+    return texts.map((text) =>
+      this.tokenizer.encode(this.lowercase ? text.toLowerCase() : text, { maxLength: this.maxSeqLength }),
+    );
   }
 
   batch(texts: string[]): TokenBatch {
@@ -104,11 +106,16 @@ export class SentenceEncoder {
   async encode(texts: string[], options: EncodeOptions = {}): Promise<Float32Array[]> {
     const batchSize = options.batchSize ?? 32;
     const encodings = this.tokenize(texts);
-    const order = encodings.map((_, index) => index).sort((a, b) => encodings[b]!.inputIds.length - encodings[a]!.inputIds.length);
+    const order = encodings
+      .map((_, index) => index)
+      .sort((a, b) => encodings[b]!.inputIds.length - encodings[a]!.inputIds.length);
     const result = new Array<Float32Array>(texts.length);
     for (let start = 0; start < order.length; start += batchSize) {
       const indices = order.slice(start, start + batchSize);
-      const batch = padBatch(indices.map((index) => encodings[index]!), this.tokenizer.special.pad);
+      const batch = padBatch(
+        indices.map((index) => encodings[index]!),
+        this.tokenizer.special.pad,
+      );
       const data = this.engine === undefined ? await this.tfjsVectors(batch) : await this.engine.vectors(batch);
       indices.forEach((index, row) => {
         result[index] = data.slice(row * this.dimension, (row + 1) * this.dimension);

@@ -15,7 +15,9 @@ const layerName = /^encoder\.layer\.(\d+)\.(.*)$/;
 export function growTransformer(model: Transformer, newLayerCount: number): Transformer {
   const layers = model.config.numHiddenLayers;
   if (!Number.isInteger(newLayerCount) || newLayerCount <= layers) {
-    throw new Error(`growTransformer: the new layer count must be an integer above the current ${layers}, got ${newLayerCount}`);
+    throw new Error(
+      `growTransformer: the new layer count must be an integer above the current ${layers}, got ${newLayerCount}`,
+    );
   }
   const trained = model.namedTensors();
   const weights = new Map<string, tf.Tensor>();
@@ -27,7 +29,8 @@ export function growTransformer(model: Transformer, newLayerCount: number): Tran
     }
     const [, index, rest] = match;
     // Every copy of a trained layer is read from the same tensor; the constructor copies it into new variables.
-    for (let layer = Number(index); layer < newLayerCount; layer += layers) weights.set(`encoder.layer.${layer}.${rest}`, tensor);
+    for (let layer = Number(index); layer < newLayerCount; layer += layers)
+      weights.set(`encoder.layer.${layer}.${rest}`, tensor);
   }
   try {
     return new Transformer({ ...model.config, numHiddenLayers: newLayerCount }, weights);
@@ -41,7 +44,8 @@ export function growTransformer(model: Transformer, newLayerCount: number): Tran
  * the one before: `stackingSchedule(12, 3)` is `[3, 6, 12]`, LaBSE's L/4 → L/2 → L.
  */
 export function stackingSchedule(totalLayers: number, stages = 3): number[] {
-  if (!Number.isInteger(stages) || stages < 1) throw new Error(`stackingSchedule: stages must be a positive integer, got ${stages}`);
+  if (!Number.isInteger(stages) || stages < 1)
+    throw new Error(`stackingSchedule: stages must be a positive integer, got ${stages}`);
   const first = totalLayers / 2 ** (stages - 1);
   if (!Number.isInteger(first) || first < 1) {
     throw new Error(`stackingSchedule: ${totalLayers} layers cannot be halved ${stages - 1} times into whole layers`);

@@ -33,7 +33,10 @@ export class Transformer {
   readonly weights: TransformerWeights;
   readonly architecture: Architecture;
 
-  constructor(readonly config: TransformerConfig, weights: Map<string, tf.Tensor>) {
+  constructor(
+    readonly config: TransformerConfig,
+    weights: Map<string, tf.Tensor>,
+  ) {
     this.architecture = architectureOf(config);
     const words = weights.get(embeddingNames.words);
     if (words === undefined) throw new Error(`missing tensor ${embeddingNames.words}`);
@@ -69,7 +72,10 @@ export class Transformer {
     const words = weights.get(embeddingNames.words)!;
     const padding = architecture.wordPaddingIndex(config);
     const keep = (ones: tf.Tensor) => tf.mul(words, ones.expandDims(1)); // [vocab, hidden], the padding row zero
-    weights.set(embeddingNames.words, tf.tidy(() => keep(tf.oneHot(padding, config.vocabSize, 0, 1))));
+    weights.set(
+      embeddingNames.words,
+      tf.tidy(() => keep(tf.oneHot(padding, config.vocabSize, 0, 1))),
+    );
     words.dispose();
     const model = new Transformer(config, weights);
     tf.dispose([...weights.values()]);

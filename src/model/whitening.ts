@@ -39,14 +39,18 @@ export interface WhiteningFit {
 export function fitWhitening(vectors: ArrayLike<number>[], options: WhiteningOptions = {}): WhiteningFit {
   const count = vectors.length;
   const dimension = vectors[0]?.length ?? 0;
-  if (count < 2 || dimension === 0) throw new Error(`whitening needs at least 2 non-empty vectors, got ${count} of dimension ${dimension}`);
+  if (count < 2 || dimension === 0)
+    throw new Error(`whitening needs at least 2 non-empty vectors, got ${count} of dimension ${dimension}`);
   const wanted = options.dimensions;
   if (wanted !== undefined && (!Number.isInteger(wanted) || wanted < 1 || wanted > dimension)) {
-    throw new Error(`whitening dimensions must be an integer from 1 to the vectors' dimension ${dimension}, got ${wanted}`);
+    throw new Error(
+      `whitening dimensions must be an integer from 1 to the vectors' dimension ${dimension}, got ${wanted}`,
+    );
   }
   const mean = new Float64Array(dimension);
   vectors.forEach((vector, row) => {
-    if (vector.length !== dimension) throw new Error(`vector ${row} has dimension ${vector.length}, expected ${dimension}`);
+    if (vector.length !== dimension)
+      throw new Error(`vector ${row} has dimension ${vector.length}, expected ${dimension}`);
     for (let j = 0; j < dimension; j++) mean[j] += vector[j]!;
   });
   for (let j = 0; j < dimension; j++) mean[j] /= count;
@@ -54,7 +58,10 @@ export function fitWhitening(vectors: ArrayLike<number>[], options: WhiteningOpt
   vectors.forEach((vector, row) => {
     for (let j = 0; j < dimension; j++) centred.set(row, j, vector[j]! - mean[j]!);
   });
-  const covariance = centred.transpose().mmul(centred).div(count - 1); // [d, d]
+  const covariance = centred
+    .transpose()
+    .mmul(centred)
+    .div(count - 1); // [d, d]
   const svd = new SingularValueDecomposition(covariance, { autoTranspose: false });
   const eigenvalues = svd.diagonal; // descending
   // Below this a direction holds rounding noise, which W would blow up to unit variance.

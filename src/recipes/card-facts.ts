@@ -9,20 +9,38 @@ type ModelMaker = Recipe["steps"][number] & { student?: ModelSpec; teacher?: str
  * What a run knows about one of its models for the model card: the step that made it (its
  * teacher, its starting point), the figures of that step and of evaluate steps on it, the recipe.
  */
-export function cardFacts(recipe: Recipe, recipeYaml: string, model: string, completed: StepResult[], languages?: string[]): ModelCardFacts {
-  const maker: ModelMaker | undefined = recipe.steps.find((step) => step.name === model && step.step !== "export" && step.step !== "evaluate");
+export function cardFacts(
+  recipe: Recipe,
+  recipeYaml: string,
+  model: string,
+  completed: StepResult[],
+  languages?: string[],
+): ModelCardFacts {
+  const maker: ModelMaker | undefined = recipe.steps.find(
+    (step) => step.name === model && step.step !== "export" && step.step !== "evaluate",
+  );
   const spec: ModelSpec | undefined =
-    maker === undefined ? undefined : maker.step === "distill" ? maker.student : "model" in maker && typeof maker.model === "object" ? (maker.model as ModelSpec) : undefined;
+    maker === undefined
+      ? undefined
+      : maker.step === "distill"
+        ? maker.student
+        : "model" in maker && typeof maker.model === "object"
+          ? (maker.model as ModelSpec)
+          : undefined;
   const metrics: Record<string, number> = {};
   for (const result of completed) {
-    const evaluates = recipe.steps.some((step) => step.step === "evaluate" && step.name === result.step && step.model === model);
+    const evaluates = recipe.steps.some(
+      (step) => step.step === "evaluate" && step.name === result.step && step.model === model,
+    );
     if (result.step !== model && !evaluates) continue;
-    for (const [name, value] of Object.entries(result.after)) metrics[result.step === model ? name : `${result.step}: ${name}`] = value;
+    for (const [name, value] of Object.entries(result.after))
+      metrics[result.step === model ? name : `${result.step}: ${name}`] = value;
   }
   return {
     languages: languages ?? spec?.segment,
     teacher: maker?.step === "distill" ? describeModel(recipe, maker.teacher!) : undefined,
-    baseModel: spec === undefined ? undefined : spec.from !== undefined ? describeModel(recipe, spec.from) : freshModel(spec),
+    baseModel:
+      spec === undefined ? undefined : spec.from !== undefined ? describeModel(recipe, spec.from) : freshModel(spec),
     recipe: recipeYaml,
     metrics,
   };
@@ -31,8 +49,18 @@ export function cardFacts(recipe: Recipe, recipeYaml: string, model: string, com
 function describeModel(recipe: Recipe, reference: string): string {
   const step: ModelMaker | undefined = recipe.steps.find((candidate) => candidate.name === reference);
   if (step === undefined) return reference;
-  const spec = step.step === "distill" ? step.student : "model" in step && typeof step.model === "object" ? (step.model as ModelSpec) : undefined;
-  const origin = spec === undefined ? "" : spec.from !== undefined ? `, from ${describeModel(recipe, spec.from)}` : `, ${freshModel(spec)}`;
+  const spec =
+    step.step === "distill"
+      ? step.student
+      : "model" in step && typeof step.model === "object"
+        ? (step.model as ModelSpec)
+        : undefined;
+  const origin =
+    spec === undefined
+      ? ""
+      : spec.from !== undefined
+        ? `, from ${describeModel(recipe, spec.from)}`
+        : `, ${freshModel(spec)}`;
   return `${reference} (made by this recipe's ${step.step} step${origin})`;
 }
 

@@ -39,6 +39,8 @@ export class RunInterrupted extends Error {
     readonly step: string,
     readonly trainingStep?: number,
   ) {
-    super(`interrupted during step ${step}${trainingStep === undefined ? "" : ` at training step ${trainingStep}`}; a checkpoint was saved: run again with --resume to continue`);
+    super(
+      `interrupted during step ${step}${trainingStep === undefined ? "" : ` at training step ${trainingStep}`}; a checkpoint was saved: run again with --resume to continue`,
+    );
   }
 }

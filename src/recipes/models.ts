@@ -16,13 +16,19 @@ export interface ModelResolver {
   resolve(reference: string): Promise<string>;
 }
 
-export function modelResolver(outputs: (name: string) => string, completed: () => Set<string>, recipeDirectory: string): ModelResolver {
+export function modelResolver(
+  outputs: (name: string) => string,
+  completed: () => Set<string>,
+  recipeDirectory: string,
+): ModelResolver {
   return {
     async resolve(reference: string): Promise<string> {
       if (completed().has(reference)) return outputs(reference);
       const candidate = path.resolve(recipeDirectory, reference);
       if (await exists(candidate)) return candidate;
-      throw new BabelbedError(`model "${reference}" is neither an earlier step of the recipe nor a directory (${candidate})`);
+      throw new BabelbedError(
+        `model "${reference}" is neither an earlier step of the recipe nor a directory (${candidate})`,
+      );
     },
   };
 }
@@ -68,10 +74,15 @@ export async function buildEncoder(
   if (spec.dense === undefined) return encoder;
   if (spec.dense === "teacher" && options.teacherDimension === undefined) {
     encoder.dispose();
-    throw new BabelbedError(`${options.where ?? "model"}.dense: "teacher" sizes the layer to a teacher, which only a distill step's student has; give {outFeatures, activation}`);
+    throw new BabelbedError(
+      `${options.where ?? "model"}.dense: "teacher" sizes the layer to a teacher, which only a distill step's student has; give {outFeatures, activation}`,
+    );
   }
   // A plain linear map to the teacher's width: tanh would cap the student at ±1 where the teacher need not be.
-  const [outFeatures, activation] = spec.dense === "teacher" ? [options.teacherDimension!, "identity" as const] : [spec.dense.outFeatures, spec.dense.activation];
+  const [outFeatures, activation] =
+    spec.dense === "teacher"
+      ? [options.teacherDimension!, "identity" as const]
+      : [spec.dense.outFeatures, spec.dense.activation];
   const dense = Dense.initialize(encoder.dimension, outFeatures, activation, seed + 1);
   return new SentenceEncoder({
     tokenizer: encoder.tokenizer,
@@ -84,7 +95,12 @@ export async function buildEncoder(
   });
 }
 
-async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: number, resolver: ModelResolver): Promise<SentenceEncoder> {
+async function buildBase(
+  spec: ModelSpec,
+  texts: () => Iterable<string>,
+  seed: number,
+  resolver: ModelResolver,
+): Promise<SentenceEncoder> {
   const segmenter = await segmenterForLanguages(spec.segment);
   if (spec.from !== undefined) {
     const loaded = await loadSentenceEncoder(await resolver.resolve(spec.from), { segmenter });
@@ -108,8 +124,13 @@ async function buildBase(spec: ModelSpec, texts: () => Iterable<string>, seed: n
     minFrequency: fresh.vocabulary.minFrequency,
     segmenter,
   });
-  const tokenizer = new WordPieceTokenizer(vocabulary, { lowercase: fresh.vocabulary.lowercase, segmenter, modelMaxLength: maxSeqLength });
-  if (fresh.hiddenSize % fresh.heads !== 0) throw new BabelbedError(`fresh model: hiddenSize ${fresh.hiddenSize} is not a multiple of heads ${fresh.heads}`);
+  const tokenizer = new WordPieceTokenizer(vocabulary, {
+    lowercase: fresh.vocabulary.lowercase,
+    segmenter,
+    modelMaxLength: maxSeqLength,
+  });
+  if (fresh.hiddenSize % fresh.heads !== 0)
+    throw new BabelbedError(`fresh model: hiddenSize ${fresh.hiddenSize} is not a multiple of heads ${fresh.heads}`);
   const config = defaultConfig({
     vocabSize: vocabulary.length,
     hiddenSize: fresh.hiddenSize,

@@ -21,14 +21,22 @@ export async function checkRecipeInputs(loaded: LoadedRecipe): Promise<void> {
   const all = new Set(loaded.recipe.steps.map((step) => step.name));
   for (const [index, step] of loaded.recipe.steps.entries()) {
     for (const { keys, kind, value } of references(step, ["steps", index])) {
-      const message = kind === "file" ? await checkFile(path.resolve(loaded.directory, value)) : await checkModel(value, earlier, all, loaded.directory);
+      const message =
+        kind === "file"
+          ? await checkFile(path.resolve(loaded.directory, value))
+          : await checkModel(value, earlier, all, loaded.directory);
       if (message !== undefined) problems.push({ keys, message });
     }
     earlier.add(step.name);
   }
   if (problems.length === 0) return;
   const locate = await lineLocator(loaded.file);
-  throw new BabelbedError(problems.slice(0, 10).map(({ keys, message }) => `${loaded.file}:${locate(keys)}: field ${keys.join(".")}: ${message}`).join("\n"));
+  throw new BabelbedError(
+    problems
+      .slice(0, 10)
+      .map(({ keys, message }) => `${loaded.file}:${locate(keys)}: field ${keys.join(".")}: ${message}`)
+      .join("\n"),
+  );
 }
 
 /** Data files and model references anywhere in a step, with where they are written. */
@@ -44,8 +52,10 @@ function* references(value: unknown, keys: Key[]): Generator<{ keys: Key[]; kind
     const at = [...keys, key];
     if (isDataSource && key === "file" && typeof item === "string") yield { keys: at, kind: "file", value: item };
     else if (isDataSource && key === "files" && item !== null && typeof item === "object") {
-      for (const [side, file] of Object.entries(item as Record<string, unknown>)) if (typeof file === "string") yield { keys: [...at, side], kind: "file", value: file };
-    } else if ((key === "from" || key === "teacher" || key === "model") && typeof item === "string") yield { keys: at, kind: "model", value: item };
+      for (const [side, file] of Object.entries(item as Record<string, unknown>))
+        if (typeof file === "string") yield { keys: [...at, side], kind: "file", value: file };
+    } else if ((key === "from" || key === "teacher" || key === "model") && typeof item === "string")
+      yield { keys: at, kind: "model", value: item };
     else yield* references(item, at);
   }
 }
@@ -61,7 +71,12 @@ async function checkFile(file: string): Promise<string | undefined> {
 }
 
 /** As `modelResolver` resolves at run time: an earlier step's name wins over a directory. */
-async function checkModel(reference: string, earlier: Set<string>, steps: Set<string>, recipeDirectory: string): Promise<string | undefined> {
+async function checkModel(
+  reference: string,
+  earlier: Set<string>,
+  steps: Set<string>,
+  recipeDirectory: string,
+): Promise<string | undefined> {
   if (earlier.has(reference)) return undefined;
   const directory = path.resolve(recipeDirectory, reference);
   if (!(await exists(directory))) {

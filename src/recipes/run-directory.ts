@@ -70,7 +70,12 @@ export class RunDirectory {
    * same recipe continues with "resume" or is moved aside with "restart"; anything else is refused.
    * Nothing a user or an earlier run wrote is ever deleted.
    */
-  async open(recipe: Recipe, source: string, mode: OpenMode, log: (line: string) => void = () => undefined): Promise<RunState> {
+  async open(
+    recipe: Recipe,
+    source: string,
+    mode: OpenMode,
+    log: (line: string) => void = () => undefined,
+  ): Promise<RunState> {
     const fingerprint = recipeFingerprint(recipe);
     await this.checkOwnership(mode);
     this.unlock = await acquireLock(path.join(this.root, lockName), `run directory ${this.root}`, log);
@@ -93,7 +98,10 @@ export class RunDirectory {
         await this.saveState(state);
       }
       // The same recipe as the run's (checked above), up to its time budgets and where it runs.
-      await writeFileAtomic(path.join(this.root, "recipe.resolved.yaml"), `# resolved from ${source}\n${stringify(recipe)}`);
+      await writeFileAtomic(
+        path.join(this.root, "recipe.resolved.yaml"),
+        `# resolved from ${source}\n${stringify(recipe)}`,
+      );
       this.metricsHandle = await fs.open(this.metricsFile, "a");
       return state;
     } catch (error) {
@@ -105,7 +113,8 @@ export class RunDirectory {
   /** Refuse a folder babelbed did not make, before writing anything into it. */
   private async checkOwnership(mode: OpenMode): Promise<void> {
     const stat = await fs.stat(this.root).catch(() => undefined);
-    if (stat !== undefined && !stat.isDirectory()) throw new BabelbedError(`${this.root}: not a directory; the run directory must be a folder`);
+    if (stat !== undefined && !stat.isDirectory())
+      throw new BabelbedError(`${this.root}: not a directory; the run directory must be a folder`);
     if (stat === undefined) {
       await fs.mkdir(this.root, { recursive: true });
       return;
@@ -114,11 +123,15 @@ export class RunDirectory {
     if (entries.length === 0) return;
     const state = (await exists(this.stateFile)) ? await readJsonFile<RunState>(this.stateFile) : undefined;
     if (state !== undefined && state.recipe?.settings === undefined) {
-      throw new BabelbedError(`${this.root} holds a run of an earlier babelbed, whose state.json does not say which recipe made it; babelbed neither resumes nor replaces it: move it away, or choose another --output`);
+      throw new BabelbedError(
+        `${this.root} holds a run of an earlier babelbed, whose state.json does not say which recipe made it; babelbed neither resumes nor replaces it: move it away, or choose another --output`,
+      );
     }
     if (state?.recipe?.settings === undefined) {
       const flags = mode === "new" ? "" : ` (--${mode} only continues or replaces a run babelbed started there)`;
-      throw new BabelbedError(`${this.root} is not empty and is not a babelbed run directory (it holds ${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}); choose another --output${flags}`);
+      throw new BabelbedError(
+        `${this.root} is not empty and is not a babelbed run directory (it holds ${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}); choose another --output${flags}`,
+      );
     }
   }
 
@@ -145,7 +158,7 @@ export class RunDirectory {
 
   /** Append one record; a line cut short by a crash is the only possible damage, and readers skip it. */
   async log(record: Record<string, unknown>): Promise<void> {
-    await this.metricsHandle?.appendFile(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
+    await this.metricsHandle?.appendFile(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
 
   async close(): Promise<void> {
@@ -174,7 +187,11 @@ export function recipeFingerprint(recipe: Recipe): RecipeFingerprint {
     const { maxMinutes: _minutes, ...rest } = training;
     return { ...step, training: rest };
   };
-  return { name: recipe.name, settings: hash(settings), steps: steps.map((step) => [step.name, hash(withoutBudget(step))]) };
+  return {
+    name: recipe.name,
+    settings: hash(settings),
+    steps: steps.map((step) => [step.name, hash(withoutBudget(step))]),
+  };
 }
 
 function hash(value: unknown): string {
@@ -186,7 +203,10 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
@@ -198,14 +218,21 @@ function canonicalJson(value: unknown): string {
 function checkSameRecipe(stored: RecipeFingerprint, current: RecipeFingerprint, stateFile: string): void {
   const restart = "; run it with --restart to move the old run aside and start over, or give another --output";
   if (stored.settings !== current.settings) {
-    throw new BabelbedError(`${stateFile}: the recipe's settings (name, seed) changed since this run began${restart}`, 2);
+    throw new BabelbedError(
+      `${stateFile}: the recipe's settings (name, seed) changed since this run began${restart}`,
+      2,
+    );
   }
   const length = Math.max(stored.steps.length, current.steps.length);
   for (let index = 0; index < length; index++) {
     const [was, now] = [stored.steps[index], current.steps[index]];
     if (was?.[0] === now?.[0] && was?.[1] === now?.[1]) continue;
     const what =
-      now === undefined ? `step ${index + 1} ("${was![0]}") was removed` : was === undefined ? `step ${index + 1} ("${now[0]}") was added` : `step ${index + 1} ("${now[0]}") changed`;
+      now === undefined
+        ? `step ${index + 1} ("${was![0]}") was removed`
+        : was === undefined
+          ? `step ${index + 1} ("${now[0]}") was added`
+          : `step ${index + 1} ("${now[0]}") changed`;
     throw new BabelbedError(`${stateFile}: ${what} since this run began${restart}`, 2);
   }
 }

@@ -10,7 +10,10 @@ import { recipeSchema } from "./schema.js";
 // Apart from card-facts.ts, which the export step imports: this reads a recipe, so it needs the
 // recipe schema, which imports the step registry and so every step.
 /** The facts of a model inside a run directory (`<run>/models/<name>`), or undefined elsewhere. */
-export async function cardFactsFromRunModel(modelDir: string, languages?: string[]): Promise<ModelCardFacts | undefined> {
+export async function cardFactsFromRunModel(
+  modelDir: string,
+  languages?: string[],
+): Promise<ModelCardFacts | undefined> {
   const models = path.dirname(path.resolve(modelDir));
   const root = path.dirname(models);
   const recipeFile = path.join(root, "recipe.resolved.yaml");
@@ -20,6 +23,11 @@ export async function cardFactsFromRunModel(modelDir: string, languages?: string
   const recipe = recipeSchema.safeParse(parse(yaml));
   if (!recipe.success) return undefined;
   const state = await readJsonFile<{ completed?: StepResult[] }>(stateFile);
-  return cardFacts(recipe.data, yaml.replace(/^# resolved from .*\n/, ""), path.basename(modelDir), state.completed ?? [], languages);
+  return cardFacts(
+    recipe.data,
+    yaml.replace(/^# resolved from .*\n/, ""),
+    path.basename(modelDir),
+    state.completed ?? [],
+    languages,
+  );
 }
-

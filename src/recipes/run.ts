@@ -40,10 +40,17 @@ export interface RunOutcome {
 /** Run a recipe's steps in order; with `resume`, finished steps are skipped and a checkpointed one continues. */
 export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}): Promise<RunOutcome> {
   const { recipe } = loaded;
-  const root = path.resolve(options.output ?? (recipe.output ? path.resolve(loaded.directory, recipe.output) : path.join("runs", recipe.name)));
+  const root = path.resolve(
+    options.output ?? (recipe.output ? path.resolve(loaded.directory, recipe.output) : path.join("runs", recipe.name)),
+  );
   await checkRecipeInputs(loaded);
   const run = new RunDirectory(root);
-  const state = await run.open(recipe, loaded.file, options.restart ? "restart" : options.resume ? "resume" : "new", options.log);
+  const state = await run.open(
+    recipe,
+    loaded.file,
+    options.restart ? "restart" : options.resume ? "resume" : "new",
+    options.log,
+  );
   const completed = () => new Set(state.completed.map((result) => result.step));
   const context: RunContext = {
     recipe,
@@ -60,7 +67,12 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     engine: options.engine ?? recipe.engine,
   };
   const started = performance.now();
-  await run.log({ event: "run-start", recipe: recipe.name, resume: options.resume ?? false, device: options.device ?? { backend: tf.getBackend() } });
+  await run.log({
+    event: "run-start",
+    recipe: recipe.name,
+    resume: options.resume ?? false,
+    device: options.device ?? { backend: tf.getBackend() },
+  });
   let ending: { status: string; error?: string } = { status: "failed" };
   try {
     for (const [index, step] of recipe.steps.entries()) {
@@ -79,7 +91,10 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     ending = { status: "finished" };
     return { directory: root, results: state.completed, table };
   } catch (error) {
-    ending = { status: error instanceof RunInterrupted ? "interrupted" : "failed", error: (error as Error).message ?? String(error) };
+    ending = {
+      status: error instanceof RunInterrupted ? "interrupted" : "failed",
+      error: (error as Error).message ?? String(error),
+    };
     throw error;
   } finally {
     await run.log({ event: "run-end", ...ending, seconds: (performance.now() - started) / 1000 });

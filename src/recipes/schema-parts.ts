@@ -44,11 +44,16 @@ const denseSpec = z
     z
       .object({
         outFeatures: positive.describe("width of the sentence vectors it gives"),
-        activation: z.enum(["tanh", "identity"]).default("tanh").describe("tanh (sentence-transformers' default) or identity"),
+        activation: z
+          .enum(["tanh", "identity"])
+          .default("tanh")
+          .describe("tanh (sentence-transformers' default) or identity"),
       })
       .strict(),
   ])
-  .describe('add a Dense layer after pooling: {outFeatures, activation}, or "teacher" (distill students) for a linear layer to the teacher\'s width');
+  .describe(
+    'add a Dense layer after pooling: {outFeatures, activation}, or "teacher" (distill students) for a linear layer to the teacher\'s width',
+  );
 
 export const modelSchema = z
   .object({
@@ -64,7 +69,9 @@ export const modelSchema = z
     segment: z.array(z.string()).optional().describe('languages to pre-segment into words, e.g. ["ja"] (kuromoji)'),
   })
   .strict()
-  .refine((model) => (model.from === undefined) !== (model.fresh === undefined), { message: "give exactly one of from or fresh" });
+  .refine((model) => (model.from === undefined) !== (model.fresh === undefined), {
+    message: "give exactly one of from or fresh",
+  });
 
 /** How AdamW steps the embedding tables; the same choice in every training step. */
 export const optimizerSchema = z
@@ -72,7 +79,9 @@ export const optimizerSchema = z
     embeddings: z
       .enum(["exact", "lazy"])
       .default("exact")
-      .describe('"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)'),
+      .describe(
+        '"exact": AdamW as torch steps it, every row every step; "lazy": LazyAdam, only the rows a batch touches (see README)',
+      ),
   })
   .strict();
 
@@ -83,7 +92,12 @@ export const trainingSchema = z
     maxMinutes: maxMinutes.optional(),
     batchSize: positive.default(16),
     learningRate: z.number().positive().default(2e-5),
-    warmupRatio: z.number().min(0).max(1).default(0.1).describe("share of the steps spent warming up the learning rate"),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe("share of the steps spent warming up the learning rate"),
     weightDecay: z.number().min(0).default(0.01),
     maxGradNorm: z.number().positive().default(1),
     evaluateEvery: positive.optional().describe("evaluate (and keep the best model) every N steps"),
@@ -97,16 +111,18 @@ export const named = { name: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, dig
 /** An evaluation task, one member per registered task (`task:` tells which). */
 export const taskSchema = z.discriminatedUnion(
   "task",
-  tasks.map((task) => z.object({ task: z.literal(task.name), ...named, ...task.fields }).strict()) as unknown as [DiscriminableObject, ...DiscriminableObject[]],
+  tasks.map((task) => z.object({ task: z.literal(task.name), ...named, ...task.fields }).strict()) as unknown as [
+    DiscriminableObject,
+    ...DiscriminableObject[],
+  ],
 ) as unknown as z.ZodType<TaskSpec, TaskSpecInput>;
 
 /** A train-teacher objective, one member per registered objective (`type:` tells which). */
 export const objectiveSchema = z.discriminatedUnion(
   "type",
-  objectives.map((objective) => z.object({ type: z.literal(objective.type), data: dataSourceSchema, ...objective.options }).strict()) as unknown as [
-    DiscriminableObject,
-    ...DiscriminableObject[],
-  ],
+  objectives.map((objective) =>
+    z.object({ type: z.literal(objective.type), data: dataSourceSchema, ...objective.options }).strict(),
+  ) as unknown as [DiscriminableObject, ...DiscriminableObject[]],
 ) as unknown as z.ZodType<ObjectiveSpec, ObjectiveSpecInput>;
 
 type DiscriminableObject = z.ZodObject<{ [key: string]: z.ZodType }, z.core.$strict>;

@@ -17,7 +17,12 @@ export const recipeSchema = z
   .superRefine((recipe, context) => {
     const names = new Set<string>();
     recipe.steps.forEach((step, index) => {
-      if (names.has(step.name)) context.addIssue({ code: "custom", path: ["steps", index, "name"], message: `step name "${step.name}" is used twice` });
+      if (names.has(step.name))
+        context.addIssue({
+          code: "custom",
+          path: ["steps", index, "name"],
+          message: `step name "${step.name}" is used twice`,
+        });
       names.add(step.name);
     });
   });

@@ -13,7 +13,12 @@ import type { TaskSpec } from "./schema-parts.js";
 const cacheWarnings = new WeakMap<RunContext, Set<string>>();
 
 /** Teacher vectors of `sentences`, computed once per teacher and sentence across runs. */
-export async function teacherVectors(context: RunContext, teacherDirectory: string, teacher: SentenceEncoder, sentences: string[]) {
+export async function teacherVectors(
+  context: RunContext,
+  teacherDirectory: string,
+  teacher: SentenceEncoder,
+  sentences: string[],
+) {
   const shown = cacheWarnings.get(context) ?? new Set<string>();
   cacheWarnings.set(context, shown);
   const warn = (line: string) => {
@@ -22,11 +27,23 @@ export async function teacherVectors(context: RunContext, teacherDirectory: stri
     context.log(`warning: ${line}`);
     void context.run.log({ event: "warning", message: line });
   };
-  const cache = await TeacherCache.open(context.cacheDirectory, await fingerprintDirectory(teacherDirectory), teacher.dimension, { warn });
-  const result = await cache.vectors(sentences, (missing) =>
-    withForwardEngine(teacher, { engine: context.engine, log: context.log }, () => teacher.encode(missing, { batchSize: 64 })),
+  const cache = await TeacherCache.open(
+    context.cacheDirectory,
+    await fingerprintDirectory(teacherDirectory),
+    teacher.dimension,
+    { warn },
   );
-  await context.run.log({ event: "teacher-cache", teacher: teacherDirectory, sentences: sentences.length, computed: result.computed });
+  const result = await cache.vectors(sentences, (missing) =>
+    withForwardEngine(teacher, { engine: context.engine, log: context.log }, () =>
+      teacher.encode(missing, { batchSize: 64 }),
+    ),
+  );
+  await context.run.log({
+    event: "teacher-cache",
+    teacher: teacherDirectory,
+    sentences: sentences.length,
+    computed: result.computed,
+  });
   return result;
 }
 
@@ -34,7 +51,12 @@ export async function teacherVectors(context: RunContext, teacherDirectory: stri
  * A training step's "before" metrics: taken once, on the untrained model, and kept in the run
  * state so that a resumed step compares against them rather than against its checkpoint.
  */
-export async function evaluateUntrained(context: RunContext, name: string, encoder: SentenceEncoder, tasks: TaskSpec[]): Promise<Metrics | undefined> {
+export async function evaluateUntrained(
+  context: RunContext,
+  name: string,
+  encoder: SentenceEncoder,
+  tasks: TaskSpec[],
+): Promise<Metrics | undefined> {
   const { run, state } = context;
   state.started[name] ??= {};
   if (state.started[name].before === undefined && tasks.length > 0) {
@@ -50,7 +72,12 @@ export async function evaluateUntrained(context: RunContext, name: string, encod
  * Evaluate `encoder` on every task; metric names are `task/metric`. Task data is read once
  * per run and kept, since the same held-out set is scored before, during and after training.
  */
-export async function evaluateTasks(context: RunContext, encoder: SentenceEncoder, tasks: TaskSpec[], where: string): Promise<Metrics> {
+export async function evaluateTasks(
+  context: RunContext,
+  encoder: SentenceEncoder,
+  tasks: TaskSpec[],
+  where: string,
+): Promise<Metrics> {
   const metrics: Metrics = {};
   // The engine is built from the weights as they are now, so evaluation during training sees the current model.
   await withForwardEngine(encoder, { engine: context.engine, log: context.log }, async () => {
@@ -69,7 +96,12 @@ async function cached<T>(context: RunContext, key: unknown, read: () => Promise<
   return context.evaluationRows.get(id) as T;
 }
 
-async function evaluateTask(context: RunContext, encoder: SentenceEncoder, task: TaskSpec, label: string): Promise<Metrics> {
+async function evaluateTask(
+  context: RunContext,
+  encoder: SentenceEncoder,
+  task: TaskSpec,
+  label: string,
+): Promise<Metrics> {
   const base = context.recipeDirectory;
   const descriptor = taskDescriptor(task.task);
   const key = [base, descriptor.dataKind, Object.fromEntries(descriptor.sources.map((field) => [field, task[field]]))];
@@ -79,12 +111,19 @@ async function evaluateTask(context: RunContext, encoder: SentenceEncoder, task:
     record: (event) => context.run.log(event),
   };
   const rows = await cached(context, key, () => descriptor.load(task, reader, label));
-  const metrics = await descriptor.run(encoder, rows, task, { encodeOptions: {}, teacherVectors: (teacher, sentences) => recipeTeacherVectors(context, teacher, sentences) });
+  const metrics = await descriptor.run(encoder, rows, task, {
+    encodeOptions: {},
+    teacherVectors: (teacher, sentences) => recipeTeacherVectors(context, teacher, sentences),
+  });
   return { ...metrics, ...descriptor.dataMetrics?.(rows) };
 }
 
 /** A teacher (a directory or an earlier step) embeds `sentences`, through the run's teacher cache. */
-async function recipeTeacherVectors(context: RunContext, reference: string, sentences: string[]): Promise<Float32Array[]> {
+async function recipeTeacherVectors(
+  context: RunContext,
+  reference: string,
+  sentences: string[],
+): Promise<Float32Array[]> {
   const teacherDirectory = await context.resolver.resolve(reference);
   const teacher = await loadSentenceEncoder(teacherDirectory);
   try {

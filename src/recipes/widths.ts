@@ -20,7 +20,8 @@ export async function directoryWidth(directory: string, pooling?: ModelSpec["poo
   const stored = modules.find((module) => module.kind === "pooling");
   const found = await inspectModelDirectory(path.join(directory, transformer.path), { requireTokenizer: false });
   const hidden = found.config.hidden_size ?? found.config.dim ?? found.config.d_model;
-  if (typeof hidden !== "number") throw new BabelbedError(`${found.configFile}: no hidden_size to tell the width of its vectors`);
+  if (typeof hidden !== "number")
+    throw new BabelbedError(`${found.configFile}: no hidden_size to tell the width of its vectors`);
   const modes = pooling ?? (stored?.kind === "pooling" ? stored.mode : "mean");
   return hidden * poolingList(modes).length;
 }
@@ -31,7 +32,8 @@ function trainedModel(recipe: Recipe, name: string): { spec: ModelSpec; teacher?
   const step = recipe.steps[index];
   if (step === undefined) return undefined;
   if (step.step === "distill") return { spec: step.student, teacher: step.teacher, index };
-  if (step.step === "train-teacher" || step.step === "pretrain" || step.step === "dual-encoder") return { spec: step.model, index };
+  if (step.step === "train-teacher" || step.step === "pretrain" || step.step === "dual-encoder")
+    return { spec: step.model, index };
   return undefined;
 }
 
@@ -52,7 +54,10 @@ export async function checkModelWidths(recipe: Recipe, recipeDirectory: string, 
     const step = trainedModel(recipe, name);
     if (step !== undefined && step.index < before) return specWidth(step.spec, step.index, step.teacher);
     const directory = path.resolve(recipeDirectory, name);
-    if (!(await exists(directory))) throw new BabelbedError(`model "${name}" is neither an earlier step of the recipe nor a directory (${directory})`);
+    if (!(await exists(directory)))
+      throw new BabelbedError(
+        `model "${name}" is neither an earlier step of the recipe nor a directory (${directory})`,
+      );
     return directoryWidth(directory);
   };
   const specWidth = async (spec: ModelSpec, index: number, teacher?: string): Promise<number> => {
@@ -63,7 +68,9 @@ export async function checkModelWidths(recipe: Recipe, recipeDirectory: string, 
     if (step !== undefined && step.index < index) {
       const width = await specWidth(step.spec, step.index, step.teacher);
       // A pooling override on an earlier step's model without a Dense layer changes its width.
-      return spec.pooling === undefined || step.spec.dense !== undefined ? width : (width / poolingList(step.spec.pooling ?? "mean").length) * poolingList(spec.pooling).length;
+      return spec.pooling === undefined || step.spec.dense !== undefined
+        ? width
+        : (width / poolingList(step.spec.pooling ?? "mean").length) * poolingList(spec.pooling).length;
     }
     return directoryWidth(path.resolve(recipeDirectory, spec.from!), spec.pooling);
   };

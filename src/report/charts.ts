@@ -92,9 +92,34 @@ export function renderChart(spec: ChartSpec): string {
       animation: false,
       textStyle: { fontFamily },
       // Room for the legend, which wraps when the series are many (a comparison's A and B).
-      grid: { left: 70, right: 24, top: 22 + 24 * legendRows(names, spec.width - 76) + (spec.markers?.length ? 14 : 0), bottom: 44 },
-      legend: { top: 6, left: 60, right: 16, type: "plain", itemGap: 20, itemWidth: 18, itemHeight: 10, textStyle: { fontSize: 12, color: "#333" }, data: names },
-      xAxis: { type: "value", name: "training step", nameLocation: "middle", nameGap: 26, nameTextStyle: { color: "#555" }, scale: true, axisLabel: { color: "#555" }, splitLine: { show: false }, minInterval: 1 },
+      grid: {
+        left: 70,
+        right: 24,
+        top: 22 + 24 * legendRows(names, spec.width - 76) + (spec.markers?.length ? 14 : 0),
+        bottom: 44,
+      },
+      legend: {
+        top: 6,
+        left: 60,
+        right: 16,
+        type: "plain",
+        itemGap: 20,
+        itemWidth: 18,
+        itemHeight: 10,
+        textStyle: { fontSize: 12, color: "#333" },
+        data: names,
+      },
+      xAxis: {
+        type: "value",
+        name: "training step",
+        nameLocation: "middle",
+        nameGap: 26,
+        nameTextStyle: { color: "#555" },
+        scale: true,
+        axisLabel: { color: "#555" },
+        splitLine: { show: false },
+        minInterval: 1,
+      },
       yAxis: {
         type: spec.logarithmic ? "log" : "value",
         name: spec.yName,
@@ -142,7 +167,9 @@ function axisNumber(value: number): string {
 export function wantsLogScale(lines: Point[][]): boolean {
   const values = lines.flat().map(([, y]) => y);
   if (values.length === 0 || values.some((value) => !(value > 0))) return false;
-  const typical = lines.filter((points) => points.length > 0).map((points) => points.map(([, y]) => y).sort((left, right) => left - right)[Math.floor(points.length / 2)]!);
+  const typical = lines
+    .filter((points) => points.length > 0)
+    .map((points) => points.map(([, y]) => y).sort((left, right) => left - right)[Math.floor(points.length / 2)]!);
   return Math.max(...typical) / Math.min(...typical) > 20;
 }
 

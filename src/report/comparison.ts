@@ -1,7 +1,21 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
-import { changeClass, escapeHtml, facts, formatChange, formatSeconds, formatValue, formatTime, page, section, statusBadge, table, text, type Cell } from "./html.js";
+import {
+  changeClass,
+  escapeHtml,
+  facts,
+  formatChange,
+  formatSeconds,
+  formatValue,
+  formatTime,
+  page,
+  section,
+  statusBadge,
+  table,
+  text,
+  type Cell,
+} from "./html.js";
 import { isCount } from "./scales.js";
 import { taskTypesByStep } from "./task-types.js";
 import { recipeDifferences } from "./recipe-difference.js";
@@ -24,9 +38,18 @@ export function comparisonReportHtml(a: RunData, b: RunData): string {
     `<div class="columns">${runFacts("A", a)}${runFacts("B", b)}</div></header>`,
     section("What differs", differenceSummary(a, b)),
     section("Metrics after training", metricsTable(a, b)),
-    section("Training and evaluation", `<p class="note">One colour per metric or objective: A solid, B dashed.</p>${chartSections(steps, [{ label: "A", data: a }, { label: "B", data: b }])}`),
+    section(
+      "Training and evaluation",
+      `<p class="note">One colour per metric or objective: A solid, B dashed.</p>${chartSections(steps, [
+        { label: "A", data: a },
+        { label: "B", data: b },
+      ])}`,
+    ),
     section("Timings", timingsTable(a, b, steps)),
-    section("Devices", `<div class="columns"><div><h3>A</h3>${deviceDetails(a)}</div><div><h3>B</h3>${deviceDetails(b)}</div></div>`),
+    section(
+      "Devices",
+      `<div class="columns"><div><h3>A</h3>${deviceDetails(a)}</div><div><h3>B</h3>${deviceDetails(b)}</div></div>`,
+    ),
     section("Recipes", recipes(a, b)),
   ];
   return page(`${a.name} vs ${b.name} · babelbed comparison`, body.join("\n"));
@@ -35,10 +58,15 @@ export function comparisonReportHtml(a: RunData, b: RunData): string {
 /** The recipe settings that differ, first: they are what the comparison is about. */
 function differenceSummary(a: RunData, b: RunData): string {
   const differences = recipeDifferences(a.recipeText, b.recipeText)?.filter((difference) => difference.path !== "name");
-  if (differences === undefined) return '<p class="note">A recipe is missing or unreadable; the recipes are shown in full below.</p>';
+  if (differences === undefined)
+    return '<p class="note">A recipe is missing or unreadable; the recipes are shown in full below.</p>';
   if (differences.length === 0) return '<p class="note">The two recipes are the same but for their names.</p>';
-  const value = (shown: string | undefined) => (shown === undefined ? '<span class="missing">(not set)</span>' : `<code>${escapeHtml(shown)}</code>`);
-  const items = differences.map((difference) => `<li><code>${escapeHtml(difference.path)}</code> ${value(difference.a)} → ${value(difference.b)}</li>`);
+  const value = (shown: string | undefined) =>
+    shown === undefined ? '<span class="missing">(not set)</span>' : `<code>${escapeHtml(shown)}</code>`;
+  const items = differences.map(
+    (difference) =>
+      `<li><code>${escapeHtml(difference.path)}</code> ${value(difference.a)} → ${value(difference.b)}</li>`,
+  );
   return `<ul class="differences">${items.join("")}</ul><p class="note">A → B, from the resolved recipes; both are shown in full at the end.</p>`;
 }
 
@@ -65,7 +93,8 @@ function metricsTable(a: RunData, b: RunData): string {
   const types = [taskTypesByStep(a.recipeText), taskTypesByStep(b.recipeText)];
   // A task keeps its type across the two runs unless the recipes differ; A's, else B's.
   const taskTypes = (step: string) => new Map([...(types[1]!.get(step) ?? []), ...(types[0]!.get(step) ?? [])]);
-  const value = (run: RunData, step: string, metric: string) => run.results.find((result) => result.step === step)?.after[metric];
+  const value = (run: RunData, step: string, metric: string) =>
+    run.results.find((result) => result.step === step)?.after[metric];
   for (const [index, [step, metric]] of keys.entries()) {
     const [left, right] = [value(a, step, metric), value(b, step, metric)];
     const difference = left === undefined || right === undefined || isCount(metric) ? undefined : right - left;
@@ -75,7 +104,9 @@ function metricsTable(a: RunData, b: RunData): string {
       text(metric),
       left === undefined ? text("—", "missing") : text(formatValue(metric, left)),
       right === undefined ? text("—", "missing") : text(formatValue(metric, right)),
-      difference === undefined ? text("", "missing") : text(formatChange(difference), changeClass(metric, difference, taskTypes(step))),
+      difference === undefined
+        ? text("", "missing")
+        : text(formatChange(difference), changeClass(metric, difference, taskTypes(step))),
     ]);
   }
   if (rows.length === 0) return '<p class="note">Neither run has metrics.</p>';
@@ -86,19 +117,34 @@ function timingsTable(a: RunData, b: RunData, steps: string[]): string {
   const perStep = (seconds: number | undefined) => (seconds === undefined ? "—" : `${seconds.toFixed(3)} s`);
   const rows = steps.map((step) => {
     const [left, right] = [stepTimings(a, step), stepTimings(b, step)];
-    return [text(step, "step"), text(formatSeconds(left.seconds)), text(formatSeconds(right.seconds)), text(perStep(left.perStep)), text(perStep(right.perStep))];
+    return [
+      text(step, "step"),
+      text(formatSeconds(left.seconds)),
+      text(formatSeconds(right.seconds)),
+      text(perStep(left.perStep)),
+      text(perStep(right.perStep)),
+    ];
   });
-  rows.push([text("total", "step"), text(formatSeconds(wallSeconds(a))), text(formatSeconds(wallSeconds(b))), text(""), text("")]);
+  rows.push([
+    text("total", "step"),
+    text(formatSeconds(wallSeconds(a))),
+    text(formatSeconds(wallSeconds(b))),
+    text(""),
+    text(""),
+  ]);
   return table(["step", "A wall time", "B wall time", "A per training step", "B per training step"], rows, 1);
 }
 
 /** Both recipes, lines that the other lacks highlighted. */
 function recipes(a: RunData, b: RunData): string {
-  const lines = (run: RunData) => (run.recipeText ?? "").split("\n").filter((line) => !line.startsWith("# resolved from"));
+  const lines = (run: RunData) =>
+    (run.recipeText ?? "").split("\n").filter((line) => !line.startsWith("# resolved from"));
   const [left, right] = [lines(a), lines(b)];
   const marked = (own: string[], other: string[]) => {
     const present = new Set(other.map((line) => line.trim()));
-    return own.map((line) => (present.has(line.trim()) ? escapeHtml(line) : `<mark>${escapeHtml(line)}</mark>`)).join("\n");
+    return own
+      .map((line) => (present.has(line.trim()) ? escapeHtml(line) : `<mark>${escapeHtml(line)}</mark>`))
+      .join("\n");
   };
   const column = (label: string, run: RunData, body: string) =>
     `<div><h3>${label}: ${escapeHtml(run.name)}</h3>${run.recipeText === undefined ? '<p class="note">recipe.resolved.yaml is missing.</p>' : `<pre>${body}</pre>`}</div>`;

@@ -49,8 +49,17 @@ export function lossFigure(step: string, views: RunView[]): string | undefined {
       });
     }
   }
-  const svg = renderChart({ ...wide, lines, yName: "loss", markers: depthMarkers(step, views), logarithmic: wantsLogScale(lines.map((line) => line.raw!)) });
-  const counts = perRun.map(({ view, series }) => `${views.length > 1 ? `${view.label}: ` : ""}${Math.max(0, ...[...series.values()].map((points) => points.at(-1)?.[0] ?? 0))} steps`);
+  const svg = renderChart({
+    ...wide,
+    lines,
+    yName: "loss",
+    markers: depthMarkers(step, views),
+    logarithmic: wantsLogScale(lines.map((line) => line.raw!)),
+  });
+  const counts = perRun.map(
+    ({ view, series }) =>
+      `${views.length > 1 ? `${view.label}: ` : ""}${Math.max(0, ...[...series.values()].map((points) => points.at(-1)?.[0] ?? 0))} steps`,
+  );
   const note = `Dots: the loss of each training step; lines: its running mean over ${[...windows].join(" / ")} steps. ${counts.join(", ")}.`;
   return figure(`${step}: training loss`, svg, escapeHtml(note));
 }
@@ -66,7 +75,10 @@ function depthMarkers(step: string, views: RunView[]): { x: number; label: strin
   const layers = (count: number) => `${count} layer${count === 1 ? "" : "s"}`;
   return [...byStep].map(([x, changes]) => {
     const same = changes.length === views.length && changes.every((change) => change.layers === changes[0]!.layers);
-    const label = same || views.length === 1 ? layers(changes[0]!.layers) : changes.map((change) => `${change.view.label}: ${layers(change.layers)}`).join(", ");
+    const label =
+      same || views.length === 1
+        ? layers(changes[0]!.layers)
+        : changes.map((change) => `${change.view.label}: ${layers(change.layers)}`).join(", ");
     return { x, label };
   });
 }
@@ -76,10 +88,15 @@ function depthMarkers(step: string, views: RunView[]): { x: number; label: strin
  * percent, correlations, errors), its axis from zero and titled with the unit, retrieval's chance
  * level drawn. Counts and metrics that never move are listed, not drawn.
  */
-export function evaluationFigures(step: string, views: RunView[]): { figures: string[]; constants: string[]; counts: string[] } {
+export function evaluationFigures(
+  step: string,
+  views: RunView[],
+): { figures: string[]; constants: string[]; counts: string[] } {
   const perRun = views.map((view) => ({ view, tasks: metricsByTask(view.data.evaluations, step) }));
   // One evaluation (an evaluate step) has no course over time: the table shows it.
-  const drawable = perRun.some(({ tasks }) => [...tasks.values()].some((series) => [...series.values()].some((points) => points.length > 1)));
+  const drawable = perRun.some(({ tasks }) =>
+    [...tasks.values()].some((series) => [...series.values()].some((points) => points.length > 1)),
+  );
   if (!drawable) return { figures: [], constants: [], counts: [] };
   const tasks = [...new Set(perRun.flatMap(({ tasks }) => [...tasks.keys()]))];
   const figures: string[] = [];
@@ -87,12 +104,16 @@ export function evaluationFigures(step: string, views: RunView[]): { figures: st
   const counts: string[] = [];
   for (const task of tasks) {
     const metrics = [...new Set(perRun.flatMap(({ tasks: byTask }) => [...(byTask.get(task)?.keys() ?? [])]))];
-    const pairs = perRun.map(({ tasks: byTask }) => byTask.get(task)?.get(`${task}/pairs`)?.at(-1)?.[1]).find((value) => value !== undefined);
+    const pairs = perRun
+      .map(({ tasks: byTask }) => byTask.get(task)?.get(`${task}/pairs`)?.at(-1)?.[1])
+      .find((value) => value !== undefined);
     const kinds = new Map<string, { scale: MetricScale; lines: ChartLine[] }>();
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
         if (isCount(metric) || (points.length > 1 && isConstant(points))) {
-          (isCount(metric) ? counts : constants).push(`${seriesName(views, view, metric)} = ${formatValue(metric, points.at(-1)![1])}`);
+          (isCount(metric) ? counts : constants).push(
+            `${seriesName(views, view, metric)} = ${formatValue(metric, points.at(-1)![1])}`,
+          );
           continue;
         }
         const scale = metricScale(metric);
@@ -109,8 +130,16 @@ export function evaluationFigures(step: string, views: RunView[]): { figures: st
     }
     for (const { scale, lines } of kinds.values()) {
       const chance = chancePercent(scale.kind, pairs);
-      const rules = chance === undefined ? [] : [{ y: chance, label: `chance ${formatPercent(chance)} (1 in ${pairs})` }];
-      const svg = renderChart({ ...narrow, lines, yName: scale.axis, logarithmic: false, fromZero: scale.fromZero, rules });
+      const rules =
+        chance === undefined ? [] : [{ y: chance, label: `chance ${formatPercent(chance)} (1 in ${pairs})` }];
+      const svg = renderChart({
+        ...narrow,
+        lines,
+        yName: scale.axis,
+        logarithmic: false,
+        fromZero: scale.fromZero,
+        rules,
+      });
       const title = kinds.size === 1 ? `${step}: ${task}` : `${step}: ${task}, ${scale.kind}`;
       figures.push(figure(title, svg));
     }
@@ -133,7 +162,8 @@ export function chartSections(steps: string[], views: RunView[]): string {
     if (loss !== undefined) parts.push(loss);
     if (figures.length > 0) parts.push(`<div class="charts">${figures.join("\n")}</div>`);
     if (counts.length > 0) parts.push(`<p class="note">Evaluated on: ${escapeHtml(unique(counts).join(", "))}.</p>`);
-    if (constants.length > 0) parts.push(`<p class="note">Unchanged through training: ${escapeHtml(constants.join(", "))}.</p>`);
+    if (constants.length > 0)
+      parts.push(`<p class="note">Unchanged through training: ${escapeHtml(constants.join(", "))}.</p>`);
   }
   return parts.length === 0 ? '<p class="note">No training or repeated evaluation was logged.</p>' : parts.join("\n");
 }

@@ -19,11 +19,18 @@ export function formatSeconds(seconds: number | undefined): string {
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
   const whole = Math.round(seconds);
   const [hours, minutes, rest] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
-  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, "0")} min` : `${minutes} min ${String(rest).padStart(2, "0")} s`;
+  return hours > 0
+    ? `${hours} h ${String(minutes).padStart(2, "0")} min`
+    : `${minutes} min ${String(rest).padStart(2, "0")} s`;
 }
 
 export function formatTime(milliseconds: number | undefined): string {
-  return milliseconds === undefined ? "—" : new Date(milliseconds).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  return milliseconds === undefined
+    ? "—"
+    : new Date(milliseconds)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, " UTC");
 }
 
 /** A metric no task declares, known by its name only: MSE and losses fall as a model improves, the rest rise. */
@@ -53,9 +60,14 @@ export interface Cell {
 export const text = (value: string, className?: string): Cell => ({ html: escapeHtml(value), className });
 
 export function table(head: string[], rows: Cell[][], numericFrom: number): string {
-  const header = head.map((name, column) => `<th${column >= numericFrom ? ' class="number"' : ""}>${escapeHtml(name)}</th>`).join("");
+  const header = head
+    .map((name, column) => `<th${column >= numericFrom ? ' class="number"' : ""}>${escapeHtml(name)}</th>`)
+    .join("");
   const body = rows
-    .map((row) => `<tr>${row.map((cell, column) => `<td class="${[column >= numericFrom ? "number" : "", cell.className ?? ""].join(" ").trim()}">${cell.html}</td>`).join("")}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, column) => `<td class="${[column >= numericFrom ? "number" : "", cell.className ?? ""].join(" ").trim()}">${cell.html}</td>`).join("")}</tr>`,
+    )
     .join("\n");
   return `<table><thead><tr>${header}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }

@@ -18,7 +18,9 @@ export function recipeDifferences(a: string | undefined, b: string | undefined):
   if (left === undefined || right === undefined) return undefined;
   const [flatA, flatB] = [flatten(left), flatten(right)];
   const paths = [...new Set([...flatA.keys(), ...flatB.keys()])];
-  return paths.filter((key) => flatA.get(key) !== flatB.get(key)).map((key) => ({ path: key, a: flatA.get(key), b: flatB.get(key) }));
+  return paths
+    .filter((key) => flatA.get(key) !== flatB.get(key))
+    .map((key) => ({ path: key, a: flatA.get(key), b: flatB.get(key) }));
 }
 
 function parsed(text: string | undefined): unknown {
@@ -35,12 +37,15 @@ function flatten(value: unknown, prefix = "", into = new Map<string, string>()):
     const labels = value.map((item, index) => itemLabel(item) ?? String(index));
     // Two items of one label (two classification objectives) fall back to positions.
     const distinct = new Set(labels).size === labels.length;
-    value.forEach((item, index) => flatten(item, join(prefix, distinct ? labels[index]! : String(index)), into));
+    value.forEach((item, index) => {
+      flatten(item, join(prefix, distinct ? labels[index]! : String(index)), into);
+    });
     if (value.length === 0) into.set(prefix, "[]");
   } else if (typeof value === "object" && value !== null) {
     const object = value as Record<string, unknown>;
     // Steps are named at the top: `student.training.learningRate`, not `steps.student.training.…`.
-    for (const [key, inner] of Object.entries(object)) flatten(inner, key === "steps" && prefix === "" ? "" : join(prefix, key), into);
+    for (const [key, inner] of Object.entries(object))
+      flatten(inner, key === "steps" && prefix === "" ? "" : join(prefix, key), into);
   } else {
     into.set(prefix, shown(value));
   }
@@ -60,6 +65,9 @@ function join(prefix: string, key: string): string {
 
 /** Small numbers as `3e-4`, as recipes write learning rates; everything else as YAML would show it. */
 function shown(value: unknown): string {
-  if (typeof value === "number" && value !== 0 && Math.abs(value) < 0.01) return value.toExponential().replace(/e([+-])(\d+)$/, (_, sign: string, digits: string) => `e${sign === "-" ? "-" : ""}${digits}`);
+  if (typeof value === "number" && value !== 0 && Math.abs(value) < 0.01)
+    return value
+      .toExponential()
+      .replace(/e([+-])(\d+)$/, (_, sign: string, digits: string) => `e${sign === "-" ? "-" : ""}${digits}`);
   return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -105,23 +105,40 @@ export async function loadRunData(directory: string): Promise<RunData> {
   if (stat === undefined) throw new BabelbedError(`${directory}: no such run directory`);
   if (!stat.isDirectory()) throw new BabelbedError(`${directory}: not a directory (expected a run directory)`);
   const file = (name: string) => path.join(root, name);
-  const present = await Promise.all(["metrics.jsonl", "summary.json", "state.json", "recipe.resolved.yaml"].map((name) => exists(file(name))));
+  const present = await Promise.all(
+    ["metrics.jsonl", "summary.json", "state.json", "recipe.resolved.yaml"].map((name) => exists(file(name))),
+  );
   if (!present.some(Boolean)) {
-    throw new BabelbedError(`${directory}: not a run directory (it has none of metrics.jsonl, summary.json, state.json, recipe.resolved.yaml)`);
+    throw new BabelbedError(
+      `${directory}: not a run directory (it has none of metrics.jsonl, summary.json, state.json, recipe.resolved.yaml)`,
+    );
   }
   const [hasMetrics, hasSummary, hasState, hasRecipe] = present;
 
   const log = hasMetrics ? parseMetricsLog(await fs.readFile(file("metrics.jsonl"), "utf8")) : emptyLog();
-  const summary = hasSummary ? validated(summarySchema, await readJsonFile(file("summary.json")), file("summary.json")) : undefined;
-  const state = !hasSummary && hasState ? validated(stateSchema, await readJsonFile(file("state.json")), file("state.json")) : undefined;
+  const summary = hasSummary
+    ? validated(summarySchema, await readJsonFile(file("summary.json")), file("summary.json"))
+    : undefined;
+  const state =
+    !hasSummary && hasState
+      ? validated(stateSchema, await readJsonFile(file("state.json")), file("state.json"))
+      : undefined;
   const recipeText = hasRecipe ? await fs.readFile(file("recipe.resolved.yaml"), "utf8") : undefined;
 
   const results: StepSummary[] = summary?.results ?? state?.completed ?? [];
   results.push(...partialSteps(log.evaluations, log.training, new Set(results.map((result) => result.step))));
   const last = log.segments.at(-1);
   const status: RunStatus =
-    last?.status === "finished" || last?.status === "interrupted" || last?.status === "failed" ? last.status : hasSummary ? "finished" : "incomplete";
-  const steps = unique([...results.map((result) => result.step), ...log.training.map((point) => point.step), ...log.evaluations.map((point) => point.step)]);
+    last?.status === "finished" || last?.status === "interrupted" || last?.status === "failed"
+      ? last.status
+      : hasSummary
+        ? "finished"
+        : "incomplete";
+  const steps = unique([
+    ...results.map((result) => result.step),
+    ...log.training.map((point) => point.step),
+    ...log.evaluations.map((point) => point.step),
+  ]);
   return {
     directory: root,
     name: summary?.recipe ?? log.recipe ?? recipeName(recipeText) ?? path.basename(root),
@@ -189,7 +206,11 @@ export function parseMetricsLog(text: string): MetricsLog {
       if (typeof record.seconds === "number") segment.seconds = record.seconds;
       continue;
     }
-    if (record.event === "time-budget-spent" && typeof record.step === "string" && typeof record.trainingStep === "number") {
+    if (
+      record.event === "time-budget-spent" &&
+      typeof record.step === "string" &&
+      typeof record.trainingStep === "number"
+    ) {
       const stop: TimeBudgetStop = { step: record.step, trainingStep: record.trainingStep };
       if (typeof record.totalSteps === "number") stop.totalSteps = record.totalSteps;
       if (typeof record.minutes === "number") stop.minutes = record.minutes;
@@ -197,8 +218,19 @@ export function parseMetricsLog(text: string): MetricsLog {
       continue;
     }
     if (typeof record.step !== "string" || record.event !== undefined) continue;
-    if (typeof record.loss === "number" && typeof record.objective === "string" && typeof record.trainingStep === "number") {
-      const point: TrainingPoint = { step: record.step, trainingStep: record.trainingStep, objective: record.objective, loss: record.loss, time: when, segment: log.segments.length - 1 };
+    if (
+      typeof record.loss === "number" &&
+      typeof record.objective === "string" &&
+      typeof record.trainingStep === "number"
+    ) {
+      const point: TrainingPoint = {
+        step: record.step,
+        trainingStep: record.trainingStep,
+        objective: record.objective,
+        loss: record.loss,
+        time: when,
+        segment: log.segments.length - 1,
+      };
       if (typeof record.layers === "number") point.layers = record.layers;
       const key = JSON.stringify([point.step, point.objective, point.trainingStep]);
       training.delete(key);
@@ -206,7 +238,12 @@ export function parseMetricsLog(text: string): MetricsLog {
     } else if (typeof record.phase === "string") {
       const metrics: Record<string, number> = {};
       for (const [name, value] of Object.entries(record)) {
-        if (!["time", "step", "phase", "trainingStep"].includes(name) && typeof value === "number" && Number.isFinite(value)) metrics[name] = value;
+        if (
+          !["time", "step", "phase", "trainingStep"].includes(name) &&
+          typeof value === "number" &&
+          Number.isFinite(value)
+        )
+          metrics[name] = value;
       }
       // An evaluate step's record has no training step.
       const trainingStep = typeof record.trainingStep === "number" ? record.trainingStep : 0;
@@ -223,7 +260,9 @@ export function parseMetricsLog(text: string): MetricsLog {
 function parseObject(line: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -232,10 +271,13 @@ function parseObject(line: string): Record<string, unknown> | undefined {
 function deviceRecord(value: unknown): DeviceRecord | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  const strings = (entry: unknown) => (Array.isArray(entry) ? entry.filter((item): item is string => typeof item === "string") : undefined);
+  const strings = (entry: unknown) =>
+    Array.isArray(entry) ? entry.filter((item): item is string => typeof item === "string") : undefined;
   const versions =
     typeof record.versions === "object" && record.versions !== null
-      ? Object.fromEntries(Object.entries(record.versions).filter((entry): entry is [string, string] => typeof entry[1] === "string"))
+      ? Object.fromEntries(
+          Object.entries(record.versions).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+        )
       : undefined;
   return {
     device: typeof record.device === "string" ? record.device : undefined,
@@ -248,13 +290,20 @@ function deviceRecord(value: unknown): DeviceRecord | undefined {
 
 /** Steps the run began but did not finish: their first evaluation and the latest one since. */
 function partialSteps(evaluations: EvaluationPoint[], training: TrainingPoint[], finished: Set<string>): StepSummary[] {
-  const started = unique([...training.map((point) => point.step), ...evaluations.map((point) => point.step)]).filter((step) => !finished.has(step));
+  const started = unique([...training.map((point) => point.step), ...evaluations.map((point) => point.step)]).filter(
+    (step) => !finished.has(step),
+  );
   return started.map((step) => {
     const own = evaluations.filter((point) => point.step === step);
     const before = own.find((point) => point.phase === "before");
-    const latest = own.filter((point) => point !== before).sort((left, right) => left.trainingStep - right.trainingStep).at(-1);
+    const latest = own
+      .filter((point) => point !== before)
+      .sort((left, right) => left.trainingStep - right.trainingStep)
+      .at(-1);
     const trained = training.filter((point) => point.step === step).map((point) => point.trainingStep);
-    const times = [...own, ...training.filter((point) => point.step === step)].flatMap((point) => (point.time === undefined ? [] : [point.time]));
+    const times = [...own, ...training.filter((point) => point.step === step)].flatMap((point) =>
+      point.time === undefined ? [] : [point.time],
+    );
     return {
       step,
       kind: trained.length > 0 ? "training" : "evaluate",

@@ -3,7 +3,7 @@ import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
 import { describedMetricsTable, runHeadline, stepTasksOfRecipe } from "./described-metrics.js";
 import { escapeHtml, facts, formatSeconds, formatTime, page, section, statusBadge, table, text } from "./html.js";
-import { loadRunData, type DeviceRecord, type RunData, type StepSummary } from "./run-data.js";
+import { loadRunData, type DeviceRecord, type RunData } from "./run-data.js";
 import { secondsPerTrainingStep, trainingSteps, wallSeconds } from "./series.js";
 
 /** Rebuild `report.html` of a run directory (or write it to `output`) and return its path. */
@@ -21,7 +21,12 @@ export function runReportHtml(run: RunData): string {
     section("Training and evaluation", chartSections(run.steps, [{ label: "", data: run }])),
     section("Timings", timingsTable(run)),
     section("Device", deviceDetails(run)),
-    section("Recipe", run.recipeText === undefined ? '<p class="note">recipe.resolved.yaml is missing.</p>' : `<pre>${escapeHtml(run.recipeText)}</pre>`),
+    section(
+      "Recipe",
+      run.recipeText === undefined
+        ? '<p class="note">recipe.resolved.yaml is missing.</p>'
+        : `<pre>${escapeHtml(run.recipeText)}</pre>`,
+    ),
   ];
   return page(`${run.name} · babelbed run report`, body.join("\n"));
 }
@@ -39,19 +44,30 @@ function header(run: RunData): string {
   const alerts: string[] = [];
   if (run.error !== undefined) alerts.push(`<div class="alert">${escapeHtml(run.error)}</div>`);
   if (run.status === "incomplete") {
-    alerts.push('<p class="note">The run left no final record: it was killed, or is still running. The report shows what it logged.</p>');
+    alerts.push(
+      '<p class="note">The run left no final record: it was killed, or is still running. The report shows what it logged.</p>',
+    );
   }
   if (run.skippedLines > 0) {
-    alerts.push(`<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`);
+    alerts.push(
+      `<p class="note">${run.skippedLines} line${run.skippedLines === 1 ? "" : "s"} of metrics.jsonl could not be read (cut short by a crash) and ${run.skippedLines === 1 ? "was" : "were"} skipped.</p>`,
+    );
   }
   for (const result of run.results.filter((entry) => entry.partial !== undefined)) {
-    const reached = result.kind === "training" ? `it reached training step ${result.partial!.trainingStep}` : "it stopped during its evaluation";
-    alerts.push(`<p class="note unfinished">${escapeHtml(`Step ${result.step} did not finish: ${reached}. Run again with --resume to continue from its last checkpoint.`)}</p>`);
+    const reached =
+      result.kind === "training"
+        ? `it reached training step ${result.partial!.trainingStep}`
+        : "it stopped during its evaluation";
+    alerts.push(
+      `<p class="note unfinished">${escapeHtml(`Step ${result.step} did not finish: ${reached}. Run again with --resume to continue from its last checkpoint.`)}</p>`,
+    );
   }
   for (const stop of run.timeBudgetStops) {
     const of = stop.totalSteps === undefined ? "" : ` of ${stop.totalSteps}`;
     const budget = stop.minutes === undefined ? "its time budget" : `its ${stop.minutes} minutes (maxMinutes)`;
-    alerts.push(`<p class="note">${escapeHtml(`${stop.step} stopped at step ${stop.trainingStep}${of}: ${budget} were spent. Its learning rate had not finished decaying.`)}</p>`);
+    alerts.push(
+      `<p class="note">${escapeHtml(`${stop.step} stopped at step ${stop.trainingStep}${of}: ${budget} were spent. Its learning rate had not finished decaying.`)}</p>`,
+    );
   }
   const headline = runHeadline(run.results, stepTasksOfRecipe(run.recipeText));
   const lead = headline === undefined ? "" : `<p class="headline">${escapeHtml(headline)}</p>`;
@@ -64,14 +80,23 @@ export function lastDevice(run: RunData): DeviceRecord | undefined {
 
 export function deviceLine(device: DeviceRecord | undefined): string {
   if (device === undefined || (device.device === undefined && device.backend === undefined)) return "not recorded";
-  const threads = typeof device.threads === "number" ? `, ${device.threads} thread${device.threads === 1 ? "" : "s"}` : "";
+  const threads =
+    typeof device.threads === "number" ? `, ${device.threads} thread${device.threads === 1 ? "" : "s"}` : "";
   return `${device.device ?? "?"} (tfjs backend "${device.backend ?? "?"}"${threads})`;
 }
 
 /** Wall time of each step and the pace of its training steps. */
-export function stepTimings(run: RunData, step: string): { kind: string; seconds?: number; steps: number; perStep?: number } {
+export function stepTimings(
+  run: RunData,
+  step: string,
+): { kind: string; seconds?: number; steps: number; perStep?: number } {
   const result = run.results.find((entry) => entry.step === step);
-  return { kind: result?.kind ?? "", seconds: result?.seconds, steps: trainingSteps(run.training, step), perStep: secondsPerTrainingStep(run.training, step) };
+  return {
+    kind: result?.kind ?? "",
+    seconds: result?.seconds,
+    steps: trainingSteps(run.training, step),
+    perStep: secondsPerTrainingStep(run.training, step),
+  };
 }
 
 function timingsTable(run: RunData): string {
@@ -87,7 +112,8 @@ function timingsTable(run: RunData): string {
     ];
   });
   rows.push([text("total", "step"), text(""), text(formatSeconds(wallSeconds(run))), text(""), text(""), text("")]);
-  const note = '<p class="note">Seconds per training step: the median gap between consecutive steps, which leaves out pauses to evaluate and checkpoint.</p>';
+  const note =
+    '<p class="note">Seconds per training step: the median gap between consecutive steps, which leaves out pauses to evaluate and checkpoint.</p>';
   return table(["step", "kind", "wall time", "training steps", "per training step", "steps / s"], rows, 2) + note;
 }
 
@@ -95,6 +121,10 @@ export function deviceDetails(run: RunData): string {
   const device = lastDevice(run);
   if (device === undefined) return '<p class="note">Not recorded: the run predates the run-start record.</p>';
   const versions = Object.entries(device.versions ?? {}).map(([name, version]) => `  ${name} ${version}`);
-  const lines = [deviceLine(device), ...(device.notes ?? []), ...(versions.length > 0 ? ["versions:", ...versions] : [])];
+  const lines = [
+    deviceLine(device),
+    ...(device.notes ?? []),
+    ...(versions.length > 0 ? ["versions:", ...versions] : []),
+  ];
   return `<pre class="wrap">${escapeHtml(lines.join("\n"))}</pre>`;
 }

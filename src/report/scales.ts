@@ -17,7 +17,10 @@ const percent = (axis: string): MetricScale => ({ kind: axis, axis: `${axis} (%)
 const scales: [RegExp, MetricScale][] = [
   [/^(source_to_target|target_to_source|accuracy)$/, percent("top-1 retrieval accuracy")],
   [/^(precision|recall|f1)$/, percent("mining precision / recall / F1")],
-  [/^(spearman|pearson)$/, { kind: "correlation", axis: "correlation with gold scores (−1 to 1)", factor: 1, fromZero: true }],
+  [
+    /^(spearman|pearson)$/,
+    { kind: "correlation", axis: "correlation with gold scores (−1 to 1)", factor: 1, fromZero: true },
+  ],
   [/^mse/, { kind: "mse", axis: "mean squared error to the teacher", factor: 1, fromZero: true }],
   [/^threshold$/, { kind: "threshold", axis: "margin score threshold", factor: 1, fromZero: false }],
   [/loss/, { kind: "loss", axis: "loss", factor: 1, fromZero: true }],

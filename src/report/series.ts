@@ -45,10 +45,13 @@ export function lossByObjective(training: TrainingPoint[], step: string): Map<st
 
 /** Training steps where progressive stacking changed the encoder's depth. */
 export function depthChanges(training: TrainingPoint[], step: string): { trainingStep: number; layers: number }[] {
-  const points = training.filter((point) => point.step === step && point.layers !== undefined).sort((left, right) => left.trainingStep - right.trainingStep);
+  const points = training
+    .filter((point) => point.step === step && point.layers !== undefined)
+    .sort((left, right) => left.trainingStep - right.trainingStep);
   const changes: { trainingStep: number; layers: number }[] = [];
   for (const point of points) {
-    if (changes.at(-1)?.layers !== point.layers) changes.push({ trainingStep: point.trainingStep, layers: point.layers! });
+    if (changes.at(-1)?.layers !== point.layers)
+      changes.push({ trainingStep: point.trainingStep, layers: point.layers! });
   }
   return changes;
 }
@@ -62,7 +65,9 @@ export function taskOf(metric: string): string {
 /** Evaluation metrics of one step over training steps, grouped by task, each metric a series. */
 export function metricsByTask(evaluations: EvaluationPoint[], step: string): Map<string, Map<string, Point[]>> {
   const tasks = new Map<string, Map<string, Point[]>>();
-  const own = evaluations.filter((point) => point.step === step).sort((left, right) => left.trainingStep - right.trainingStep);
+  const own = evaluations
+    .filter((point) => point.step === step)
+    .sort((left, right) => left.trainingStep - right.trainingStep);
   for (const point of own) {
     for (const [metric, value] of Object.entries(point.metrics)) {
       const task = taskOf(metric);
@@ -92,11 +97,14 @@ export function median(values: number[]): number | undefined {
  * same invocation. The median ignores the pauses for evaluation and checkpoints.
  */
 export function secondsPerTrainingStep(training: TrainingPoint[], step: string): number | undefined {
-  const points = training.filter((point) => point.step === step && point.time !== undefined).sort((left, right) => left.trainingStep - right.trainingStep);
+  const points = training
+    .filter((point) => point.step === step && point.time !== undefined)
+    .sort((left, right) => left.trainingStep - right.trainingStep);
   const gaps: number[] = [];
   for (let index = 1; index < points.length; index++) {
     const [previous, point] = [points[index - 1]!, points[index]!];
-    if (point.segment === previous.segment && point.trainingStep === previous.trainingStep + 1) gaps.push((point.time! - previous.time!) / 1000);
+    if (point.segment === previous.segment && point.trainingStep === previous.trainingStep + 1)
+      gaps.push((point.time! - previous.time!) / 1000);
   }
   return median(gaps);
 }

@@ -2,7 +2,7 @@ import type { AddedTokenJson } from "./tokenizer-json-format.js";
 
 /** A stretch of text still to tokenize, or one added token found in it. */
 export type AddedSplit =
-  | { text: string; id?: undefined; /** starts at offset 0 of the original text */ atStart: boolean }
+  | { text: string; id?: undefined /** starts at offset 0 of the original text */; atStart: boolean }
   | { text: string; id: number; atStart: boolean };
 
 /**
@@ -16,10 +16,15 @@ export class AddedVocabulary {
   private readonly raw: Matcher;
   private readonly normalizedTokens: Matcher;
 
-  constructor(tokens: readonly AddedTokenJson[], private readonly normalize: (text: string) => string) {
+  constructor(
+    tokens: readonly AddedTokenJson[],
+    private readonly normalize: (text: string) => string,
+  ) {
     // The crate's default for an added token without the flag: normalised unless special.
     const isNormalized = (token: AddedTokenJson) => token.normalized ?? token.special !== true;
-    this.raw = new Matcher(tokens.filter((token) => !isNormalized(token)).map((token) => ({ token, pattern: token.content })));
+    this.raw = new Matcher(
+      tokens.filter((token) => !isNormalized(token)).map((token) => ({ token, pattern: token.content })),
+    );
     this.normalizedTokens = new Matcher(
       tokens.filter(isNormalized).map((token) => ({ token, pattern: normalize(token.content) })),
     );
@@ -63,7 +68,8 @@ class Matcher {
   private readonly byPattern = new Map<string, AddedTokenJson>();
 
   constructor(patterns: Pattern[]) {
-    for (const { token, pattern } of patterns) if (pattern.length > 0 && !this.byPattern.has(pattern)) this.byPattern.set(pattern, token);
+    for (const { token, pattern } of patterns)
+      if (pattern.length > 0 && !this.byPattern.has(pattern)) this.byPattern.set(pattern, token);
     // Longest alternatives first: at the leftmost position the longest token wins.
     const sorted = [...this.byPattern.keys()].sort((left, right) => right.length - left.length);
     this.pattern = sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join("|"), "gu") : undefined;

@@ -18,7 +18,9 @@ export interface VocabTrainingBenchmark {
 }
 
 /** Times `trainWordPiece`, by default on a reproducible synthetic multilingual corpus. */
-export async function benchmarkVocabTraining(options: VocabTrainingBenchmarkOptions = {}): Promise<VocabTrainingBenchmark> {
+export async function benchmarkVocabTraining(
+  options: VocabTrainingBenchmarkOptions = {},
+): Promise<VocabTrainingBenchmark> {
   const sentenceCount = options.sentences ?? 200_000;
   let counted = 0;
   function* counting(source: Iterable<string>): Generator<string> {

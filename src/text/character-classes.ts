@@ -18,6 +18,7 @@ export const whitespace = 32;
 /** The character changes under NFD, so accent stripping has to decompose the text. */
 export const decomposes = 64;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what BERT's cleaning removes.
 const removedPattern = /^[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\p{Cf}\p{Co}\p{Cs}\uFFFD]$/u;
 const spaceLikePattern = /^[\p{Zs}\t\n\r\u2028\u2029]$/u;
 // The Rust crate's `is_chinese_char`; its Extension E range starts at U+2B920, not U+2B820 as in Python.
@@ -25,7 +26,7 @@ const chinesePattern =
   /^[\u4E00-\u9FFF\u3400-\u4DBF\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\uF900-\uFAFF\u{2F800}-\u{2FA1F}]$/u;
 const nonspacingMarkPattern = /^\p{Mn}$/u;
 // ASCII symbols such as $ + < ^ ` count as punctuation too, as in BERT.
-const punctuationPattern = /^[\p{P}!-\/:-@\[-`{-~]$/u;
+const punctuationPattern = /^[\p{P}!-/:-@[-`{-~]$/u;
 const whitespacePattern = /^\p{White_Space}$/u;
 
 function classify(codePoint: number): number {

@@ -3,7 +3,12 @@ import { BabelbedError } from "../util/errors.js";
 import { exists, readJsonFile } from "../util/files.js";
 import { specialTokenNames, type SpecialTokenStrings } from "./special-tokens.js";
 
-export { bertSpecialTokens, specialTokenNames, type SpecialTokenName, type SpecialTokenStrings } from "./special-tokens.js";
+export {
+  bertSpecialTokens,
+  specialTokenNames,
+  type SpecialTokenName,
+  type SpecialTokenStrings,
+} from "./special-tokens.js";
 
 /** Where babelbed keeps its own settings inside tokenizer_config.json (Hugging Face ignores it). */
 export const babelbedConfigKey = "babelbed";
@@ -66,7 +71,10 @@ export interface WrittenConfigFields {
 }
 
 /** tokenizer_config.json and special_tokens_map.json contents for a save. */
-export function configFilesFor(base: Record<string, unknown>, written: WrittenConfigFields): {
+export function configFilesFor(
+  base: Record<string, unknown>,
+  written: WrittenConfigFields,
+): {
   tokenizerConfig: Record<string, unknown>;
   specialTokensMap: Record<string, unknown>;
 } {

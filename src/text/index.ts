@@ -4,9 +4,24 @@ export { WordPieceTokenizer, type WordPieceTokenizerOptions } from "./wordpiece-
 export { WordPieceCore, type WordPieceSettings } from "./wordpiece-core.js";
 export { JsonTokenizer } from "./pipeline-tokenizer.js";
 export { bertTokenizerJson, type TokenizerJson } from "./tokenizer-json-format.js";
-export { readTokenizerConfig, bertSpecialTokens, type TokenizerFileConfig, type SpecialTokenStrings } from "./config.js";
+export {
+  readTokenizerConfig,
+  bertSpecialTokens,
+  type TokenizerFileConfig,
+  type SpecialTokenStrings,
+} from "./config.js";
 export { normalizeBert, splitWords, type NormalizerOptions } from "./basic.js";
-export { trainWordPiece, countWords, defaultTrainingSpecialTokens, type WordPieceTrainingOptions } from "./vocabulary-trainer.js";
-export { benchmarkVocabTraining, syntheticSentences, type VocabTrainingBenchmark, type VocabTrainingBenchmarkOptions } from "./benchmark.js";
+export {
+  trainWordPiece,
+  countWords,
+  defaultTrainingSpecialTokens,
+  type WordPieceTrainingOptions,
+} from "./vocabulary-trainer.js";
+export {
+  benchmarkVocabTraining,
+  syntheticSentences,
+  type VocabTrainingBenchmark,
+  type VocabTrainingBenchmarkOptions,
+} from "./benchmark.js";
 export { createJapaneseSegmenter, segmenterFor } from "./segmenter.js";
 export { findLanguage, languages, parseLanguages, type Language } from "./languages.js";

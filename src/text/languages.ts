@@ -16,7 +16,13 @@ export interface Language {
 }
 
 const table: Language[] = [
-  { code: "ja", name: "Japanese", segment: true, cjk: true, note: "segmented into words with kuromoji (segment: [ja]) before WordPiece" },
+  {
+    code: "ja",
+    name: "Japanese",
+    segment: true,
+    cjk: true,
+    note: "segmented into words with kuromoji (segment: [ja]) before WordPiece",
+  },
   {
     code: "zh",
     name: "Chinese",
@@ -91,14 +97,20 @@ export function parseLanguages(text: string, where = "--lang"): Language[] {
     .filter((part) => part.length > 0);
   if (parts.length === 0) throw new BabelbedError(`${where}: give a language, e.g. ja or Japanese`);
   const found = parts.map((part) => {
-    if (/^(en|english)$/i.test(part)) throw new BabelbedError(`${where}: English is the teacher's language; name the new language(s) only`);
+    if (/^(en|english)$/i.test(part))
+      throw new BabelbedError(`${where}: English is the teacher's language; name the new language(s) only`);
     const known = findLanguage(part);
     if (known !== undefined) return known;
     if (/^[a-z]{2}$/i.test(part)) {
       const code = part.toLowerCase();
       return { code, name: code, segment: false, cjk: false, ...(isoCodes.has(code) ? {} : { unknown: true }) };
     }
-    throw new BabelbedError(`${where}: unknown language "${part}" (use an ISO 639-1 code such as ${table.slice(0, 4).map((l) => l.code).join(", ")}, or an English name)`);
+    throw new BabelbedError(
+      `${where}: unknown language "${part}" (use an ISO 639-1 code such as ${table
+        .slice(0, 4)
+        .map((l) => l.code)
+        .join(", ")}, or an English name)`,
+    );
   });
   const codes = found.map((language) => language.code);
   const repeated = codes.find((code, index) => codes.indexOf(code) !== index);

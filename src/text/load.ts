@@ -97,7 +97,9 @@ async function recordedSegmenter(config: TokenizerFileConfig, dir: string): Prom
   if (config.segmenterLanguage === undefined) return undefined;
   const segmenter = await segmenterFor(config.segmenterLanguage);
   if (segmenter === undefined) {
-    throw new BabelbedError(`${dir}: tokenizer_config.json asks for an unknown segmenter "${config.segmenterLanguage}"`);
+    throw new BabelbedError(
+      `${dir}: tokenizer_config.json asks for an unknown segmenter "${config.segmenterLanguage}"`,
+    );
   }
   return segmenter;
 }

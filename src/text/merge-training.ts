@@ -92,7 +92,9 @@ export function learnVocabulary(wordCounts: Map<string, number>, settings: Merge
     }
     if (live < settings.minFrequency) break;
     const rightText = vocab[right] as string;
-    const merged = add((vocab[left] as string) + (rightText.startsWith(prefix) ? rightText.slice(prefix.length) : rightText));
+    const merged = add(
+      (vocab[left] as string) + (rightText.startsWith(prefix) ? rightText.slice(prefix.length) : rightText),
+    );
     const holders = pairs.entry(left, right) ?? [];
     grownBefore.clear();
     grownAfter.clear();

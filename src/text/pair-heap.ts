@@ -45,7 +45,12 @@ export class PairHeap {
       const right = child + 1;
       if (
         right < this.length &&
-        this.before(this.counts[right] as number, this.keys[right] as number, this.counts[child] as number, this.keys[child] as number)
+        this.before(
+          this.counts[right] as number,
+          this.keys[right] as number,
+          this.counts[child] as number,
+          this.keys[child] as number,
+        )
       ) {
         child = right;
       }

@@ -41,7 +41,14 @@ export class JsonTokenizer implements Tokenizer {
     readonly segmenter?: Segmenter,
   ) {
     // The library insists on these keys even when a step is absent.
-    const complete = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
+    const complete = {
+      normalizer: null,
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: null,
+      added_tokens: [],
+      ...json,
+    };
     this.library = new LibraryTokenizer(complete, config.raw);
     this.normalize = jsonNormalizer(json.normalizer);
     this.addedVocabulary = new AddedVocabulary(json.added_tokens ?? [], this.normalize);
@@ -112,7 +119,8 @@ export class JsonTokenizer implements Tokenizer {
     const ids: number[] = [];
     const { model } = this.library;
     if (model === null) throw new BabelbedError("tokenizer.json has no model");
-    const segment = this.segmenter === undefined ? undefined : (piece: string) => (this.segmenter as Segmenter).segment(piece);
+    const segment =
+      this.segmenter === undefined ? undefined : (piece: string) => (this.segmenter as Segmenter).segment(piece);
     for (const split of this.addedVocabulary.extractAndNormalize(text, segment)) {
       if (ids.length >= stopAfter) break;
       if (split.id !== undefined) {
@@ -130,7 +138,10 @@ export class JsonTokenizer implements Tokenizer {
   /** Writes tokenizer.json unchanged with the config files, atomically. */
   async save(dir: string): Promise<void> {
     const { tokenizerConfig, specialTokensMap } = configFilesFor(this.config.raw, {
-      tokenizerClass: typeof this.config.raw.tokenizer_class === "string" ? this.config.raw.tokenizer_class : "PreTrainedTokenizerFast",
+      tokenizerClass:
+        typeof this.config.raw.tokenizer_class === "string"
+          ? this.config.raw.tokenizer_class
+          : "PreTrainedTokenizerFast",
       special: this.specialTokens,
       additionalSpecialTokens: this.config.additionalSpecialTokens,
       modelMaxLength: this.config.modelMaxLength,
@@ -155,7 +166,9 @@ export class JsonTokenizer implements Tokenizer {
         this.config.special[name] ??
         conventionalSpellings[name].find((candidate) => this.library.token_to_id(candidate) !== undefined);
       if (token === undefined) {
-        throw new BabelbedError(`tokenizer.json: cannot tell which token is the ${name} token; name it in tokenizer_config.json`);
+        throw new BabelbedError(
+          `tokenizer.json: cannot tell which token is the ${name} token; name it in tokenizer_config.json`,
+        );
       }
       resolved[name] = token;
     }

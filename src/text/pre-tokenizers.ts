@@ -20,7 +20,11 @@ function metaspace(config: Record<string, unknown>): PreTokenize {
   const replacement = typeof config.replacement === "string" ? config.replacement : "\u2581";
   // Files before tokenizers 0.19 say add_prefix_space instead of prepend_scheme.
   const scheme =
-    typeof config.prepend_scheme === "string" ? config.prepend_scheme : config.add_prefix_space === false ? "never" : "always";
+    typeof config.prepend_scheme === "string"
+      ? config.prepend_scheme
+      : config.add_prefix_space === false
+        ? "never"
+        : "always";
   const split = config.split !== false;
   return (text, atStart) => {
     let replaced = text.split(" ").join(replacement);

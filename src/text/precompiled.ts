@@ -18,7 +18,8 @@ export class PrecompiledCharsmap {
     const view = new DataView(bytes.buffer);
     if (bytes.length < 4) throw new Error("precompiled_charsmap is too short");
     const trieBytes = view.getUint32(0, true);
-    if (trieBytes % 4 !== 0 || 4 + trieBytes > bytes.length) throw new Error("precompiled_charsmap has a malformed trie size");
+    if (trieBytes % 4 !== 0 || 4 + trieBytes > bytes.length)
+      throw new Error("precompiled_charsmap has a malformed trie size");
     this.trie = new Uint32Array(trieBytes / 4);
     for (let index = 0; index < this.trie.length; index += 1) this.trie[index] = view.getUint32(4 + 4 * index, true);
     this.replacements = bytes.subarray(4 + trieBytes);
@@ -93,7 +94,8 @@ const utf8Decoder = new TextDecoder();
 // Code points that never join a neighbour into one grapheme cluster (no marks, joiners, jamo,
 // Indic consonants, prepended or regional-indicator characters, CR/LF): ASCII, Latin-1 and
 // Latin Extended, CJK punctuation, kana without combining marks, CJK ideographs, full-width forms.
-const standalone = /^[\t\x20-\x7E\u00A0-\u024F\u3000-\u3029\u3030-\u303F\u3041-\u3096\u309B-\u30FF\u4E00-\u9FFF\uFF01-\uFF9D]*$/;
+const standalone =
+  /^[\t\x20-\x7E\u00A0-\u024F\u3000-\u3029\u3030-\u303F\u3041-\u3096\u309B-\u30FF\u4E00-\u9FFF\uFF01-\uFF9D]*$/;
 const graphemes = new Intl.Segmenter("und", { granularity: "grapheme" });
 
 function unitOffset(unit: number): number {

@@ -57,7 +57,11 @@ export function specialCount(pieces: TemplatePiece[]): number {
 }
 
 /** Lays out the content ids of one or two sequences with their special tokens. */
-export function applyTemplate(pieces: TemplatePiece[], first: number[], second: number[] = []): {
+export function applyTemplate(
+  pieces: TemplatePiece[],
+  first: number[],
+  second: number[] = [],
+): {
   ids: number[];
   typeIds: number[];
 } {
@@ -87,11 +91,7 @@ function pairId(value: unknown, idOf: (token: string) => number): number {
   throw new Error(`malformed special token ${JSON.stringify(value)} in tokenizer.json post_processor`);
 }
 
-function templatePieces(
-  items: unknown,
-  specialTokens: unknown,
-  idOf: (token: string) => number,
-): TemplatePiece[] {
+function templatePieces(items: unknown, specialTokens: unknown, idOf: (token: string) => number): TemplatePiece[] {
   if (!Array.isArray(items)) throw new Error("TemplateProcessing without a template list");
   return items.map((item): TemplatePiece => {
     if (isRecord(item) && isRecord(item.Sequence)) {

@@ -1,4 +1,4 @@
-import { isRecord, specialTokenNames, type SpecialTokenStrings } from "./config.js";
+import { isRecord, specialTokenNames } from "./config.js";
 import type { WordPieceSettings } from "./wordpiece-core.js";
 
 /** The parts of a Hugging Face tokenizer.json that babelbed reads; the rest passes through. */
@@ -29,13 +29,17 @@ export type BertJsonOptions = Omit<WordPieceSettings, "modelMaxLength">;
 /** The tokenizer.json that transformers' converter writes for a BERT vocabulary. */
 export function bertTokenizerJson(vocab: readonly string[], options: BertJsonOptions): TokenizerJson {
   const ids = new Map<string, number>();
-  vocab.forEach((token, id) => ids.set(token, id));
+  vocab.forEach((token, id) => {
+    ids.set(token, id);
+  });
   const idOf = (token: string): number => {
     const id = ids.get(token);
     if (id === undefined) throw new Error(`special token ${JSON.stringify(token)} is not in the vocabulary`);
     return id;
   };
-  const specials = [...new Set([...specialTokenNames.map((name) => options.specialTokens[name]), ...options.additionalSpecialTokens])];
+  const specials = [
+    ...new Set([...specialTokenNames.map((name) => options.specialTokens[name]), ...options.additionalSpecialTokens]),
+  ];
   const cls = options.specialTokens.cls;
   const sep = options.specialTokens.sep;
   return {
@@ -120,7 +124,8 @@ export function plainBertPipeline(json: TokenizerJson): PlainBertPipeline | unde
   for (let id = 0; id < vocab.length; id += 1) if (vocab[id] === undefined) return undefined;
   for (const added of json.added_tokens ?? []) if (vocab[added.id] !== added.content) return undefined;
   // The native path matches added tokens raw and whole; any other matching rule needs the general one.
-  const plain = (added: AddedTokenJson) => added.normalized === false && !added.lstrip && !added.rstrip && !added.single_word;
+  const plain = (added: AddedTokenJson) =>
+    added.normalized === false && !added.lstrip && !added.rstrip && !added.single_word;
   if (!(json.added_tokens ?? []).every(plain)) return undefined;
   return {
     vocab,
@@ -152,6 +157,12 @@ function bertTemplate(processor: unknown): { cls: string; sep: string } | undefi
   const sep = isRecord(last) && isRecord(last.SpecialToken) ? last.SpecialToken.id : undefined;
   if (typeof cls !== "string" || typeof sep !== "string") return undefined;
   const expectedSingle = JSON.stringify([special(cls, 0), sequence("A", 0), special(sep, 0)]);
-  const expectedPair = JSON.stringify([special(cls, 0), sequence("A", 0), special(sep, 0), sequence("B", 1), special(sep, 1)]);
+  const expectedPair = JSON.stringify([
+    special(cls, 0),
+    sequence("A", 0),
+    special(sep, 0),
+    sequence("B", 1),
+    special(sep, 1),
+  ]);
   return single === expectedSingle && pair === expectedPair ? { cls, sep } : undefined;
 }

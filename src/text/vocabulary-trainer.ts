@@ -47,7 +47,8 @@ export async function countWords(
     for (const word of splitWords(normalizeBert(source, normalizer))) {
       const cell = cells.get(word);
       if (cell !== undefined) cell.count += 1;
-      else if (word.length <= maxInputCharsPerWord || [...word].length <= maxInputCharsPerWord) cells.set(word, { count: 1 });
+      else if (word.length <= maxInputCharsPerWord || [...word].length <= maxInputCharsPerWord)
+        cells.set(word, { count: 1 });
     }
   };
   if (Symbol.asyncIterator in sentences) {

@@ -34,7 +34,7 @@ export class WordPieceTokenizer extends WordPieceCore implements Tokenizer {
     });
     const broken = this.vocab.find((token) => /[\r\n]/.test(token));
     if (broken !== undefined) throw new Error(`token ${JSON.stringify(broken)} cannot be written to vocab.txt`);
-    await writeFileAtomic(path.join(dir, "vocab.txt"), this.vocab.join("\n") + "\n");
+    await writeFileAtomic(path.join(dir, "vocab.txt"), `${this.vocab.join("\n")}\n`);
     await writeJsonAtomic(path.join(dir, "tokenizer.json"), json);
     await writeJsonAtomic(path.join(dir, "special_tokens_map.json"), specialTokensMap);
     await writeJsonAtomic(path.join(dir, "tokenizer_config.json"), tokenizerConfig);

@@ -24,7 +24,10 @@ export class WordPieceModel {
   private readonly longestPiece: number;
   private readonly cache = new Map<string, number[]>();
 
-  constructor(readonly vocab: readonly string[], options: Partial<WordPieceOptions> = {}) {
+  constructor(
+    readonly vocab: readonly string[],
+    options: Partial<WordPieceOptions> = {},
+  ) {
     this.options = { ...defaultWordPieceOptions, ...options };
     const prefix = this.options.continuingSubwordPrefix;
     let longest = 1;

@@ -22,7 +22,8 @@ export interface AdamWOptions {
 
 export type EmbeddingUpdate = "exact" | "lazy";
 
-export const noDecayOnBiasAndLayerNorm = (name: string): boolean => name.endsWith(".bias") || name.includes("LayerNorm");
+export const noDecayOnBiasAndLayerNorm = (name: string): boolean =>
+  name.endsWith(".bias") || name.includes("LayerNorm");
 
 interface Moments {
   first: tf.Variable;
@@ -202,7 +203,9 @@ export class AdamW {
         const lastStep = state.get(`${name}.last_step`);
         if (lastStep !== undefined) rows.lastStep.set(lastStep.dataSync());
         // Rows with zero moments take the decay-only path, whose arithmetic equals the general one for them.
-        const moving = tf.tidy(() => tf.logicalOr(tf.any(tf.notEqual(second, 0), 1), tf.any(tf.notEqual(tensor, 0), 1)).dataSync());
+        const moving = tf.tidy(() =>
+          tf.logicalOr(tf.any(tf.notEqual(second, 0), 1), tf.any(tf.notEqual(tensor, 0), 1)).dataSync(),
+        );
         rows.moving.set(moving);
         this.rowMoments.set(name, rows);
       } else {

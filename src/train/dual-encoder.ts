@@ -38,7 +38,6 @@ export interface DualEncoderRecord {
   seconds: number;
 }
 
-
 export interface DualEncoderState {
   step: number;
   dropout: number[];
@@ -50,7 +49,10 @@ export function dualEncoderBatchesPerEpoch(pairs: number, batchSize: number): nu
 }
 
 /** Optimizer steps for `pairs` pairs: whole epochs of batches, or `maxSteps`. */
-export function dualEncoderSteps(pairs: number, options: Pick<DualEncoderOptions, "batchSize" | "epochs" | "maxSteps">): number {
+export function dualEncoderSteps(
+  pairs: number,
+  options: Pick<DualEncoderOptions, "batchSize" | "epochs" | "maxSteps">,
+): number {
   return options.maxSteps ?? Math.ceil(options.epochs * dualEncoderBatchesPerEpoch(pairs, options.batchSize));
 }
 
@@ -79,20 +81,32 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
     readonly pairs: { source: string; target: string }[],
     readonly options: DualEncoderOptions,
   ) {
-    if (pairs.length < 2 || options.batchSize < 2) throw new Error("dual-encoder training needs batches of at least two pairs (one and its negative)");
+    if (pairs.length < 2 || options.batchSize < 2)
+      throw new Error("dual-encoder training needs batches of at least two pairs (one and its negative)");
     this.batchesPerEpoch = dualEncoderBatchesPerEpoch(pairs.length, options.batchSize);
     this.totalSteps = dualEncoderSteps(pairs.length, options);
     this.dropout = new Random(hashSeed(options.seed, 0x64726f70));
     this.orders = new EpochOrders(options.seed);
-    this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay, embeddings: options.optimizer?.embeddings });
-    this.schedule = { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: warmupStepsFor(this.totalSteps, options.warmupRatio), totalSteps: this.totalSteps };
+    this.optimizer = new AdamW({
+      learningRate: options.learningRate,
+      weightDecay: options.weightDecay,
+      embeddings: options.optimizer?.embeddings,
+    });
+    this.schedule = {
+      name: "warmup-linear",
+      learningRate: options.learningRate,
+      warmupSteps: warmupStepsFor(this.totalSteps, options.warmupRatio),
+      totalSteps: this.totalSteps,
+    };
   }
 
   /** The pairs of step `step` (0-based) and its 1-based epoch. */
   batchAt(step: number): { indices: number[]; epoch: number } {
     const epoch = Math.floor(step / this.batchesPerEpoch);
     const batch = step % this.batchesPerEpoch;
-    const indices = this.orders.of(this.pairs.length, epoch).slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
+    const indices = this.orders
+      .of(this.pairs.length, epoch)
+      .slice(batch * this.options.batchSize, (batch + 1) * this.options.batchSize);
     return { indices, epoch: epoch + 1 };
   }
 
@@ -101,13 +115,31 @@ export class DualEncoderTrainer implements Resumable<DualEncoderState> {
       const { indices, epoch } = this.batchAt(this.step);
       const encoded = indices.map((index) => this.encodedPair(index));
       const pad = this.encoder.tokenizer.special.pad;
-      const sources = splitBatch(padBatch(encoded.map(([source]) => source), pad), this.options.chunkSize);
-      const targets = splitBatch(padBatch(encoded.map(([, target]) => target), pad), this.options.chunkSize);
+      const sources = splitBatch(
+        padBatch(
+          encoded.map(([source]) => source),
+          pad,
+        ),
+        this.options.chunkSize,
+      );
+      const targets = splitBatch(
+        padBatch(
+          encoded.map(([, target]) => target),
+          pad,
+        ),
+        this.options.chunkSize,
+      );
       return {
         lossName: "additive-margin",
         schedule: this.schedule,
         gradients: () =>
-          cachedContrastiveGradients(this.encoder, sources, targets, (left, right) => additiveMarginLoss(left, right, this.options.loss), { training: true, random: this.dropout }),
+          cachedContrastiveGradients(
+            this.encoder,
+            sources,
+            targets,
+            (left, right) => additiveMarginLoss(left, right, this.options.loss),
+            { training: true, random: this.dropout },
+          ),
         record: { epoch },
       };
     });

@@ -32,10 +32,12 @@ export interface FlowFittingResult {
 export function fitFlow(flow: Flow, vectors: ArrayLike<number>[], options: FlowFittingOptions): FlowFittingResult {
   const count = vectors.length;
   const dimension = flow.config.dimension;
-  if (count < options.batchSize) throw new Error(`flow fitting: ${count} vectors are fewer than one batch of ${options.batchSize}`);
+  if (count < options.batchSize)
+    throw new Error(`flow fitting: ${count} vectors are fewer than one batch of ${options.batchSize}`);
   const data = new Float32Array(count * dimension);
   vectors.forEach((vector, row) => {
-    if (vector.length !== dimension) throw new Error(`flow fitting: vector ${row} has dimension ${vector.length}, the flow ${dimension}`);
+    if (vector.length !== dimension)
+      throw new Error(`flow fitting: vector ${row} has dimension ${vector.length}, the flow ${dimension}`);
     data.set(Array.from(vector), row * dimension);
   });
   const all = tf.tensor2d(data, [count, dimension]);
@@ -56,7 +58,9 @@ export function fitFlow(flow: Flow, vectors: ArrayLike<number>[], options: FlowF
         if (!Number.isFinite(loss)) {
           disposeGradients(gradients);
           tf.dispose([rows, batch]);
-          throw new Error(`flow fitting: the negative log-likelihood is ${loss} at step ${step + 1}; lower the learning rate`);
+          throw new Error(
+            `flow fitting: the negative log-likelihood is ${loss} at step ${step + 1}; lower the learning rate`,
+          );
         }
         if ((options.maxGradNorm ?? 1) > 0) clipGlobalNorm(gradients, options.maxGradNorm ?? 1);
         optimizer.apply(flow.trainableParameters(), gradients);

@@ -50,10 +50,14 @@ export function cachedContrastiveGradients(
   options: GradientCacheOptions = {},
 ): Gradients {
   const chunks = [...sourceChunks, ...targetChunks];
-  if (sourceChunks.length === 0 || targetChunks.length === 0) throw new Error("gradient cache: no source or no target chunk");
+  if (sourceChunks.length === 0 || targetChunks.length === 0)
+    throw new Error("gradient cache: no source or no target chunk");
   const random = options.random ?? new Random(0);
   const seeds = chunks.map(() => random.nextUint32());
-  const forwardOptions = (index: number): ForwardOptions => ({ training: options.training ?? false, random: new Random(seeds[index]!) });
+  const forwardOptions = (index: number): ForwardOptions => ({
+    training: options.training ?? false,
+    random: new Random(seeds[index]!),
+  });
 
   // 1. No gradient scope is open, so tfjs records no tape: each chunk's activations are freed by its tidy.
   const vectors = chunks.map((chunk, index) => tf.tidy(() => encoder.forward(chunk, forwardOptions(index)))); // [chunk, dimension] each
@@ -64,9 +68,14 @@ export function cachedContrastiveGradients(
     step = tf.tidy(() => {
       const sources = tf.concat(vectors.slice(0, sourceChunks.length), 0) as tf.Tensor2D; // [batch, dimension]
       const targets = tf.concat(vectors.slice(sourceChunks.length), 0) as tf.Tensor2D; // [batch, dimension]
-      const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => loss(x as tf.Tensor2D, y as tf.Tensor2D))([sources, targets]);
+      const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) =>
+        loss(x as tf.Tensor2D, y as tf.Tensor2D),
+      )([sources, targets]);
       const sizes = (list: TokenBatch[]) => list.map((chunk) => chunk.batchSize);
-      const cache = [...tf.split(grads[0]!, sizes(sourceChunks), 0), ...tf.split(grads[1]!, sizes(targetChunks), 0)] as tf.Tensor2D[];
+      const cache = [
+        ...tf.split(grads[0]!, sizes(sourceChunks), 0),
+        ...tf.split(grads[1]!, sizes(targetChunks), 0),
+      ] as tf.Tensor2D[];
       return { value: value as tf.Scalar, cache };
     });
   } finally {
@@ -101,7 +110,8 @@ export function cachedContrastiveGradients(
  * row (dynamic padding per chunk), for `cachedContrastiveGradients`.
  */
 export function splitBatch(batch: TokenBatch, size: number): TokenBatch[] {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`splitBatch: chunk size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`splitBatch: chunk size must be a positive integer, got ${size}`);
   const chunks: TokenBatch[] = [];
   for (let start = 0; start < batch.batchSize; start += size) {
     const rows = Math.min(size, batch.batchSize - start);
@@ -122,7 +132,13 @@ export function splitBatch(batch: TokenBatch, size: number): TokenBatch[] {
       }
       return result;
     };
-    chunks.push({ batchSize: rows, length, inputIds: cut(batch.inputIds), tokenTypeIds: cut(batch.tokenTypeIds), attentionMask: cut(batch.attentionMask) });
+    chunks.push({
+      batchSize: rows,
+      length,
+      inputIds: cut(batch.inputIds),
+      tokenTypeIds: cut(batch.tokenTypeIds),
+      attentionMask: cut(batch.attentionMask),
+    });
   }
   return chunks;
 }

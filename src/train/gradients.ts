@@ -81,10 +81,20 @@ export function addGradients(total: Gradients | undefined, more: Gradients): Gra
 function mergeRows(a: RowGradient, b: RowGradient): RowGradient {
   const ids = uniqueSorted([a.ids, b.ids]);
   const position = new Map<number, number>();
-  ids.forEach((id, index) => position.set(id, index));
+  ids.forEach((id, index) => {
+    position.set(id, index);
+  });
   const gradient = tf.tidy(() => {
     const place = (rows: RowGradient) =>
-      tf.scatterND(tf.tensor2d(Array.from(rows.ids, (id) => position.get(id)!), [rows.ids.length, 1], "int32"), rows.gradient, [ids.length, a.table.width]);
+      tf.scatterND(
+        tf.tensor2d(
+          Array.from(rows.ids, (id) => position.get(id)!),
+          [rows.ids.length, 1],
+          "int32",
+        ),
+        rows.gradient,
+        [ids.length, a.table.width],
+      );
     return tf.add(place(a), place(b)) as tf.Tensor2D;
   });
   a.gradient.dispose();

@@ -12,7 +12,14 @@ export { DistillationObjective, type DistillationExample } from "./objectives/di
 export { MaskedLanguageModel } from "./objectives/masked-language-model.js";
 export { maskSentences, maskTranslationPairs, maskSequences } from "./masking.js";
 export { cachedContrastiveGradients, splitBatch } from "./gradient-cache.js";
-export { Pretrainer, validateStages, type PretrainingData, type PretrainingOptions, type PretrainingStage, type PretrainingRecord } from "./pretraining.js";
+export {
+  Pretrainer,
+  validateStages,
+  type PretrainingData,
+  type PretrainingOptions,
+  type PretrainingStage,
+  type PretrainingRecord,
+} from "./pretraining.js";
 export { DualEncoderTrainer, type DualEncoderOptions, type DualEncoderRecord } from "./dual-encoder.js";
 export { trainLoop, type LoopHooks, type LoopSchedule, type LoopOutcome } from "./train-loop.js";
 export { TimeBudget } from "./time-budget.js";
@@ -21,6 +28,11 @@ export { epochOrder } from "./epoch-order.js";
 export { trainingStep } from "./training-step.js";
 export { objectives, objectiveDescriptor } from "./objectives/registry.js";
 export { defineObjective, type ObjectiveDescriptor, type ObjectiveBuildContext } from "./objectives/descriptor.js";
-export { SimcseObjective, MultipleNegativesObjective, nliTriplets, type ContrastiveExample } from "./objectives/contrastive.js";
+export {
+  SimcseObjective,
+  MultipleNegativesObjective,
+  nliTriplets,
+  type ContrastiveExample,
+} from "./objectives/contrastive.js";
 export { fitFlow } from "./flow-fitting.js";
 export { warmupStepsFor } from "./schedule.js";

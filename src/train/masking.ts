@@ -42,7 +42,11 @@ export function maskSentences(sentences: number[][], options: MaskingOptions, ra
  * token types 0 then 1, and tokens are masked on both sides, so that predicting a word may
  * draw on its translation.
  */
-export function maskTranslationPairs(pairs: [number[], number[]][], options: MaskingOptions, random: Random): MaskedBatch {
+export function maskTranslationPairs(
+  pairs: [number[], number[]][],
+  options: MaskingOptions,
+  random: Random,
+): MaskedBatch {
   const { cls, sep } = options.special;
   return maskSequences(
     pairs.map(([x, y]) => ({
@@ -61,13 +65,19 @@ export function maskTranslationPairs(pairs: [number[], number[]][], options: Mas
  * stay, and all are to be predicted. The count per sequence follows Google's
  * `create_pretraining_data.py`; the 80/10/10 draw is made per chosen token.
  */
-export function maskSequences(sequences: { inputIds: number[]; tokenTypeIds: number[] }[], options: MaskingOptions, random: Random): MaskedBatch {
+export function maskSequences(
+  sequences: { inputIds: number[]; tokenTypeIds: number[] }[],
+  options: MaskingOptions,
+  random: Random,
+): MaskedBatch {
   const probability = options.maskProbability ?? 0.15;
   const maskShare = options.maskTokenShare ?? 0.8;
   const randomShare = options.randomTokenShare ?? 0.1;
   if (!(probability > 0 && probability <= 1)) throw new Error(`mask probability must be in (0, 1], got ${probability}`);
   if (!(maskShare >= 0 && randomShare >= 0 && maskShare + randomShare <= 1)) {
-    throw new Error(`mask and random-token shares must be non-negative and sum to at most 1, got ${maskShare} and ${randomShare}`);
+    throw new Error(
+      `mask and random-token shares must be non-negative and sum to at most 1, got ${maskShare} and ${randomShare}`,
+    );
   }
   const special = specialSet(options.special);
   const replacement = replacementDrawer(options.vocabSize, special, random);
@@ -91,7 +101,9 @@ export function maskSequences(sequences: { inputIds: number[]; tokenTypeIds: num
   });
   const batch = padBatch(encodings, options.special.pad);
   const labels = new Int32Array(batch.batchSize * batch.length).fill(ignoredLabel);
-  labelRows.forEach((row, index) => labels.set(row, index * batch.length));
+  labelRows.forEach((row, index) => {
+    labels.set(row, index * batch.length);
+  });
   return { batch, labels };
 }
 

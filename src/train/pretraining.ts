@@ -55,13 +55,16 @@ export interface PretrainingRecord {
   seconds: number;
 }
 
-
 export function validateStages(stages: PretrainingStage[], totalLayers: number): void {
   if (stages.length === 0) throw new Error("pre-training needs at least one stage");
   stages.forEach((stage, index) => {
-    if (index > 0 && stage.layers <= stages[index - 1]!.layers) throw new Error(`pre-training stage ${index + 1}: layers must grow, ${stages[index - 1]!.layers} → ${stage.layers}`);
+    if (index > 0 && stage.layers <= stages[index - 1]!.layers)
+      throw new Error(
+        `pre-training stage ${index + 1}: layers must grow, ${stages[index - 1]!.layers} → ${stage.layers}`,
+      );
   });
-  if (stages.at(-1)!.layers !== totalLayers) throw new Error(`the last pre-training stage has ${stages.at(-1)!.layers} layers, the model ${totalLayers}`);
+  if (stages.at(-1)!.layers !== totalLayers)
+    throw new Error(`the last pre-training stage has ${stages.at(-1)!.layers} layers, the model ${totalLayers}`);
 }
 
 export interface PretrainingState {
@@ -95,17 +98,26 @@ export class Pretrainer implements Resumable<PretrainingState> {
   private readonly dropout: Random;
   private handedOver = false;
 
-  constructor(readonly data: PretrainingData, readonly options: PretrainingOptions) {
+  constructor(
+    readonly data: PretrainingData,
+    readonly options: PretrainingOptions,
+  ) {
     validateStages(options.stages, options.config.numHiddenLayers);
     if (data.sentences.length === 0 && data.pairs.length === 0) throw new Error("pre-training has no data");
-    this.tasks = [...(data.sentences.length > 0 ? ["mlm" as const] : []), ...(data.pairs.length > 0 ? ["tlm" as const] : [])];
+    this.tasks = [
+      ...(data.sentences.length > 0 ? ["mlm" as const] : []),
+      ...(data.pairs.length > 0 ? ["tlm" as const] : []),
+    ];
     this.totalSteps = options.stages.reduce((sum, stage) => sum + stage.steps, 0);
     this.sentences = new BatchCycle(data.sentences, hashSeed(options.seed, 1));
     this.pairs = new BatchCycle(data.pairs, hashSeed(options.seed, 2));
     this.masking = new Random(hashSeed(options.seed, 3));
     this.dropout = new Random(hashSeed(options.seed, 4));
     this.head = MaskedLanguageModelHead.initialize(options.config, options.seed + 1);
-    this.transformer = Transformer.initialize({ ...options.config, numHiddenLayers: options.stages[0]!.layers }, options.seed);
+    this.transformer = Transformer.initialize(
+      { ...options.config, numHiddenLayers: options.stages[0]!.layers },
+      options.seed,
+    );
     this.model = new MaskedLanguageModel(this.transformer, this.head);
     this.stageOptimizer = this.newOptimizer();
   }
@@ -133,7 +145,11 @@ export class Pretrainer implements Resumable<PretrainingState> {
       // Batches of a task so far: its steps before this one, as tasks take turns.
       const batchIndex = Math.floor(this.step / this.tasks.length);
       const { options } = this;
-      const maskingOptions = { vocabSize: options.config.vocabSize, special: options.special, maskProbability: options.maskProbability };
+      const maskingOptions = {
+        vocabSize: options.config.vocabSize,
+        special: options.special,
+        maskProbability: options.maskProbability,
+      };
       const masked: MaskedBatch =
         task === "mlm"
           ? maskSentences(this.sentences.batch(batchIndex, options.batchSize), maskingOptions, this.masking)
@@ -141,7 +157,12 @@ export class Pretrainer implements Resumable<PretrainingState> {
       return {
         lossName: task,
         // Each stage warms up and decays over its own steps.
-        schedule: { name: "warmup-linear", learningRate: options.learningRate, warmupSteps: warmupStepsFor(steps, options.warmupRatio), totalSteps: steps },
+        schedule: {
+          name: "warmup-linear",
+          learningRate: options.learningRate,
+          warmupSteps: warmupStepsFor(steps, options.warmupRatio),
+          totalSteps: steps,
+        },
         scheduleStep: stageStep,
         gradients: () => this.model.gradients(masked.batch, masked.labels, { training: true, random: this.dropout }),
         record: { stage: stage + 1, layers, stageStep: stageStep + 1, task },
@@ -168,7 +189,12 @@ export class Pretrainer implements Resumable<PretrainingState> {
     // The checkpoint holds the encoder of the stage of its last step; its weights load next.
     const stage = state.step === 0 ? 0 : this.stageAt(state.step - 1).stage;
     if (stage !== this.stageIndex) {
-      this.replaceTransformer(Transformer.initialize({ ...this.options.config, numHiddenLayers: this.options.stages[stage]!.layers }, this.options.seed));
+      this.replaceTransformer(
+        Transformer.initialize(
+          { ...this.options.config, numHiddenLayers: this.options.stages[stage]!.layers },
+          this.options.seed,
+        ),
+      );
       this.stageIndex = stage;
     }
   }
@@ -199,6 +225,10 @@ export class Pretrainer implements Resumable<PretrainingState> {
   }
 
   private newOptimizer(): AdamW {
-    return new AdamW({ learningRate: this.options.learningRate, weightDecay: this.options.weightDecay, embeddings: this.options.optimizer?.embeddings });
+    return new AdamW({
+      learningRate: this.options.learningRate,
+      weightDecay: this.options.weightDecay,
+      embeddings: this.options.optimizer?.embeddings,
+    });
   }
 }

@@ -33,7 +33,10 @@ export class StepHistory {
   /** The largest learning rate recorded: it bounds the momentum terms a catch-up needs. */
   highestRate = 0;
 
-  constructor(private origin: number, readonly weightDecay: number) {}
+  constructor(
+    private origin: number,
+    readonly weightDecay: number,
+  ) {}
 
   /** Forget every step up to `step` (all rows are caught up to it, as after a checkpoint restore). */
   restart(step: number): void {
@@ -58,7 +61,9 @@ export class StepHistory {
   replay(origin: number, bits: Int32Array): void {
     this.restart(origin);
     const rates = new Float64Array(bits.buffer.slice(bits.byteOffset, bits.byteOffset + bits.byteLength));
-    rates.forEach((rate, index) => this.record(origin + index + 1, rate));
+    rates.forEach((rate, index) => {
+      this.record(origin + index + 1, rate);
+    });
   }
 
   rate(step: number): number {
@@ -105,7 +110,14 @@ const blocksPerWindow = 8;
  * Bring the rows `ids` (sorted, unique; every row when undefined) of `state` up to step `target`,
  * applying the zero-gradient steps each missed, as torch's dense AdamW would have.
  */
-export function catchUpRows(state: TableState, ids: Int32Array | undefined, target: number, history: StepHistory, constants: AdamConstants, terms: number): void {
+export function catchUpRows(
+  state: TableState,
+  ids: Int32Array | undefined,
+  target: number,
+  history: StepHistory,
+  constants: AdamConstants,
+  terms: number,
+): void {
   const window = state.table.blockRows * blocksPerWindow;
   const count = ids === undefined ? state.table.rows : ids.length;
   let resting: number[] = [];
@@ -136,7 +148,15 @@ interface Settled {
 }
 
 /** Catch up one window's rows, then write each table's rows back in one scatter. */
-function settle(state: TableState, resting: number[], moving: number[], target: number, history: StepHistory, constants: AdamConstants, terms: number): void {
+function settle(
+  state: TableState,
+  resting: number[],
+  moving: number[],
+  target: number,
+  history: StepHistory,
+  constants: AdamConstants,
+  terms: number,
+): void {
   const since = new Map<number, number>();
   for (const id of [...resting, ...moving]) since.set(id, state.lastStep[id]!);
   // Marked first: the reads below go through the table's own catch-up, which must find nothing to do.
@@ -150,7 +170,8 @@ function settle(state: TableState, resting: number[], moving: number[], target: 
     write(state.first, moved, (part) => part.first!);
     write(state.second, moved, (part) => part.second!);
   } finally {
-    for (const part of parts) tf.dispose([part.value, part.first, part.second].filter((tensor) => tensor !== undefined));
+    for (const part of parts)
+      tf.dispose([part.value, part.first, part.second].filter((tensor) => tensor !== undefined));
   }
 }
 
@@ -163,19 +184,38 @@ function write(table: EmbeddingTable, parts: Settled[], pick: (part: Settled) =>
     const all = parts.length === 1 ? pick(parts[0]!) : tf.concat(parts.map(pick), 0);
     return tf.gather(all, tf.tensor1d(Int32Array.from(order), "int32")) as tf.Tensor2D;
   });
-  table.scatterRows(Int32Array.from(order, (index) => ids[index]!), values);
+  table.scatterRows(
+    Int32Array.from(order, (index) => ids[index]!),
+    values,
+  );
   values.dispose();
 }
 
 /** Rows with zero moments: only the decay product applies. */
-function decayRows(state: TableState, ids: number[], since: Map<number, number>, target: number, history: StepHistory): Settled {
+function decayRows(
+  state: TableState,
+  ids: number[],
+  since: Map<number, number>,
+  target: number,
+  history: StepHistory,
+): Settled {
   const scale = Float32Array.from(ids, (id) => history.decay(since.get(id)!, target, state.decays));
-  const value = tf.tidy(() => tf.mul(state.table.gatherRows(Int32Array.from(ids)), tf.tensor2d(scale, [ids.length, 1])) as tf.Tensor2D);
+  const value = tf.tidy(
+    () => tf.mul(state.table.gatherRows(Int32Array.from(ids)), tf.tensor2d(scale, [ids.length, 1])) as tf.Tensor2D,
+  );
   return { ids, value };
 }
 
 /** Rows with moments: decay plus the momentum moves of up to `terms` missed steps. */
-function moveRows(state: TableState, ids: number[], since: Map<number, number>, target: number, history: StepHistory, constants: AdamConstants, terms: number): Settled[] {
+function moveRows(
+  state: TableState,
+  ids: number[],
+  since: Map<number, number>,
+  target: number,
+  history: StepHistory,
+  constants: AdamConstants,
+  terms: number,
+): Settled[] {
   const { beta1, beta2, epsilon } = constants;
   const width = state.table.width;
   const termCount = (id: number) => Math.min(target - since.get(id)!, terms);
@@ -184,7 +224,11 @@ function moveRows(state: TableState, ids: number[], since: Map<number, number>, 
   let begin = 0;
   while (begin < sorted.length) {
     let end = begin + 1;
-    while (end < sorted.length && (end + 1 - begin) * Math.min(termsPerPass, Math.max(1, termCount(sorted[end]!))) * width <= elementBudget) end++;
+    while (
+      end < sorted.length &&
+      (end + 1 - begin) * Math.min(termsPerPass, Math.max(1, termCount(sorted[end]!))) * width <= elementBudget
+    )
+      end++;
     const chunk = Int32Array.from(sorted.slice(begin, end)).sort();
     const starts = Array.from(chunk, (id) => since.get(id)!);
     const most = Math.max(...Array.from(chunk, termCount));
@@ -211,14 +255,15 @@ function moveRows(state: TableState, ids: number[], since: Map<number, number>, 
             for (let t = 0; t < span && offset + t < limit; t++) {
               const k = offset + t + 1;
               const j = s + k;
-              a[row * span + t] = (history.rate(j) / (1 - beta1 ** j)) * beta1 ** k * history.decay(j, target, state.decays);
+              a[row * span + t] =
+                (history.rate(j) / (1 - beta1 ** j)) * beta1 ** k * history.decay(j, target, state.decays);
               b[row * span + t] = beta2 ** (k / 2) / Math.sqrt(1 - beta2 ** j);
             }
-        });
-        const scaleA = tf.tensor3d(a, [rows, span, 1]);
-        const scaleB = tf.tensor3d(b, [rows, span, 1]);
-        const terms3 = tf.div(tf.mul(scaleA, momentum), tf.add(tf.mul(scaleB, root), epsilon)); // [rows, span, width]
-        return tf.add(previous, tf.sum(terms3, 1));
+          });
+          const scaleA = tf.tensor3d(a, [rows, span, 1]);
+          const scaleB = tf.tensor3d(b, [rows, span, 1]);
+          const terms3 = tf.div(tf.mul(scaleA, momentum), tf.add(tf.mul(scaleB, root), epsilon)); // [rows, span, width]
+          return tf.add(previous, tf.sum(terms3, 1));
         });
         previous.dispose();
       }

@@ -16,7 +16,8 @@ export function learningRateAt(options: ScheduleOptions, step: number): number {
   // so every rate equals torch's to the last bit (test/train-torch-step.test.ts).
   if (step < warmupSteps) return learningRate * (step / Math.max(1, warmupSteps));
   if (name === "warmup-constant") return learningRate;
-  if (name === "warmup-linear") return learningRate * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
+  if (name === "warmup-linear")
+    return learningRate * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
   const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
   return learningRate * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))));
 }

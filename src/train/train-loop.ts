@@ -40,14 +40,16 @@ export async function trainLoop<StepRecord>(
     const record = loop.trainStep();
     await hooks.onStep?.(record, loop.totalSteps);
     const step = loop.step;
-    if (schedule.evaluateEvery && step % schedule.evaluateEvery === 0 && step < loop.totalSteps) await hooks.evaluate?.(step);
+    if (schedule.evaluateEvery && step % schedule.evaluateEvery === 0 && step < loop.totalSteps)
+      await hooks.evaluate?.(step);
     // Before the checkpoints, so that they carry this step's time.
     if (budget !== undefined) budget.spent += (performance.now() - started) / 1000;
     if (hooks.shouldStop?.()) {
       await hooks.saveCheckpoint?.("interrupted");
       return "interrupted";
     }
-    if (schedule.checkpointEvery && step % schedule.checkpointEvery === 0 && step < loop.totalSteps) await hooks.saveCheckpoint?.("scheduled");
+    if (schedule.checkpointEvery && step % schedule.checkpointEvery === 0 && step < loop.totalSteps)
+      await hooks.saveCheckpoint?.("scheduled");
   }
   await hooks.saveCheckpoint?.("final");
   return "finished";

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { EmbeddingTable, SparseLookup } from "../model/embedding.js";
 import { Random } from "../util/random.js";
 import { AdamW, type AdamWOptions } from "./adamw.js";
@@ -77,15 +77,23 @@ export class Trainer implements Resumable<TrainerState> {
     optimizerOptions: Partial<AdamWOptions> = {},
   ) {
     if (objectives.length === 0) throw new Error("training needs at least one objective");
-    const batchesPerObjective = Math.min(...objectives.map((objective) => Math.floor(objective.size / options.batchSize)));
+    const batchesPerObjective = Math.min(
+      ...objectives.map((objective) => Math.floor(objective.size / options.batchSize)),
+    );
     if (batchesPerObjective === 0) {
       const smallest = objectives.reduce((a, b) => (a.size <= b.size ? a : b));
-      throw new Error(`objective ${smallest.name} has ${smallest.size} examples, fewer than one batch of ${options.batchSize}`);
+      throw new Error(
+        `objective ${smallest.name} has ${smallest.size} examples, fewer than one batch of ${options.batchSize}`,
+      );
     }
     this.stepsPerEpoch = batchesPerObjective * objectives.length;
     this.totalSteps = options.maxSteps ?? Math.ceil(options.epochs * this.stepsPerEpoch);
     this.warmupSteps = options.warmupSteps ?? warmupStepsFor(this.totalSteps, options.warmupRatio ?? 0);
-    this.optimizer = new AdamW({ learningRate: options.learningRate, weightDecay: options.weightDecay ?? 0.01, ...optimizerOptions });
+    this.optimizer = new AdamW({
+      learningRate: options.learningRate,
+      weightDecay: options.weightDecay ?? 0.01,
+      ...optimizerOptions,
+    });
     this.random = new Random(options.seed ^ 0x5bd1e995);
     this.orders = new EpochOrders(options.seed);
   }
@@ -93,7 +101,8 @@ export class Trainer implements Resumable<TrainerState> {
   /** Every trainable variable: the encoder's and the objectives' heads. */
   parameters(): Map<string, tf.Variable> {
     const parameters = new Map(this.model.trainableParameters());
-    for (const objective of this.objectives) for (const [name, variable] of objective.parameters()) parameters.set(name, variable);
+    for (const objective of this.objectives)
+      for (const [name, variable] of objective.parameters()) parameters.set(name, variable);
     return parameters;
   }
 
@@ -119,9 +128,16 @@ export class Trainer implements Resumable<TrainerState> {
       const { options } = this;
       return {
         lossName: objective.name,
-        schedule: { name: options.schedule ?? "warmup-linear", learningRate: options.learningRate, warmupSteps: this.warmupSteps, totalSteps: this.totalSteps },
+        schedule: {
+          name: options.schedule ?? "warmup-linear",
+          learningRate: options.learningRate,
+          warmupSteps: this.warmupSteps,
+          totalSteps: this.totalSteps,
+        },
         gradients: () =>
-          computeGradients(trainable, this.model.sparseIds(prepared.batches), (sparse: SparseLookup) => prepared.loss(sparse, { training: true, random: this.random })),
+          computeGradients(trainable, this.model.sparseIds(prepared.batches), (sparse: SparseLookup) =>
+            prepared.loss(sparse, { training: true, random: this.random }),
+          ),
         record: { epoch, objective: objective.name },
       };
     });

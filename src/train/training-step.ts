@@ -45,14 +45,31 @@ export interface StepMeasures {
  * The loss is read only after the update, in the step's one host read, so a diverged
  * step has already been applied when the error is raised, as it always was.
  */
-export function trainingStep<Extra extends object>(loop: SteppedLoop, prepare: () => PreparedStep<Extra>): Extra & StepMeasures {
+export function trainingStep<Extra extends object>(
+  loop: SteppedLoop,
+  prepare: () => PreparedStep<Extra>,
+): Extra & StepMeasures {
   const started = performance.now();
   const prepared = prepare();
   // A step's learning rate is the schedule's at its 0-based index, as HF's schedulers give it.
   const learningRate = learningRateAt(prepared.schedule, prepared.scheduleStep ?? loop.step);
   const gradients = prepared.gradients();
-  const { loss, gradientNorm } = optimizerStep(loop.optimizer, loop.parameters(), gradients, learningRate, loop.options.maxGradNorm);
+  const { loss, gradientNorm } = optimizerStep(
+    loop.optimizer,
+    loop.parameters(),
+    gradients,
+    learningRate,
+    loop.options.maxGradNorm,
+  );
   loop.step += 1;
-  if (!Number.isFinite(loss)) throw new Error(`the ${prepared.lossName} loss became ${loss} at step ${loop.step}; lower the learning rate`);
-  return { ...prepared.record, step: loop.step, loss, learningRate, gradientNorm, seconds: (performance.now() - started) / 1000 };
+  if (!Number.isFinite(loss))
+    throw new Error(`the ${prepared.lossName} loss became ${loss} at step ${loop.step}; lower the learning rate`);
+  return {
+    ...prepared.record,
+    step: loop.step,
+    loss,
+    learningRate,
+    gradientNorm,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -80,7 +80,10 @@ export async function recoverSwaps(root: string): Promise<string[]> {
     const names = new Set(entries.map((entry) => entry.name));
     // Newest first, so that of several copies of one target the latest is restored.
     const time = (name: string) => Number(name.slice(name.lastIndexOf("-") + 1));
-    const previous = entries.filter((entry) => previousName.test(entry.name)).map((entry) => entry.name).sort((a, b) => time(b) - time(a));
+    const previous = entries
+      .filter((entry) => previousName.test(entry.name))
+      .map((entry) => entry.name)
+      .sort((a, b) => time(b) - time(a));
     for (const name of previous) {
       const base = previousName.exec(name)![1]!;
       if (!names.has(base)) {
@@ -155,9 +158,8 @@ export async function openAtomicWriter(file: string): Promise<AtomicWriter> {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
-
 
 export async function readJsonFile<T = unknown>(file: string): Promise<T> {
   let text: string;

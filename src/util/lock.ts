@@ -23,13 +23,17 @@ function processAlive(pid: number): boolean {
  * (same host, pid not running) is stale and taken over; a lock from another host is
  * never judged stale, since its process cannot be seen from here.
  */
-export async function acquireLock(file: string, what: string, warn: (line: string) => void = () => undefined): Promise<() => Promise<void>> {
+export async function acquireLock(
+  file: string,
+  what: string,
+  warn: (line: string) => void = () => undefined,
+): Promise<() => Promise<void>> {
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await fs.open(file, "wx");
       try {
-        await handle.writeFile(JSON.stringify(owner) + "\n");
+        await handle.writeFile(`${JSON.stringify(owner)}\n`);
       } finally {
         await handle.close();
       }
@@ -38,7 +42,9 @@ export async function acquireLock(file: string, what: string, warn: (line: strin
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new BabelbedError(`${file}: cannot create the lock of ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+        throw new BabelbedError(
+          `${file}: cannot create the lock of ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        );
       }
     }
     const holder = await readOwner(file);
@@ -52,7 +58,9 @@ export async function acquireLock(file: string, what: string, warn: (line: strin
       await new Promise((resolve) => setTimeout(resolve, 200));
       if ((await readOwner(file)) !== undefined) continue;
     }
-    warn(`${file}: taking over the lock of ${holder ? `process ${holder.pid}, which is no longer running` : "a process that died while taking it"}`);
+    warn(
+      `${file}: taking over the lock of ${holder ? `process ${holder.pid}, which is no longer running` : "a process that died while taking it"}`,
+    );
     await fs.rm(file, { force: true });
   }
   throw new BabelbedError(`${file}: could not take the lock of ${what}`);

@@ -10,7 +10,9 @@ export const chromiumPath: string | undefined = candidates.find((candidate) => e
 
 /** `test(..., { skip })` value: false when a headless Chromium is installed, else why the test cannot run. */
 export const skipWithoutChromium: false | string =
-  chromiumPath === undefined ? "needs Chromium (apt-get install chromium; .ci/run installs it), which is absent" : false;
+  chromiumPath === undefined
+    ? "needs Chromium (apt-get install chromium; .ci/run installs it), which is absent"
+    : false;
 
 /** A headless Chromium that may read `file://` pages and their neighbours; close it in a `finally`. */
 export async function launchChromium(): Promise<Browser> {

@@ -9,7 +9,10 @@ export const cliPath = path.join(repositoryRoot, "bin", "babelbed.js");
  * Run `babelbed ARGS` in a child process from the repository root, with stdin not a
  * terminal (as in CI or a script), and collect its exit code and output.
  */
-export function babelbed(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function babelbed(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd ?? repositoryRoot,
@@ -34,8 +37,12 @@ export async function babelbedInProcess(args: string[]): Promise<{ code: number;
   let stdout = "";
   let stderr = "";
   const writes = [process.stdout.write, process.stderr.write] as const;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (stdout += chunk.toString()), true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += chunk.toString()), true
+  )) as typeof process.stderr.write;
   try {
     return { code: await main(args), stdout, stderr };
   } finally {

@@ -16,7 +16,9 @@ export const skipWithoutFixtures: false | string = existsSync(fixturesRoot)
   ? false
   : `needs ${fixturesRoot} (the shared reference fixtures), which is absent`;
 
-export const skipWithoutData: false | string = existsSync(dataRoot) ? false : `needs ${dataRoot} (the shared public data), which is absent`;
+export const skipWithoutData: false | string = existsSync(dataRoot)
+  ? false
+  : `needs ${dataRoot} (the shared public data), which is absent`;
 
 export const fixtureNames = ["tiny-bert", "tiny-bert-uncased"] as const;
 export type FixtureName = (typeof fixtureNames)[number];

@@ -31,4 +31,3 @@ export function embeddingDifference(encoder: SentenceEncoder, expected: Expected
   }
   return worst;
 }
-

@@ -28,7 +28,8 @@ export function scratchDirectories(prefix: string): (files?: Record<string, unkn
 function isBabelbedErrorWith(fragments: string[]): (error: unknown) => true {
   return (error) => {
     assert.ok(error instanceof BabelbedError, `expected BabelbedError, got ${String(error)}`);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
+    for (const fragment of fragments)
+      assert.ok(error.message.includes(fragment), `"${error.message}" lacks "${fragment}"`);
     return true;
   };
 }

@@ -35,7 +35,10 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
       response.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
-    response.writeHead(200, { "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream", "content-length": found.size });
+    response.writeHead(200, {
+      "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream",
+      "content-length": found.size,
+    });
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((resolve, reject) => {

@@ -20,12 +20,21 @@ const info = await selectDevice("wasm", { threads });
 tf.env().set("PROD", true);
 
 // Big enough that XNNPACK splits every matmul across the threads: 256 rows of tokens.
-const config = defaultConfig({ vocabSize: 300, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 256, maxPositionEmbeddings: 64 });
+const config = defaultConfig({
+  vocabSize: 300,
+  hiddenSize: 64,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 256,
+  maxPositionEmbeddings: 64,
+});
 const model = Transformer.initialize(config, 7);
 const random = new Random(11);
 const batchSize = 16;
 const length = 16;
-const attentionMask = Int32Array.from({ length: batchSize * length }, (_, i) => (i % length < length - (i % 5) ? 1 : 0));
+const attentionMask = Int32Array.from({ length: batchSize * length }, (_, i) =>
+  i % length < length - (i % 5) ? 1 : 0,
+);
 const batch: TokenBatch = {
   batchSize,
   length,
@@ -45,7 +54,10 @@ const optimizer = new AdamW({ learningRate: 1e-3, weightDecay: 0.01 });
 const losses: number[] = [];
 for (let step = 0; step < 3; step++) {
   const gradients = computeGradients(model, new Map([[model.wordEmbeddings, [batch.inputIds]]]), (sparse) =>
-    tf.tidy(() => tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar),
+    tf.tidy(
+      () =>
+        tf.mean(tf.square(pool(model.forward(batch, { sparse, training: true, random }), mask, "mean"))) as tf.Scalar,
+    ),
   );
   losses.push(optimizerStep(optimizer, model.trainableParameters(), gradients, 1e-3, 1.0).loss);
 }
@@ -54,4 +66,6 @@ for (const [name, variable] of model.trainableParameters()) parameters[name] = b
 const table = model.wordEmbeddings.toTensor();
 parameters["embeddings.word_embeddings.weight"] = bits(table.dataSync());
 table.dispose();
-process.stdout.write(JSON.stringify({ threads: info.threads, notes: info.notes, forward, losses: bits(losses), parameters }));
+process.stdout.write(
+  JSON.stringify({ threads: info.threads, notes: info.notes, forward, losses: bits(losses), parameters }),
+);

@@ -20,9 +20,21 @@ export const tinySentences = [
 ];
 
 /** A small encoder with a vocabulary trained on `sentences`, for tests that need real tokenization. */
-export async function tinyEncoder(seed = 1, options: { pooling?: PoolingMode; normalize?: boolean; sentences?: string[] } = {}): Promise<SentenceEncoder> {
+export async function tinyEncoder(
+  seed = 1,
+  options: { pooling?: PoolingMode; normalize?: boolean; sentences?: string[] } = {},
+): Promise<SentenceEncoder> {
   const vocab = await trainWordPiece(options.sentences ?? tinySentences, { vocabSize: 120, minFrequency: 1 });
   const tokenizer = new WordPieceTokenizer(vocab, { lowercase: true });
-  const transformer = Transformer.initialize(tinyConfig({ vocabSize: vocab.length, initializerRange: 0.02, maxPositionEmbeddings: 32 }), seed);
-  return new SentenceEncoder({ tokenizer, transformer, maxSeqLength: 24, pooling: options.pooling ?? "mean", normalize: options.normalize });
+  const transformer = Transformer.initialize(
+    tinyConfig({ vocabSize: vocab.length, initializerRange: 0.02, maxPositionEmbeddings: 32 }),
+    seed,
+  );
+  return new SentenceEncoder({
+    tokenizer,
+    transformer,
+    maxSeqLength: 24,
+    pooling: options.pooling ?? "mean",
+    normalize: options.normalize,
+  });
 }

@@ -33,7 +33,11 @@ ${options.extra ?? ""}`;
 }
 
 /** Write the tiny recipe into `dir` and return its path. */
-export async function writeTinyRecipe(dir: string, options: Parameters<typeof tinyRecipeText>[0] = {}, file = "tiny.yaml"): Promise<string> {
+export async function writeTinyRecipe(
+  dir: string,
+  options: Parameters<typeof tinyRecipeText>[0] = {},
+  file = "tiny.yaml",
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const recipe = path.join(dir, file);
   await writeFile(recipe, tinyRecipeText(options));

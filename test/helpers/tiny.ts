@@ -1,8 +1,8 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { defaultConfig, type TransformerConfig } from "../../src/model/config.js";
 import { padBatch, type TokenBatch } from "../../src/model/batch.js";
 import { Transformer } from "../../src/model/transformer.js";
-import { Random } from "../../src/util/random.js";
+import type { Random } from "../../src/util/random.js";
 
 /** A model small enough for finite differences and many-step tests. */
 export function tinyConfig(overrides: Partial<TransformerConfig> = {}): TransformerConfig {

@@ -8,7 +8,15 @@ import { writeNpy } from "../../io/npy.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { withForwardEngine, type EngineName } from "../../io/onnx/engine.js";
-import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import {
+  deviceHelp,
+  engineHelp,
+  parseDevice,
+  parseEngine,
+  parsePositiveInteger,
+  threadsHelp,
+  type DeviceChoice,
+} from "../options.js";
 import { startDevice } from "../device.js";
 
 interface EncodeFlags {
@@ -27,12 +35,18 @@ export function registerEncode(program: Command): void {
     .description("Embed one sentence per line of a UTF-8 file, writing JSON lines or .npy in input order.")
     .requiredOption("--model <dir>", "a babelbed, sentence-transformers or Hugging Face model directory")
     .requiredOption("--input <file>", "UTF-8 text, one sentence per line (empty lines are sentences too)")
-    .requiredOption("--output <file>", 'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy; - writes JSON lines to stdout')
+    .requiredOption(
+      "--output <file>",
+      'JSON lines {"text", "embedding"}, or float32 [n, dim] when it ends in .npy; - writes JSON lines to stdout',
+    )
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .option("--engine <engine>", engineHelp, parseEngine)
     .option("--batch-size <n>", "sentences per forward pass", parsePositiveInteger, 32)
-    .addHelpText("after", "\nExamples:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output - | head -1\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output vectors.npy\n  babelbed encode --model runs/quickstart/student --input sentences.txt --output - | head -1\n",
+    )
     .action(async (flags: EncodeFlags) => encode(flags));
 }
 
@@ -41,7 +55,9 @@ const outputFormats = [".jsonl", ".json", ".npy"];
 async function encode(flags: EncodeFlags): Promise<void> {
   const extension = path.extname(flags.output).toLowerCase();
   if (flags.output !== "-" && !outputFormats.includes(extension)) {
-    throw new BabelbedError(`${flags.output}: --output must end in ${outputFormats.join(", ")} (JSON lines, or float32 .npy); ${extension || "no extension"} is not a format encode writes`);
+    throw new BabelbedError(
+      `${flags.output}: --output must end in ${outputFormats.join(", ")} (JSON lines, or float32 .npy); ${extension || "no extension"} is not a format encode writes`,
+    );
   }
   await startDevice(flags.device, false, flags.threads);
   const sentences = await readSentences(flags.input);
@@ -58,17 +74,24 @@ async function encode(flags: EncodeFlags): Promise<void> {
       }),
     );
     const bad = vectors.findIndex((vector) => vector.some((value) => !Number.isFinite(value)));
-    if (bad >= 0) throw new BabelbedError(`${flags.input}:${bad + 1}: the model gave a vector holding NaN or Infinity for this line; nothing was written`, 1);
+    if (bad >= 0)
+      throw new BabelbedError(
+        `${flags.input}:${bad + 1}: the model gave a vector holding NaN or Infinity for this line; nothing was written`,
+        1,
+      );
     if (flags.output === "-") {
       // Line by line: a pipe takes them as they come, and no string of every vector is built.
-      for (const [index, text] of sentences.entries()) await writeLine(JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
+      for (const [index, text] of sentences.entries())
+        await writeLine(JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
     } else if (extension === ".npy") {
       await writeNpy(flags.output, vectors, encoder.dimension);
     } else {
       const lines = sentences.map((text, index) => JSON.stringify({ text, embedding: Array.from(vectors[index]!) }));
       await writeFileAtomic(flags.output, lines.join("\n") + (lines.length > 0 ? "\n" : ""));
     }
-    spinner.succeed(`${sentences.length} sentences → ${flags.output === "-" ? "stdout" : flags.output} (dimension ${encoder.dimension})`);
+    spinner.succeed(
+      `${sentences.length} sentences → ${flags.output === "-" ? "stdout" : flags.output} (dimension ${encoder.dimension})`,
+    );
   } catch (error) {
     spinner.fail("encoding failed");
     throw error;
@@ -93,7 +116,9 @@ export async function readSentences(file: string): Promise<string[]> {
     }
   } catch (error) {
     if (error instanceof BabelbedError) throw error;
-    throw new BabelbedError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new BabelbedError(
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return sentences;
 }

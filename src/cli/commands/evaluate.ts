@@ -15,7 +15,15 @@ import { writeJsonAtomic } from "../../util/files.js";
 import { startDevice } from "../device.js";
 import { withForwardEngine, type EngineChoice, type EngineName } from "../../io/onnx/engine.js";
 import { refuseUnstatedHeader } from "../header-check.js";
-import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import {
+  deviceHelp,
+  engineHelp,
+  parseDevice,
+  parseEngine,
+  parsePositiveInteger,
+  threadsHelp,
+  type DeviceChoice,
+} from "../options.js";
 
 const taskNames = tasks.map((task) => task.name);
 
@@ -53,7 +61,9 @@ Examples:
 export function registerEvaluate(program: Command): void {
   program
     .command("evaluate")
-    .description("Score a model on one held-out set (STS, translation retrieval, bitext mining or teacher MSE) and print the metrics.")
+    .description(
+      "Score a model on one held-out set (STS, translation retrieval, bitext mining or teacher MSE) and print the metrics.",
+    )
     .requiredOption("--model <dir>", "a babelbed, sentence-transformers or Hugging Face model directory")
     .addOption(new Option("--task <task>", "what to measure").choices(taskNames).makeOptionMandatory())
     .option("--data <file>", "one csv, tsv or jsonl file of rows (format from the extension, or --format)")
@@ -61,9 +71,16 @@ export function registerEvaluate(program: Command): void {
     .option("--target <file>", "retrieval/mining/mse: target sentences, one a line, aligned with --source")
     .addOption(new Option("--format <format>", "the data format, when the extension does not say").choices(formats))
     .option("--header", "csv/tsv: the first line names the columns and is skipped")
-    .option("--no-header", "csv/tsv: the first line is data (without either, a first line that looks like column names is refused)")
+    .option(
+      "--no-header",
+      "csv/tsv: the first line is data (without either, a first line that looks like column names is refused)",
+    )
     .option("--quote <char>", 'csv/tsv: the quote character, or "none"')
-    .option("--columns <field=column,...>", "which column feeds each field: a 0-based index or a header name", parseColumns)
+    .option(
+      "--columns <field=column,...>",
+      "which column feeds each field: a 0-based index or a header name",
+      parseColumns,
+    )
     .option("--score-range <low,high>", "sts: the gold scale (default 0,5)", parseScoreRange)
     .option("--join-spaced-cjk", "remove spaces between CJK characters (word-segmented text)")
     .option("--limit <n>", "read only the first n good rows", parsePositiveInteger)
@@ -83,14 +100,29 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
   const task = taskFromFlags(flags);
   await refuseUnstatedHeader(task.data, flags.header);
   const device = await startDevice(flags.device, false, flags.threads);
-  const { metrics, rows } = await measure(flags.model, task, { batchSize: flags.batchSize }, { engine: flags.engine, threads: flags.threads });
+  const { metrics, rows } = await measure(
+    flags.model,
+    task,
+    { batchSize: flags.batchSize },
+    { engine: flags.engine, threads: flags.threads },
+  );
   const descriptions = describeMetrics(metrics, new Map([["", { type: task.task, spec: task }]]), rows);
   process.stdout.write(`${describedMetricTable(metrics, descriptions)}\n`);
   if (flags.output !== undefined) {
     // The task's own settings (mining's k, mse's teacher) beside the data it read; each metric's description after its value.
     const { task: _task, name: _name, data, ...settings } = task;
-    const described = Object.fromEntries(descriptions.map(({ metric, task: _of, type: _type, ...description }) => [metric, description]));
-    await writeJsonAtomic(flags.output, { model: flags.model, task: task.task, ...settings, data: { ...data, rows }, metrics, descriptions: described, device });
+    const described = Object.fromEntries(
+      descriptions.map(({ metric, task: _of, type: _type, ...description }) => [metric, description]),
+    );
+    await writeJsonAtomic(flags.output, {
+      model: flags.model,
+      task: task.task,
+      ...settings,
+      data: { ...data, rows },
+      metrics,
+      descriptions: described,
+      device,
+    });
     process.stderr.write(`metrics → ${flags.output}\n`);
   }
 }
@@ -99,7 +131,12 @@ async function evaluate(flags: EvaluateFlags): Promise<void> {
  * The recipe evaluators, on rows read as a recipe reads them; the teacher embeds the sources
  * for mse. Rows are read before any model loads, so that a data error comes at once.
  */
-async function measure(model: string, task: TaskSpec, options: EncodeOptions, engine: EngineChoice = {}): Promise<{ metrics: Metrics; rows: number }> {
+async function measure(
+  model: string,
+  task: TaskSpec,
+  options: EncodeOptions,
+  engine: EngineChoice = {},
+): Promise<{ metrics: Metrics; rows: number }> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const descriptor = taskDescriptor(task.task);
   const reader: TaskReader<unknown> = {
@@ -110,7 +147,11 @@ async function measure(model: string, task: TaskSpec, options: EncodeOptions, en
   const rows = await descriptor.load(task, reader, "evaluate data");
   const teacherVectors = (teacher: string, sentences: string[]) =>
     withEncoder(teacher, (encoder) => encoder.encode(sentences, options), engine);
-  const metrics = await withEncoder(model, (encoder) => descriptor.run(encoder, rows, task, { encodeOptions: options, teacherVectors }), engine);
+  const metrics = await withEncoder(
+    model,
+    (encoder) => descriptor.run(encoder, rows, task, { encodeOptions: options, teacherVectors }),
+    engine,
+  );
   return { metrics, rows: rows.length };
 }
 
@@ -124,12 +165,18 @@ function taskFromFlags(flags: EvaluateFlags): TaskSpec {
     throw new BabelbedError("give either --data or --source with --target, not both");
   }
   if (flags.data === undefined && (flags.source === undefined || flags.target === undefined)) {
-    throw new BabelbedError(parallel ? "give --data FILE, or --source FILE with --target FILE" : "give --data FILE (sts reads scored pairs from csv, tsv or jsonl)");
+    throw new BabelbedError(
+      parallel
+        ? "give --data FILE, or --source FILE with --target FILE"
+        : "give --data FILE (sts reads scored pairs from csv, tsv or jsonl)",
+    );
   }
-  if (!parallel && flags.data === undefined) throw new BabelbedError("--source/--target hold parallel text: sts needs --data FILE");
+  if (!parallel && flags.data === undefined)
+    throw new BabelbedError("--source/--target hold parallel text: sts needs --data FILE");
   if (flags.scoreRange !== undefined && parallel) throw new BabelbedError("--score-range applies to --task sts only");
   if (flags.k !== undefined && flags.task !== "mining") throw new BabelbedError("--k applies to --task mining only");
-  if (flags.teacher !== undefined && flags.task !== "mse") throw new BabelbedError("--teacher applies to --task mse only");
+  if (flags.teacher !== undefined && flags.task !== "mse")
+    throw new BabelbedError("--teacher applies to --task mse only");
   if (flags.teacher === undefined && flags.task === "mse") throw new BabelbedError("--task mse needs --teacher DIR");
 
   const data = {
@@ -145,7 +192,13 @@ function taskFromFlags(flags: EvaluateFlags): TaskSpec {
     joinSpacedCjk: flags.joinSpacedCjk,
     ...(parallel ? {} : { scoreRange: flags.scoreRange ?? [0, 5] }),
   };
-  const spec = withoutUnset({ task: flags.task, name: flags.task, data: withoutUnset(data), k: flags.k, teacher: flags.teacher });
+  const spec = withoutUnset({
+    task: flags.task,
+    name: flags.task,
+    data: withoutUnset(data),
+    k: flags.k,
+    teacher: flags.teacher,
+  });
   const result = taskSchema.safeParse(spec);
   if (!result.success) throw new BabelbedError(`the data flags are invalid:\n${z.prettifyError(result.error)}`);
   return result.data;
@@ -161,10 +214,16 @@ function formatOf(file: string): DataFormat {
   if (extension === ".csv") return "csv";
   if (extension === ".tsv" || extension === ".tab") return "tsv";
   if (extension === ".jsonl" || extension === ".ndjson") return "jsonl";
-  throw new BabelbedError(`--data ${file}: cannot tell the format from "${extension}": give --format csv, tsv or jsonl`);
+  throw new BabelbedError(
+    `--data ${file}: cannot tell the format from "${extension}": give --format csv, tsv or jsonl`,
+  );
 }
 
-async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder) => Promise<T>, engine: EngineChoice = {}): Promise<T> {
+async function withEncoder<T>(
+  directory: string,
+  use: (encoder: SentenceEncoder) => Promise<T>,
+  engine: EngineChoice = {},
+): Promise<T> {
   const encoder = await loadSentenceEncoder(directory);
   try {
     return await withForwardEngine(encoder, engine, () => use(encoder));
@@ -177,10 +236,22 @@ async function withEncoder<T>(directory: string, use: (encoder: SentenceEncoder)
 function describedMetricTable(metrics: Metrics, descriptions: MetricDescription[]): string {
   const rows = [
     ["metric", "value", "n", "chance"],
-    ...descriptions.map((entry) => [entry.name, formatDescribed(entry, metrics[entry.metric]!), entry.n === undefined ? "" : String(entry.n), entry.chance === undefined ? "" : formatDescribed(entry, entry.chance)]),
+    ...descriptions.map((entry) => [
+      entry.name,
+      formatDescribed(entry, metrics[entry.metric]!),
+      entry.n === undefined ? "" : String(entry.n),
+      entry.chance === undefined ? "" : formatDescribed(entry, entry.chance),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** `source=en,target=de`: a field per pair; a column that is all digits is an index. */

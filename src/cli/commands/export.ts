@@ -33,15 +33,27 @@ Examples:
 export function registerExport(program: Command): void {
   program
     .command("export")
-    .description("Write a model as a sentence-transformers directory, or as a TensorFlow.js folder with a page that embeds sentences in the browser.")
+    .description(
+      "Write a model as a sentence-transformers directory, or as a TensorFlow.js folder with a page that embeds sentences in the browser.",
+    )
     .requiredOption("--checkpoint <dir>", "a babelbed, sentence-transformers or Hugging Face model directory")
-    .requiredOption("--output <dir>", "the folder to write; an existing one is replaced whole once the new one is complete")
+    .requiredOption(
+      "--output <dir>",
+      "the folder to write; an existing one is replaced whole once the new one is complete",
+    )
     .addOption(
-      new Option("--format <format>", "sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime, index.html)")
+      new Option(
+        "--format <format>",
+        "sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime, index.html)",
+      )
         .choices(exportFormats)
         .default("sentence-transformers"),
     )
-    .option("--languages <codes>", "the model's languages (e.g. en,de): the model card's `language`, or the tfjs page's title and sample sentences", parseLanguageCodes)
+    .option(
+      "--languages <codes>",
+      "the model's languages (e.g. en,de): the model card's `language`, or the tfjs page's title and sample sentences",
+      parseLanguageCodes,
+    )
     .option("--device <device>", deviceHelp, parseDevice, "auto")
     .option("--threads <n>", threadsHelp, parsePositiveInteger)
     .addHelpText("after", example)
@@ -52,7 +64,8 @@ async function exportModel(flags: ExportFlags): Promise<void> {
   const checkpoint = path.resolve(flags.checkpoint);
   const output = path.resolve(flags.output);
   const stat = await fs.stat(checkpoint).catch(() => undefined);
-  if (stat === undefined || !stat.isDirectory()) throw new BabelbedError(`--checkpoint ${flags.checkpoint}: no such directory`);
+  if (stat === undefined || !stat.isDirectory())
+    throw new BabelbedError(`--checkpoint ${flags.checkpoint}: no such directory`);
   if (output === checkpoint || checkpoint.startsWith(output + path.sep)) {
     throw new BabelbedError(`--output ${flags.output}: would replace the checkpoint it is exported from`);
   }
@@ -71,9 +84,14 @@ async function exportModel(flags: ExportFlags): Promise<void> {
       await saveSentenceEncoder(encoder, output);
       process.stderr.write(`${await onnxExportNote(encoder, output)}\n`);
       // A model of a babelbed run gets its recipe and figures on the card; any other model the basics.
-      const facts = (await cardFactsFromRunModel(checkpoint, flags.languages)) ?? { languages: flags.languages, baseModel: flags.checkpoint };
+      const facts = (await cardFactsFromRunModel(checkpoint, flags.languages)) ?? {
+        languages: flags.languages,
+        baseModel: flags.checkpoint,
+      };
       for (const warning of await writeModelCard(output, facts)) process.stderr.write(`warning: ${warning}\n`);
-      process.stderr.write(`exported ${flags.checkpoint} to ${output} (sentence-transformers, with a model card, README.md)\n`);
+      process.stderr.write(
+        `exported ${flags.checkpoint} to ${output} (sentence-transformers, with a model card, README.md)\n`,
+      );
     }
   } finally {
     encoder.dispose();

@@ -12,6 +12,6 @@ export function registerInfo(program: Command): void {
     .addHelpText("after", "\nExample:\n  babelbed info --device wasm\n")
     .action(async (flags: { device: DeviceChoice; threads?: number }) => {
       const info = await startDevice(flags.device, true, flags.threads);
-      process.stdout.write(describeDevice(info) + "\n");
+      process.stdout.write(`${describeDevice(info)}\n`);
     });
 }

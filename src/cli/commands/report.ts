@@ -17,14 +17,22 @@ export function registerReport(program: Command): void {
     .description("Write a run's report.html (charts, metrics, timings, recipe), or compare two runs side by side.")
     .argument("<run>", "a run directory")
     .argument("[other]", "a second run directory: write a comparison of the two")
-    .option("--output <file>", "where to write the page (default: RUN/report.html; for two runs, comparison-A-vs-B.html here)")
+    .option(
+      "--output <file>",
+      "where to write the page (default: RUN/report.html; for two runs, comparison-A-vs-B.html here)",
+    )
     .allowExcessArguments(false)
     .addHelpText("after", example)
     .action(async (run: string, other: string | undefined, flags: { output?: string }) => {
       const written =
         other === undefined
           ? await writeRunReport(run, flags.output)
-          : await writeComparisonReport(run, other, flags.output ?? `comparison-${path.basename(path.resolve(run))}-vs-${path.basename(path.resolve(other))}.html`);
+          : await writeComparisonReport(
+              run,
+              other,
+              flags.output ??
+                `comparison-${path.basename(path.resolve(run))}-vs-${path.basename(path.resolve(other))}.html`,
+            );
       process.stdout.write(`${written}\n`);
     });
 }

@@ -7,7 +7,15 @@ import { RecipeProgress } from "../../recipes/progress.js";
 import { BabelbedError } from "../../util/errors.js";
 import { startDevice } from "../device.js";
 import type { EngineName } from "../../io/onnx/engine.js";
-import { deviceHelp, engineHelp, parseDevice, parseEngine, parsePositiveInteger, threadsHelp, type DeviceChoice } from "../options.js";
+import {
+  deviceHelp,
+  engineHelp,
+  parseDevice,
+  parseEngine,
+  parsePositiveInteger,
+  threadsHelp,
+  type DeviceChoice,
+} from "../options.js";
 import { Reporter } from "../reporter.js";
 
 interface RunFlags {
@@ -30,13 +38,19 @@ export function registerRun(program: Command): void {
     .option("--output <dir>", "run directory (default: the recipe's output, else runs/<name>)")
     .option("--resume", "continue an interrupted run from its last checkpoint")
     .option("--restart", "move the run already in the run directory aside (to DIR.previous-TIME) and start over")
-    .addHelpText("after", "\nExample:\n  babelbed run recipes/quickstart.yaml\n  babelbed run recipes/quickstart.yaml --resume\n")
+    .addHelpText(
+      "after",
+      "\nExample:\n  babelbed run recipes/quickstart.yaml\n  babelbed run recipes/quickstart.yaml --resume\n",
+    )
     .action(async (file: string, flags: RunFlags) => runRecipeFile(file, flags));
 }
 
 /** What `babelbed run FILE` does; the wizard's "Run it now?" calls it too. */
 export async function runRecipeFile(file: string, flags: RunFlags): Promise<void> {
-  if (flags.resume && flags.restart) throw new BabelbedError("--resume and --restart exclude each other: continue the run, or move it aside and start over");
+  if (flags.resume && flags.restart)
+    throw new BabelbedError(
+      "--resume and --restart exclude each other: continue the run, or move it aside and start over",
+    );
   const loaded = await loadRecipe(file);
   // A teacher/student width mismatch otherwise shows only after the backend, the teacher and its vectors.
   await checkModelWidths(loaded.recipe, loaded.directory, file);

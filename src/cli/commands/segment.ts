@@ -32,7 +32,9 @@ export function registerSegment(program: Command): void {
 async function segment(flags: SegmentFlags): Promise<void> {
   const segmenter = await segmenterFor(flags.language);
   if (segmenter === undefined) {
-    throw new BabelbedError(`--language ${flags.language}: babelbed segments only Japanese (ja); other languages need no segmentation`);
+    throw new BabelbedError(
+      `--language ${flags.language}: babelbed segments only Japanese (ja); other languages need no segmentation`,
+    );
   }
   const lines = (await readSentences(flags.input)).map((line) => segmenter.segment(line));
   await writeFileAtomic(flags.output, lines.join("\n") + (lines.length > 0 ? "\n" : ""));

@@ -28,9 +28,12 @@ export class Asker {
   ) {}
 
   /** Free text turned into a value by `parse`, which throws a BabelbedError on bad input; the user is asked again then. */
-  async text<T>(question: Question & { given?: string; default?: string; parse: (text: string) => Promise<T> | T }): Promise<T> {
+  async text<T>(
+    question: Question & { given?: string; default?: string; parse: (text: string) => Promise<T> | T },
+  ): Promise<T> {
     if (question.given !== undefined) return this.fromFlag(question, () => question.parse(question.given!));
-    if (this.yes && question.default !== undefined) return this.fromFlag(question, () => question.parse(question.default!));
+    if (this.yes && question.default !== undefined)
+      return this.fromFlag(question, () => question.parse(question.default!));
     this.requireTerminal(question);
     let parsed: { text: string; value: T } | undefined;
     const answer = await cancellable(() =>
@@ -58,7 +61,9 @@ export class Asker {
     if (question.given !== undefined) return question.given;
     if (this.yes) return question.default;
     this.requireTerminal(question);
-    return cancellable(() => select<T>({ message: prompt(question), choices: question.choices, default: question.default }));
+    return cancellable(() =>
+      select<T>({ message: prompt(question), choices: question.choices, default: question.default }),
+    );
   }
 
   async confirm(question: Question & { given?: boolean; default: boolean }): Promise<boolean> {
@@ -72,7 +77,8 @@ export class Asker {
     try {
       return await parse();
     } catch (error) {
-      if (error instanceof BabelbedError) throw new BabelbedError(`wizard: ${question.flag.split(" ")[0]}: ${error.message}`, error.exitCode);
+      if (error instanceof BabelbedError)
+        throw new BabelbedError(`wizard: ${question.flag.split(" ")[0]}: ${error.message}`, error.exitCode);
       throw error;
     }
   }
@@ -92,7 +98,8 @@ async function cancellable<T>(ask: () => Promise<T>): Promise<T> {
   try {
     return await ask();
   } catch (error) {
-    if ((error as Error).name === "ExitPromptError") throw new BabelbedError("wizard: cancelled; nothing was written", 130);
+    if ((error as Error).name === "ExitPromptError")
+      throw new BabelbedError("wizard: cancelled; nothing was written", 130);
     throw error;
   }
 }

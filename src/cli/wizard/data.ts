@@ -50,7 +50,8 @@ export function looksLikeHeader(cells: string[], language: Language): boolean {
 /** "source=en,target=ja" from a header's names, else the first two columns. */
 export function guessColumns(cells: string[], header: boolean, language: Language): string {
   if (!header) return "source=0,target=1";
-  const find = (names: string[], fallback: number) => cells.find((cell) => names.includes(cell.toLowerCase())) ?? cells[fallback] ?? String(fallback);
+  const find = (names: string[], fallback: number) =>
+    cells.find((cell) => names.includes(cell.toLowerCase())) ?? cells[fallback] ?? String(fallback);
   return `source=${find(sourceNames, 0)},target=${find(targetNames(language), 1)}`;
 }
 
@@ -62,7 +63,8 @@ export function parseParallelColumns(text: string): { source: string | number; t
     if (match === null) throw new BabelbedError(`expected source=COLUMN,target=COLUMN, got "${text}"`);
     columns[match[1]!] = /^\d+$/.test(match[2]!) ? Number(match[2]) : match[2]!;
   }
-  if (columns.source === undefined || columns.target === undefined) throw new BabelbedError(`give both source= and target=, got "${text}"`);
+  if (columns.source === undefined || columns.target === undefined)
+    throw new BabelbedError(`give both source= and target=, got "${text}"`);
   return { source: columns.source, target: columns.target };
 }
 
@@ -81,7 +83,10 @@ export async function inspectParallel(spec: ParallelSpec): Promise<Inspection> {
   const reader = openDataSource({ ...spec, joinSpacedCjk: false } as DataSourceInput & { kind: "parallel" });
   const sample: ParallelPair[] = [];
   for await (const pair of reader) if (sample.length < 20) sample.push(pair);
-  if (reader.report.rows < 2) throw new BabelbedError(`${reader.report.files.join(" + ")}: ${reader.report.rows} pairs; distillation needs at least two`);
+  if (reader.report.rows < 2)
+    throw new BabelbedError(
+      `${reader.report.files.join(" + ")}: ${reader.report.rows} pairs; distillation needs at least two`,
+    );
   const spaced = sample.filter((pair) => joinCjk(pair.target) !== pair.target).length;
   const join = (text: string) => (spec.joinSpacedCjk ? joinCjk(text) : text);
   const preview = sample.slice(0, 3).map((pair) => ({ ...pair, source: join(pair.source), target: join(pair.target) }));
@@ -90,9 +95,15 @@ export async function inspectParallel(spec: ParallelSpec): Promise<Inspection> {
 
 export function describeInspection(inspection: Inspection, language: Language): string {
   const clip = (text: string) => (text.length > 56 ? `${text.slice(0, 55)}…` : text);
-  const lines = inspection.preview.map((pair, index) => `  ${index + 1}. ${clip(pair.source)}  →  ${clip(pair.target)}`);
-  const skipped = inspection.badRows > 0 ? ` (${inspection.badRows} bad row${inspection.badRows === 1 ? "" : "s"} skipped)` : "";
-  return [`${inspection.pairs} pairs (English → ${language.name})${skipped}; the first ${inspection.preview.length}:`, ...lines].join("\n");
+  const lines = inspection.preview.map(
+    (pair, index) => `  ${index + 1}. ${clip(pair.source)}  →  ${clip(pair.target)}`,
+  );
+  const skipped =
+    inspection.badRows > 0 ? ` (${inspection.badRows} bad row${inspection.badRows === 1 ? "" : "s"} skipped)` : "";
+  return [
+    `${inspection.pairs} pairs (English → ${language.name})${skipped}; the first ${inspection.preview.length}:`,
+    ...lines,
+  ].join("\n");
 }
 
 /**
@@ -116,10 +127,13 @@ export async function writeHeldOutSplit(
     let index = 0;
     for await (const pair of reader) {
       const part = chosen.has(index++) ? "test" : "train";
-      await (part === "test" ? test : train).write(JSON.stringify({ source: pair.source, target: pair.target }) + "\n");
+      await (part === "test" ? test : train).write(`${JSON.stringify({ source: pair.source, target: pair.target })}\n`);
       counts[part] += 1;
     }
-    if (index !== total) throw new BabelbedError(`${reader.report.files.join(" + ")}: ${index} pairs now, ${total} when it was checked; did it change?`);
+    if (index !== total)
+      throw new BabelbedError(
+        `${reader.report.files.join(" + ")}: ${index} pairs now, ${total} when it was checked; did it change?`,
+      );
   } catch (error) {
     await Promise.all([train.abort(), test.abort()]);
     throw error;

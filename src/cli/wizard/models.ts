@@ -41,12 +41,25 @@ export async function askTeacher(asker: Asker, flags: ModelFlags): Promise<Teach
     given: flags.teacher === undefined ? undefined : flags.teacher === "train" ? "train" : "directory",
     default: "train",
     choices: [
-      { value: "train", name: "train one here from English STS and NLI files", description: "a small SBERT, from scratch" },
-      { value: "directory", name: "an existing model directory", description: "exported by babelbed, or a sentence-transformers / Hugging Face directory" },
+      {
+        value: "train",
+        name: "train one here from English STS and NLI files",
+        description: "a small SBERT, from scratch",
+      },
+      {
+        value: "directory",
+        name: "an existing model directory",
+        description: "exported by babelbed, or a sentence-transformers / Hugging Face directory",
+      },
     ],
   });
   if (mode === "directory") {
-    const directory = await asker.text({ title: "Teacher model directory", flag: "--teacher DIR", given: flags.teacher, parse: modelDirectory });
+    const directory = await asker.text({
+      title: "Teacher model directory",
+      flag: "--teacher DIR",
+      given: flags.teacher,
+      parse: modelDirectory,
+    });
     const stsTest = await projectStsTest();
     return { directory, ...(stsTest === undefined ? {} : { stsTest }) };
   }
@@ -92,14 +105,24 @@ async function checkedSource(
   const format = formatOf(file);
   if (format === "lines") throw new BabelbedError(`${text}: expected a .csv, .tsv or .jsonl file`);
   const { kind: rows, ...rest } = kind;
-  const spec = { kind: rows, file, format, ...(format === "jsonl" ? {} : { header: true }), ...rest } as DataSourceInput;
+  const spec = {
+    kind: rows,
+    file,
+    format,
+    ...(format === "jsonl" ? {} : { header: true }),
+    ...rest,
+  } as DataSourceInput;
   const reader = openDataSource(spec);
   for await (const _ of reader);
   return { spec, rows: reader.report.rows };
 }
 
 /** The student, and the size of whatever is trained from scratch (`trainsTeacher`: the teacher is). */
-export async function askStudent(asker: Asker, flags: ModelFlags, trainsTeacher: boolean): Promise<{ student: StudentPlan; size: ModelSize }> {
+export async function askStudent(
+  asker: Asker,
+  flags: ModelFlags,
+  trainsTeacher: boolean,
+): Promise<{ student: StudentPlan; size: ModelSize }> {
   const mode = await asker.choose({
     title: "Student",
     flag: "--student DIR or --student fresh",
@@ -107,17 +130,33 @@ export async function askStudent(asker: Asker, flags: ModelFlags, trainsTeacher:
     default: "fresh",
     choices: [
       { value: "fresh", name: "a fresh model with a vocabulary trained on the parallel data" },
-      { value: "directory", name: "a Hugging Face model directory", description: "e.g. a multilingual BERT, with config.json, model.safetensors and a tokenizer" },
+      {
+        value: "directory",
+        name: "a Hugging Face model directory",
+        description: "e.g. a multilingual BERT, with config.json, model.safetensors and a tokenizer",
+      },
     ],
   });
   const student: StudentPlan =
     mode === "fresh"
       ? { fresh: true }
-      : { directory: await asker.text({ title: "Student model directory", flag: "--student DIR", given: flags.student, parse: modelDirectory }) };
+      : {
+          directory: await asker.text({
+            title: "Student model directory",
+            flag: "--student DIR",
+            given: flags.student,
+            parse: modelDirectory,
+          }),
+        };
   // Nothing is trained from scratch: no size to ask.
   if (mode === "directory" && !trainsTeacher) return { student, size: flags.size ?? "small" };
   const size = await asker.choose({
-    title: mode === "directory" ? "Model size (of the teacher trained here)" : trainsTeacher ? "Model size (teacher and student)" : "Model size (of the fresh student)",
+    title:
+      mode === "directory"
+        ? "Model size (of the teacher trained here)"
+        : trainsTeacher
+          ? "Model size (teacher and student)"
+          : "Model size (of the fresh student)",
     flag: "--size tiny|small|base",
     given: flags.size,
     default: "small",
@@ -136,6 +175,8 @@ export async function sizeStudent(teacher: TeacherPlan, student: StudentPlan, si
   // The recipe gives the student mean pooling, so its width is measured with it.
   const studentWidth = "directory" in student ? await directoryWidth(student.directory, "mean") : fresh;
   if (teacherWidth === studentWidth) return student;
-  say(`The teacher's vectors have ${teacherWidth} dimensions and the student's ${studentWidth}: the student gets a linear layer to ${teacherWidth} (dense: teacher).`);
+  say(
+    `The teacher's vectors have ${teacherWidth} dimensions and the student's ${studentWidth}: the student gets a linear layer to ${teacherWidth} (dense: teacher).`,
+  );
   return { ...student, dense: "teacher" };
 }

@@ -5,7 +5,16 @@ import type { Language } from "../../text/languages.js";
 import { badRowHint } from "../../data/rows.js";
 import { BabelbedError } from "../../util/errors.js";
 import type { Asker } from "./ask.js";
-import { describeInspection, firstCells, formatOf, guessColumns, inspectParallel, looksLikeHeader, parseParallelColumns, requireFile } from "./data.js";
+import {
+  describeInspection,
+  firstCells,
+  formatOf,
+  guessColumns,
+  inspectParallel,
+  looksLikeHeader,
+  parseParallelColumns,
+  requireFile,
+} from "./data.js";
 
 /** The flags that answer one language's data questions. */
 export interface ParallelFlags {
@@ -31,7 +40,11 @@ const say = (text: string) => process.stdout.write(`${text}\n`);
 /** The data reader's complaint about a row that does not parse, which `onBadRows: skip` would get past. */
 
 /** Ask for a language's parallel data until it reads cleanly, showing its first pairs and count. */
-export async function askParallel(asker: Asker, language: Language, flags: ParallelFlags): Promise<{ spec: ParallelSpec; pairs: number }> {
+export async function askParallel(
+  asker: Asker,
+  language: Language,
+  flags: ParallelFlags,
+): Promise<{ spec: ParallelSpec; pairs: number }> {
   for (;;) {
     const file = await asker.text({
       title: `Parallel data for ${language.name} (${language.code})`,
@@ -49,8 +62,12 @@ export async function askParallel(asker: Asker, language: Language, flags: Paral
       const badRow = error instanceof BabelbedError && error.message.endsWith(badRowHint);
       // A file named by a flag is not asked for again: the caller may have no terminal.
       if (!(error instanceof BabelbedError) || flags.parallel !== undefined || !asker.interactive) {
-        if (badRow) throw new BabelbedError(`wizard: --parallel: ${withoutHint(error.message)} (pass --skip-bad-rows to skip such rows)`);
-        if (error instanceof BabelbedError && !error.message.startsWith("wizard:")) throw new BabelbedError(`wizard: --parallel: ${error.message}`);
+        if (badRow)
+          throw new BabelbedError(
+            `wizard: --parallel: ${withoutHint(error.message)} (pass --skip-bad-rows to skip such rows)`,
+          );
+        if (error instanceof BabelbedError && !error.message.startsWith("wizard:"))
+          throw new BabelbedError(`wizard: --parallel: ${error.message}`);
         throw error;
       }
       say(`✗ ${withoutHint(error.message)}`);
@@ -65,11 +82,13 @@ export async function askParallel(asker: Asker, language: Language, flags: Paral
           ],
         });
         if (next === "skip") {
-          const skipping = await inspected(asker, language, { ...spec, onBadRows: "skip" }, flags).catch((failure: unknown) => {
-            if (!(failure instanceof BabelbedError)) throw failure;
-            say(`✗ ${failure.message}\n  Give another file.`);
-            return undefined;
-          });
+          const skipping = await inspected(asker, language, { ...spec, onBadRows: "skip" }, flags).catch(
+            (failure: unknown) => {
+              if (!(failure instanceof BabelbedError)) throw failure;
+              say(`✗ ${failure.message}\n  Give another file.`);
+              return undefined;
+            },
+          );
           if (skipping !== undefined) return skipping;
         }
       } else say("  Give another file, or fix this one and give it again.");
@@ -78,7 +97,12 @@ export async function askParallel(asker: Asker, language: Language, flags: Paral
 }
 
 /** The pairs of a described file, counted and previewed, with spaced CJK joined if the user wants. */
-async function inspected(asker: Asker, language: Language, spec: ParallelSpec, flags: ParallelFlags): Promise<{ spec: ParallelSpec; pairs: number }> {
+async function inspected(
+  asker: Asker,
+  language: Language,
+  spec: ParallelSpec,
+  flags: ParallelFlags,
+): Promise<{ spec: ParallelSpec; pairs: number }> {
   const first = await inspectParallel(spec);
   if (language.cjk && first.spacedCjk) {
     spec.joinSpacedCjk = await asker.confirm({
@@ -94,7 +118,12 @@ async function inspected(asker: Asker, language: Language, spec: ParallelSpec, f
 }
 
 /** Held-out pairs of the parallel data, or a separate file. */
-export async function askEvaluation(asker: Asker, language: Language, pairs: number, flags: EvaluationFlags): Promise<EvaluationAnswer> {
+export async function askEvaluation(
+  asker: Asker,
+  language: Language,
+  pairs: number,
+  flags: EvaluationFlags,
+): Promise<EvaluationAnswer> {
   const mode =
     flags.eval !== undefined
       ? "file"
@@ -104,8 +133,16 @@ export async function askEvaluation(asker: Asker, language: Language, pairs: num
           given: flags.heldOut !== undefined ? "split" : undefined,
           default: "split",
           choices: [
-            { value: "split", name: "hold out some pairs of the parallel data", description: "written next to the recipe as -train and -test files" },
-            { value: "file", name: "a separate held-out file", description: "tsv/csv of pairs, or two line-aligned files" },
+            {
+              value: "split",
+              name: "hold out some pairs of the parallel data",
+              description: "written next to the recipe as -train and -test files",
+            },
+            {
+              value: "file",
+              name: "a separate held-out file",
+              description: "tsv/csv of pairs, or two line-aligned files",
+            },
           ],
         });
   if (mode === "split") {
@@ -117,14 +154,27 @@ export async function askEvaluation(asker: Asker, language: Language, pairs: num
       default: String(Math.max(1, Math.min(1000, Math.round(pairs * 0.1)))),
       parse: (text) => {
         const count = Number(text);
-        if (!Number.isInteger(count) || count < 1 || count > pairs - 2) throw new BabelbedError(`expected a whole number from 1 to ${pairs - 2}, got "${text}"`);
+        if (!Number.isInteger(count) || count < 1 || count > pairs - 2)
+          throw new BabelbedError(`expected a whole number from 1 to ${pairs - 2}, got "${text}"`);
         return count;
       },
     });
     return { heldOut };
   }
-  const file = await asker.text({ title: `Held-out ${language.name} evaluation file`, flag: "--eval FILE", given: flags.eval, parse: requireFile });
-  const test = await describeFile(asker, language, file, { parallelTarget: flags.evalTarget }, "--eval-target FILE", true);
+  const file = await asker.text({
+    title: `Held-out ${language.name} evaluation file`,
+    flag: "--eval FILE",
+    given: flags.eval,
+    parse: requireFile,
+  });
+  const test = await describeFile(
+    asker,
+    language,
+    file,
+    { parallelTarget: flags.evalTarget },
+    "--eval-target FILE",
+    true,
+  );
   const inspection = await inspectParallel(test);
   say(describeInspection(inspection, language));
   return { test, pairs: inspection.pairs };
@@ -181,8 +231,10 @@ async function describeFile(
         parse: (text) => {
           const parsed = parseParallelColumns(text);
           for (const column of [parsed.source, parsed.target]) {
-            if (typeof column === "string" && !header) throw new BabelbedError(`"${column}" is a name but the file has no header: use a 0-based index`);
-            if (typeof column === "string" && !cells.includes(column)) throw new BabelbedError(`no column "${column}" in the header (${cells.join(", ")})`);
+            if (typeof column === "string" && !header)
+              throw new BabelbedError(`"${column}" is a name but the file has no header: use a 0-based index`);
+            if (typeof column === "string" && !cells.includes(column))
+              throw new BabelbedError(`no column "${column}" in the header (${cells.join(", ")})`);
           }
           return parsed;
         },

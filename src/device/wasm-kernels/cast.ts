@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { allocate, input, view, wasmBackendOf, type KernelArguments } from "./heap.js";
 
 /**

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { allocate, input, view, wasmBackendOf, type KernelArguments } from "./heap.js";
 
 /**
@@ -18,7 +18,7 @@ export function patchClipByValue(original: tf.KernelFunc): tf.KernelFunc {
     const result = view(wasm, output);
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
-      result[index] = value > clipValueMax ? clipValueMax : value < clipValueMin ? clipValueMin : value;
+      result[index] = value > clipValueMax ? clipValueMax : Math.max(value, clipValueMin);
     }
     return output;
   };

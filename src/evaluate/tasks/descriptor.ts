@@ -53,7 +53,11 @@ export interface TaskSpecBase {
  * how it runs on an encoder, and its metrics, each with which way is better, and the primary one
  * (which keeps the best model during training).
  */
-export interface TaskDescriptor<Row = unknown, Spec extends TaskSpecBase = TaskSpecBase, Options extends z.ZodRawShape = z.ZodRawShape> {
+export interface TaskDescriptor<
+  Row = unknown,
+  Spec extends TaskSpecBase = TaskSpecBase,
+  Options extends z.ZodRawShape = z.ZodRawShape,
+> {
   readonly name: string;
   readonly description: string;
   /** The kind of its `data` (and of any further sources it reads). */
@@ -71,6 +75,8 @@ export interface TaskDescriptor<Row = unknown, Spec extends TaskSpecBase = TaskS
 }
 
 /** Declares a descriptor with its row and spec types checked, then erases them for the registry. */
-export function defineTask<Row, Spec extends TaskSpecBase, Options extends z.ZodRawShape>(descriptor: TaskDescriptor<Row, Spec, Options>): TaskDescriptor {
+export function defineTask<Row, Spec extends TaskSpecBase, Options extends z.ZodRawShape>(
+  descriptor: TaskDescriptor<Row, Spec, Options>,
+): TaskDescriptor {
   return descriptor as unknown as TaskDescriptor;
 }

@@ -27,14 +27,18 @@ export const mse = defineTask({
     mse_target: {
       description: "mean squared error, student's target vectors to the teacher's source vectors",
       better: "lower",
-      name: ({ source, target }) => `mean squared error to the teacher, ${target} sentences (against its ${source} vectors)`,
+      name: ({ source, target }) =>
+        `mean squared error to the teacher, ${target} sentences (against its ${source} vectors)`,
       unit: "squared-error",
     },
   },
   primary: "mse_source",
   load: (spec: MseSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),
   run: async (encoder, rows, spec, context) => {
-    const vectors = await context.teacherVectors(spec.teacher, rows.map((row) => row.source));
+    const vectors = await context.teacherVectors(
+      spec.teacher,
+      rows.map((row) => row.source),
+    );
     return mseTask(encoder, vectors, rows, context.encodeOptions);
   },
 });

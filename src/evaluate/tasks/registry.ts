@@ -22,7 +22,10 @@ export function taskDescriptor(name: string): TaskDescriptor {
  * (from the run's recipe). Without the type, a task named as its type is still known, and a
  * metric name that only one task reports tells its task; otherwise undefined.
  */
-export function metricDirection(metric: string, taskTypes: ReadonlyMap<string, string> = new Map()): MetricDirection | undefined {
+export function metricDirection(
+  metric: string,
+  taskTypes: ReadonlyMap<string, string> = new Map(),
+): MetricDirection | undefined {
   const slash = metric.lastIndexOf("/");
   const taskName = metric.slice(0, Math.max(0, slash));
   const name = metric.slice(slash + 1);

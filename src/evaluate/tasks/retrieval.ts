@@ -19,14 +19,17 @@ function pairKey(pair: ParallelRow): string {
 /** Translation retrieval (Artetxe & Schwenk 2019, Tatoeba): each sentence's nearest neighbour among the other side's. */
 export const retrieval = defineTask({
   name: "retrieval",
-  description: "translation retrieval: top-1 accuracy of finding each sentence's translation among all the other side's",
+  description:
+    "translation retrieval: top-1 accuracy of finding each sentence's translation among all the other side's",
   dataKind: "parallel",
   fields: {
     data: dataSourceSchema,
     excludePairsIn: z
       .array(dataSourceSchema)
       .optional()
-      .describe("leave out test pairs that also occur in these (training) files, ignoring case, spaces and punctuation"),
+      .describe(
+        "leave out test pairs that also occur in these (training) files, ignoring case, spaces and punctuation",
+      ),
   },
   sources: ["data", "excludePairsIn"],
   metrics: {
@@ -52,7 +55,12 @@ export const retrieval = defineTask({
       unit: "%",
       chance: (n) => 1 / n,
     },
-    pairs: { description: "test pairs scored (after leaving out training overlap): a count, not a score", better: "none", name: "test pairs", unit: "count" },
+    pairs: {
+      description: "test pairs scored (after leaving out training overlap): a count, not a score",
+      better: "none",
+      name: "test pairs",
+      unit: "count",
+    },
   },
   // The first metric, as best-model keeping has always scored retrieval.
   primary: "source_to_target",
@@ -64,8 +72,15 @@ export const retrieval = defineTask({
       for (const pair of await reader.read(source, `${where} excludePairsIn.${position}`)) seen.add(pairKey(pair));
     }
     const kept = pairs.filter((pair) => !seen.has(pairKey(pair)));
-    reader.log(`${where}: left out ${pairs.length - kept.length} of ${pairs.length} pairs that occur in the training data`);
-    await reader.record({ event: "overlap-excluded", task: spec.name, excluded: pairs.length - kept.length, kept: kept.length });
+    reader.log(
+      `${where}: left out ${pairs.length - kept.length} of ${pairs.length} pairs that occur in the training data`,
+    );
+    await reader.record({
+      event: "overlap-excluded",
+      task: spec.name,
+      excluded: pairs.length - kept.length,
+      kept: kept.length,
+    });
     return kept;
   },
   run: (encoder, rows, _spec, context) => retrievalTask(encoder, rows, context.encodeOptions),

@@ -26,7 +26,9 @@ export const sts = defineTask({
   dataKind: "scored-pairs",
   fields: {
     data: dataSourceSchema,
-    pairWith: dataSourceSchema.optional().describe("cross-lingual STS: take sentence2 from this row-aligned file instead"),
+    pairWith: dataSourceSchema
+      .optional()
+      .describe("cross-lingual STS: take sentence2 from this row-aligned file instead"),
   },
   sources: ["data", "pairWith"],
   metrics: { spearman: correlation("Spearman rank"), pearson: correlation("Pearson") },
@@ -35,7 +37,8 @@ export const sts = defineTask({
     const pairs = await reader.read(spec.data, where);
     if (spec.pairWith === undefined) return pairs;
     const other = await reader.read(spec.pairWith, `${where} pairWith`);
-    if (other.length !== pairs.length) throw new BabelbedError(`${where}: pairWith has ${other.length} rows, data has ${pairs.length}`);
+    if (other.length !== pairs.length)
+      throw new BabelbedError(`${where}: pairWith has ${other.length} rows, data has ${pairs.length}`);
     return pairs.map((pair, index) => ({ ...pair, sentence2: other[index]!.sentence2 }));
   },
   run: (encoder, rows, _spec, context) => stsTask(encoder, rows, context.encodeOptions),

@@ -26,7 +26,8 @@ export async function loadOnnxRuntime(loader?: RuntimeLoader): Promise<OnnxRunti
   const attempt = async (load: RuntimeLoader) => {
     try {
       const runtime = await load();
-      if (typeof runtime.InferenceSession?.create !== "function") return new Error("onnxruntime-node has no InferenceSession");
+      if (typeof runtime.InferenceSession?.create !== "function")
+        return new Error("onnxruntime-node has no InferenceSession");
       return runtime;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
@@ -67,8 +68,16 @@ export class OnnxEngine implements ForwardEngine {
 
   async vectors(batch: TokenBatch): Promise<Float32Array> {
     const shape = [batch.batchSize, batch.length];
-    const int64 = (values: Int32Array) => new this.runtime.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), shape);
-    const feeds: Record<string, import("onnxruntime-node").Tensor> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
+    const int64 = (values: Int32Array) =>
+      new this.runtime.Tensor(
+        "int64",
+        BigInt64Array.from(values, (value) => BigInt(value)),
+        shape,
+      );
+    const feeds: Record<string, import("onnxruntime-node").Tensor> = {
+      input_ids: int64(batch.inputIds),
+      attention_mask: int64(batch.attentionMask),
+    };
     if (this.tokenTypes) feeds.token_type_ids = int64(batch.tokenTypeIds);
     const result = await this.session.run(feeds);
     const output = result.sentence_embedding!;
@@ -96,13 +105,21 @@ export interface EngineChoice {
  * it never sees stale weights. With `engine: "onnx"` (the default) and onnxruntime unable to
  * load, it logs one line and runs on tfjs.
  */
-export async function withForwardEngine<T>(encoder: SentenceEncoder, choice: EngineChoice, work: () => Promise<T>): Promise<T> {
+export async function withForwardEngine<T>(
+  encoder: SentenceEncoder,
+  choice: EngineChoice,
+  work: () => Promise<T>,
+): Promise<T> {
   if ((choice.engine ?? "onnx") === "tfjs" || encoder.engine !== undefined) return work();
   // The graph holds Transformer, Pooling, Dense and Normalize; a BERT-flow stays on tfjs.
-  const problem = encoder.flow !== undefined ? "the model ends in a BERT-flow, which the ONNX graph does not hold" : onnxSizeProblem(encoder);
+  const problem =
+    encoder.flow !== undefined
+      ? "the model ends in a BERT-flow, which the ONNX graph does not hold"
+      : onnxSizeProblem(encoder);
   const runtime = problem === undefined ? await loadOnnxRuntime(choice.loader) : new Error(problem);
   if (runtime instanceof Error) {
-    if (!warned || choice.loader !== undefined) (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(fallbackMessage(runtime));
+    if (!warned || choice.loader !== undefined)
+      (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(fallbackMessage(runtime));
     warned = true;
     return work();
   }

@@ -19,14 +19,25 @@ export async function writeOnnxExport(encoder: SentenceEncoder, dir: string): Pr
 }
 
 /** Sentences in several scripts and lengths, so padding, positions and every token path are exercised. */
-const probes = ["The cat sits on the mat.", "Crème brûlée, s'il vous plaît!", "Größere Häuser kosten mehr.", "東京は日本の首都です。", "Zxqv unknownword 123"];
+const probes = [
+  "The cat sits on the mat.",
+  "Crème brûlée, s'il vous plaît!",
+  "Größere Häuser kosten mehr.",
+  "東京は日本の首都です。",
+  "Zxqv unknownword 123",
+];
 
 /**
  * Reads `onnx/model.onnx` back through onnxruntime and compares its hidden states with the
  * model's (tfjs) on probe sentences, padding included. Returns the largest absolute difference,
  * or undefined where onnxruntime cannot load (the file is still written; the caller says so).
  */
-export async function verifyOnnxExport(encoder: SentenceEncoder, dir: string, tolerance = 1e-5, loader?: RuntimeLoader): Promise<number | undefined> {
+export async function verifyOnnxExport(
+  encoder: SentenceEncoder,
+  dir: string,
+  tolerance = 1e-5,
+  loader?: RuntimeLoader,
+): Promise<number | undefined> {
   const runtime = await loadOnnxRuntime(loader);
   if (runtime instanceof Error) return undefined;
   const file = path.join(dir, onnxModelPath);
@@ -34,23 +45,39 @@ export async function verifyOnnxExport(encoder: SentenceEncoder, dir: string, to
   try {
     const batch = encoder.batch(probes);
     const shape = [batch.batchSize, batch.length];
-    const int64 = (values: Int32Array) => new runtime.Tensor("int64", BigInt64Array.from(values, (value) => BigInt(value)), shape);
-    const feeds: Record<string, InstanceType<typeof runtime.Tensor>> = { input_ids: int64(batch.inputIds), attention_mask: int64(batch.attentionMask) };
+    const int64 = (values: Int32Array) =>
+      new runtime.Tensor(
+        "int64",
+        BigInt64Array.from(values, (value) => BigInt(value)),
+        shape,
+      );
+    const feeds: Record<string, InstanceType<typeof runtime.Tensor>> = {
+      input_ids: int64(batch.inputIds),
+      attention_mask: int64(batch.attentionMask),
+    };
     if (takesTokenTypes(encoder.transformer.config)) feeds.token_type_ids = int64(batch.tokenTypeIds);
     const result = await session.run(feeds);
     const actual = result.last_hidden_state;
-    if (actual === undefined) throw new BabelbedError(`${file}: no output named last_hidden_state; the export is wrong`, 1);
+    if (actual === undefined)
+      throw new BabelbedError(`${file}: no output named last_hidden_state; the export is wrong`, 1);
     const expectedTensor = encoder.transformer.forward(batch);
     const expected = expectedTensor.dataSync();
     expectedTensor.dispose();
     const values = actual.data as Float32Array;
     if (values.length !== expected.length) {
-      throw new BabelbedError(`${file}: last_hidden_state has ${actual.dims.join("×")} values, the model ${[...shape, encoder.transformer.config.hiddenSize].join("×")}; the export is wrong`, 1);
+      throw new BabelbedError(
+        `${file}: last_hidden_state has ${actual.dims.join("×")} values, the model ${[...shape, encoder.transformer.config.hiddenSize].join("×")}; the export is wrong`,
+        1,
+      );
     }
     let largest = 0;
-    for (let index = 0; index < values.length; index++) largest = Math.max(largest, Math.abs(values[index]! - expected[index]!));
+    for (let index = 0; index < values.length; index++)
+      largest = Math.max(largest, Math.abs(values[index]! - expected[index]!));
     if (!(largest <= tolerance)) {
-      throw new BabelbedError(`${file}: onnxruntime's hidden states differ from the model's by ${largest} (more than ${tolerance}); the export is wrong`, 1);
+      throw new BabelbedError(
+        `${file}: onnxruntime's hidden states differ from the model's by ${largest} (more than ${tolerance}); the export is wrong`,
+        1,
+      );
     }
     return largest;
   } finally {

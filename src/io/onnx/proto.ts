@@ -78,7 +78,8 @@ export class GraphBuilder {
     const key = `${type}:${shape.join("x")}:${values.join(",")}`;
     const known = this.constants.get(key);
     if (known !== undefined) return known;
-    const array = type === "float32" ? Float32Array.from(values) : BigInt64Array.from(values.map((value) => BigInt(value)));
+    const array =
+      type === "float32" ? Float32Array.from(values) : BigInt64Array.from(values.map((value) => BigInt(value)));
     const name = this.initializer(`constant/${this.constants.size}`, array, shape);
     this.constants.set(key, name);
     return name;
@@ -113,7 +114,11 @@ function valueInfo(name: string, type: ElementType, shape: Dimension[]): onnxPro
     type: {
       tensorType: {
         elemType: dataTypes[type],
-        shape: { dim: shape.map((dimension) => (typeof dimension === "number" ? { dimValue: dimension } : { dimParam: dimension })) },
+        shape: {
+          dim: shape.map((dimension) =>
+            typeof dimension === "number" ? { dimValue: dimension } : { dimParam: dimension },
+          ),
+        },
       },
     },
   };

@@ -59,7 +59,10 @@ export function onnxSizeProblem(encoder: EncoderGraphParts): string | undefined 
 
 /** sentence-transformers' Pooling (see model/pooling.ts), each mode `[batch, hidden]`, concatenated in order. */
 function poolingNode(graph: GraphBuilder, hidden: string, inputs: EncoderInputs, modes: PoolingMode[]): string {
-  const mask = graph.op("Unsqueeze", [graph.op("Cast", [inputs.attentionMask], { to: 1 }), graph.constant([2], "int64")]); // [batch, seq, 1]
+  const mask = graph.op("Unsqueeze", [
+    graph.op("Cast", [inputs.attentionMask], { to: 1 }),
+    graph.constant([2], "int64"),
+  ]); // [batch, seq, 1]
   const axis = graph.constant([1], "int64");
   const sum = (x: string) => graph.op("ReduceSum", [x, axis], { keepdims: 0 });
   const masked = (weights: string) => sum(graph.op("Mul", [hidden, weights])); // [batch, hidden]
@@ -83,10 +86,18 @@ function poolingNode(graph: GraphBuilder, hidden: string, inputs: EncoderInputs,
       }
       case "lasttoken": {
         const positions = graph.op("Unsqueeze", [sequenceRange(graph, inputs.inputIds), graph.constant([0], "int64")]); // [1, seq]
-        const last = graph.op("ReduceMax", [graph.op("Mul", [inputs.attentionMask, positions])], { axes: [1], keepdims: 1 }); // [batch, 1]
-        const pick = graph.op("Unsqueeze", [graph.op("Cast", [graph.op("Equal", [positions, last])], { to: 1 }), graph.constant([2], "int64")]);
+        const last = graph.op("ReduceMax", [graph.op("Mul", [inputs.attentionMask, positions])], {
+          axes: [1],
+          keepdims: 1,
+        }); // [batch, 1]
+        const pick = graph.op("Unsqueeze", [
+          graph.op("Cast", [graph.op("Equal", [positions, last])], { to: 1 }),
+          graph.constant([2], "int64"),
+        ]);
         return masked(graph.op("Mul", [pick, mask]));
       }
+      default:
+        throw new Error(`no ONNX pooling for ${mode satisfies never}`);
     }
   });
   return parts.length === 1 ? parts[0]! : graph.op("Concat", parts, { axis: 1 });

@@ -37,15 +37,21 @@ function values(tensor: tf.Tensor): Float32Array {
 /** `[out, in]` (PyTorch's Linear layout) to `[in, out]`, so the graph multiplies without a Transpose node. */
 export function transposed(weight: Float32Array, out: number, input: number): Float32Array {
   const result = new Float32Array(weight.length);
-  for (let row = 0; row < out; row++) for (let column = 0; column < input; column++) result[column * out + row] = weight[row * input + column]!;
+  for (let row = 0; row < out; row++)
+    for (let column = 0; column < input; column++) result[column * out + row] = weight[row * input + column]!;
   return result;
 }
 
 /** `x W^T + b` for a Linear weight `[out, in]` named `name`. */
 export function linearNode(graph: GraphBuilder, x: string, name: string, weight: tf.Tensor, bias?: tf.Tensor): string {
   const [out, input] = weight.shape as [number, number];
-  const product = graph.op("MatMul", [x, graph.initializer(`${name}.weight`, transposed(values(weight), out, input), [input, out])]);
-  return bias === undefined ? product : graph.op("Add", [product, graph.initializer(`${name}.bias`, values(bias), [out])]);
+  const product = graph.op("MatMul", [
+    x,
+    graph.initializer(`${name}.weight`, transposed(values(weight), out, input), [input, out]),
+  ]);
+  return bias === undefined
+    ? product
+    : graph.op("Add", [product, graph.initializer(`${name}.bias`, values(bias), [out])]);
 }
 
 /** The exact (erf) GELU, `0.5 x (1 + erf(x / √2))`, in the tfjs model's order of operations. */
@@ -65,10 +71,15 @@ export function transformerGraph(graph: GraphBuilder, transformer: Transformer, 
   const norm = (x: string, name: string) =>
     graph.op(
       "LayerNormalization",
-      [x, graph.initializer(`${name}.weight`, values(weight(`${name}.weight`)), [config.hiddenSize]), graph.initializer(`${name}.bias`, values(weight(`${name}.bias`)), [config.hiddenSize])],
+      [
+        x,
+        graph.initializer(`${name}.weight`, values(weight(`${name}.weight`)), [config.hiddenSize]),
+        graph.initializer(`${name}.bias`, values(weight(`${name}.bias`)), [config.hiddenSize]),
+      ],
       { axis: -1, epsilon: { float: config.layerNormEps } },
     );
-  const linear = (x: string, name: string) => linearNode(graph, x, name, weight(`${name}.weight`), weight(`${name}.bias`));
+  const linear = (x: string, name: string) =>
+    linearNode(graph, x, name, weight(`${name}.weight`), weight(`${name}.bias`));
 
   // Embeddings: word + position (+ token type), then LayerNorm.
   const table = transformer.wordEmbeddings.toTensor();
@@ -76,13 +87,20 @@ export function transformerGraph(graph: GraphBuilder, transformer: Transformer, 
   table.dispose();
   let x = graph.op("Gather", [words, inputs.inputIds]); // [batch, seq, hidden]
   const positionTable = weight("embeddings.position_embeddings.weight");
-  const positionRows = graph.initializer("embeddings.position_embeddings.weight", values(positionTable), positionTable.shape);
+  const positionRows = graph.initializer(
+    "embeddings.position_embeddings.weight",
+    values(positionTable),
+    positionTable.shape,
+  );
   x = graph.op("Add", [x, graph.op("Gather", [positionRows, positionIds(graph, config, inputs.inputIds)])]);
   const typeTable = parameters.get("embeddings.token_type_embeddings.weight");
   if (typeTable !== undefined) {
     const typeRows = graph.initializer("embeddings.token_type_embeddings.weight", values(typeTable), typeTable.shape);
     // Without a token_type_ids input every token is of type 0, as the tokenizers of those models give.
-    const types = inputs.tokenTypeIds === undefined ? graph.op("Gather", [typeRows, graph.scalar(0, "int64")]) : graph.op("Gather", [typeRows, inputs.tokenTypeIds]);
+    const types =
+      inputs.tokenTypeIds === undefined
+        ? graph.op("Gather", [typeRows, graph.scalar(0, "int64")])
+        : graph.op("Gather", [typeRows, inputs.tokenTypeIds]);
     x = graph.op("Add", [x, types]);
   }
   x = norm(x, "embeddings.LayerNorm");
@@ -100,7 +118,10 @@ export function transformerGraph(graph: GraphBuilder, transformer: Transformer, 
     const value = toHeads(linear(x, names.value), [0, 2, 1, 3]); // [batch, heads, seq, head]
     const scaled = graph.op("Div", [graph.op("MatMul", [query, keyT]), graph.scalar(Math.sqrt(headSize))]);
     const probabilities = graph.op("Softmax", [graph.op("Add", [scaled, scoreBias])], { axis: -1 }); // [batch, heads, seq, seq]
-    const context = graph.op("Reshape", [graph.op("Transpose", [graph.op("MatMul", [probabilities, value])], { perm: [0, 2, 1, 3] }), merge]); // [batch, seq, hidden]
+    const context = graph.op("Reshape", [
+      graph.op("Transpose", [graph.op("MatMul", [probabilities, value])], { perm: [0, 2, 1, 3] }),
+      merge,
+    ]); // [batch, seq, hidden]
     x = norm(graph.op("Add", [x, linear(context, names.attentionOutput)]), names.attentionNorm);
     const inner = gelu(graph, linear(x, names.intermediate)); // [batch, seq, intermediate]
     x = norm(graph.op("Add", [x, linear(inner, names.output)]), names.outputNorm);
@@ -112,7 +133,9 @@ export function transformerGraph(graph: GraphBuilder, transformer: Transformer, 
 function positionIds(graph: GraphBuilder, config: TransformerConfig, inputIds: string): string {
   const padding = positionPadding(config);
   if (padding === undefined) return sequenceRange(graph, inputIds);
-  const real = graph.op("Cast", [graph.op("Not", [graph.op("Equal", [inputIds, graph.scalar(padding, "int64")])])], { to: 7 }); // int64 [batch, seq]
+  const real = graph.op("Cast", [graph.op("Not", [graph.op("Equal", [inputIds, graph.scalar(padding, "int64")])])], {
+    to: 7,
+  }); // int64 [batch, seq]
   const counted = graph.op("Mul", [graph.op("CumSum", [real, graph.scalar(1, "int64")]), real]);
   return graph.op("Add", [counted, graph.scalar(padding, "int64")]);
 }
@@ -133,10 +156,18 @@ function attentionBias(graph: GraphBuilder, transformer: Transformer, inputs: En
   if (table === undefined) return padding;
   // A bucket for every distance key - query the positions allow, looked up by distance + (span - 1).
   const span = transformer.config.maxPositionEmbeddings;
-  const buckets = BigInt64Array.from({ length: 2 * span - 1 }, (_, index) => BigInt(relativePositionBucket(index - (span - 1))));
+  const buckets = BigInt64Array.from({ length: 2 * span - 1 }, (_, index) =>
+    BigInt(relativePositionBucket(index - (span - 1))),
+  );
   const positions = sequenceRange(graph, inputs.inputIds);
-  const relative = graph.op("Sub", [graph.op("Unsqueeze", [positions, graph.constant([0], "int64")]), graph.op("Unsqueeze", [positions, graph.constant([1], "int64")])]); // [seq, seq]
-  const bucket = graph.op("Gather", [graph.initializer("relative_buckets", buckets, [buckets.length]), graph.op("Add", [relative, graph.scalar(span - 1, "int64")])]);
+  const relative = graph.op("Sub", [
+    graph.op("Unsqueeze", [positions, graph.constant([0], "int64")]),
+    graph.op("Unsqueeze", [positions, graph.constant([1], "int64")]),
+  ]); // [seq, seq]
+  const bucket = graph.op("Gather", [
+    graph.initializer("relative_buckets", buckets, [buckets.length]),
+    graph.op("Add", [relative, graph.scalar(span - 1, "int64")]),
+  ]);
   const biasRows = graph.initializer("encoder.relative_attention_bias.weight", values(table), table.shape);
   const perHead = graph.op("Transpose", [graph.op("Gather", [biasRows, bucket])], { perm: [2, 0, 1] }); // [heads, seq, seq]
   const relativeBias = graph.op("Unsqueeze", [perHead, graph.constant([0], "int64")]); // [1, heads, seq, seq]

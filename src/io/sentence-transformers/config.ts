@@ -20,7 +20,10 @@ export interface SentenceTransformerConfig {
  * writer reproduces (the fixtures were checked against them). sentence-transformers only
  * compares its own entry, to warn when a model is newer than the installed library.
  */
-export const defaultLibraryVersions: Readonly<Record<string, string>> = { sentence_transformers: "6.0.1", transformers: "5.18.0" };
+export const defaultLibraryVersions: Readonly<Record<string, string>> = {
+  sentence_transformers: "6.0.1",
+  transformers: "5.18.0",
+};
 
 export interface LayoutWriteOptions {
   /** "compatible" (default): a pooling config every sentence-transformers release from 2.x to 6 reads; see `PoolingConfigStyle`. */

@@ -1,12 +1,7 @@
 import * as path from "node:path";
 import { BabelbedError } from "../../util/errors.js";
 import { exists, writeJsonAtomic } from "../../util/files.js";
-import {
-  booleanField,
-  positiveInteger,
-  readJsonObject,
-  stringField,
-} from "../json-fields.js";
+import { booleanField, positiveInteger, readJsonObject, stringField } from "../json-fields.js";
 import { readSafetensors, writeSafetensors } from "../safetensors.js";
 import type { DenseActivation } from "../../model/dense.js";
 import type { DenseSpec } from "./modules.js";
@@ -33,7 +28,9 @@ export async function readDenseModule(dir: string, modulePath: string): Promise<
   const activationType = stringField(json, "activation_function", configFile) ?? activationTypes.tanh;
   const activation = Object.hasOwn(activationNames, activationType) ? activationNames[activationType] : undefined;
   if (activation === undefined) {
-    throw new BabelbedError(`${configFile}: field "activation_function" is "${activationType}"; babelbed supports Identity and Tanh`);
+    throw new BabelbedError(
+      `${configFile}: field "activation_function" is "${activationType}"; babelbed supports Identity and Tanh`,
+    );
   }
   const weightsFile = path.join(folder, "model.safetensors");
   if (!(await exists(weightsFile))) {
@@ -50,25 +47,40 @@ export async function readDenseModule(dir: string, modulePath: string): Promise<
     const found = tensors.get(name);
     if (found === undefined) throw new BabelbedError(`${weightsFile}: tensor "${name}" is missing`);
     if (!(found.data instanceof Float32Array) || found.shape.join(",") !== shape.join(",")) {
-      throw new BabelbedError(`${weightsFile}: tensor "${name}" is ${found.dtype} ${JSON.stringify(found.shape)}, expected float ${JSON.stringify(shape)}`);
+      throw new BabelbedError(
+        `${weightsFile}: tensor "${name}" is ${found.dtype} ${JSON.stringify(found.shape)}, expected float ${JSON.stringify(shape)}`,
+      );
     }
     return found.data;
   };
   const weight = tensor("linear.weight", [outFeatures, inFeatures]);
   const biasValues = bias ? tensor("linear.bias", [outFeatures]) : undefined;
-  return { kind: "dense", path: modulePath, inFeatures, outFeatures, bias, activation, weight, ...(biasValues ? { biasValues } : {}) };
+  return {
+    kind: "dense",
+    path: modulePath,
+    inFeatures,
+    outFeatures,
+    bias,
+    activation,
+    weight,
+    ...(biasValues ? { biasValues } : {}),
+  };
 }
 
 export async function writeDenseModule(dir: string, spec: DenseSpec): Promise<void> {
   const folder = path.join(dir, spec.path);
   const where = `Dense module "${spec.path}"`;
   if (spec.weight.length !== spec.outFeatures * spec.inFeatures) {
-    throw new BabelbedError(`${where}: weight has ${spec.weight.length} values, expected ${spec.outFeatures} x ${spec.inFeatures}`);
+    throw new BabelbedError(
+      `${where}: weight has ${spec.weight.length} values, expected ${spec.outFeatures} x ${spec.inFeatures}`,
+    );
   }
   const tensors = new Map([["linear.weight", { shape: [spec.outFeatures, spec.inFeatures], data: spec.weight }]]);
   if (spec.bias) {
     if (spec.biasValues?.length !== spec.outFeatures) {
-      throw new BabelbedError(`${where}: bias is on but biasValues has ${spec.biasValues?.length ?? 0} values, expected ${spec.outFeatures}`);
+      throw new BabelbedError(
+        `${where}: bias is on but biasValues has ${spec.biasValues?.length ?? 0} values, expected ${spec.outFeatures}`,
+      );
     }
     tensors.set("linear.bias", { shape: [spec.outFeatures], data: spec.biasValues });
   }

@@ -5,7 +5,12 @@
  */
 export type { ModuleSpec, TransformerSpec, PoolingSpec, DenseSpec } from "./modules.js";
 export type { Pooling, PoolingMode } from "../../model/pooling.js";
-export { defaultModulePath, readSentenceTransformerLayout, validatePipeline, writeSentenceTransformerLayout } from "./pipeline.js";
+export {
+  defaultModulePath,
+  readSentenceTransformerLayout,
+  validatePipeline,
+  writeSentenceTransformerLayout,
+} from "./pipeline.js";
 export {
   defaultLibraryVersions,
   readSentenceTransformerConfig,

@@ -28,7 +28,12 @@ const moduleTypes: Record<ModuleKind, string> = {
   dense: "sentence_transformers.models.Dense",
   normalize: "sentence_transformers.models.Normalize",
 };
-const classNames: Record<ModuleKind, string> = { transformer: "Transformer", pooling: "Pooling", dense: "Dense", normalize: "Normalize" };
+const classNames: Record<ModuleKind, string> = {
+  transformer: "Transformer",
+  pooling: "Pooling",
+  dense: "Dense",
+  normalize: "Normalize",
+};
 
 /** Reads both spellings: `sentence_transformers.models.Pooling` and the 6.x module paths. */
 function kindOfType(type: string): ModuleKind | undefined {
@@ -75,7 +80,9 @@ export function validatePipeline(modules: ModuleSpec[], source: string): void {
     }
     if (module.kind === "dense") {
       if (module.inFeatures !== dimension) {
-        throw new BabelbedError(`${where}: in_features ${module.inFeatures} does not match the ${dimension}-dimensional input`);
+        throw new BabelbedError(
+          `${where}: in_features ${module.inFeatures} does not match the ${dimension}-dimensional input`,
+        );
       }
       dimension = module.outFeatures;
     }
@@ -86,11 +93,17 @@ export function validatePipeline(modules: ModuleSpec[], source: string): void {
 async function defaultPipeline(dir: string): Promise<ModuleSpec[]> {
   const configFile = path.join(dir, "config.json");
   if (!(await exists(configFile))) {
-    throw new BabelbedError(`${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`);
+    throw new BabelbedError(
+      `${dir}: neither modules.json nor config.json; not a sentence-transformers or Hugging Face model directory`,
+    );
   }
   const config = await readJsonObject(configFile);
   // DistilBERT calls its width "dim".
-  const dimension = positiveInteger(config, config.dim !== undefined && config.hidden_size === undefined ? "dim" : "hidden_size", configFile);
+  const dimension = positiveInteger(
+    config,
+    config.dim !== undefined && config.hidden_size === undefined ? "dim" : "hidden_size",
+    configFile,
+  );
   return [
     { kind: "transformer", path: "", maxSeqLength: await inferMaxSeqLength(dir), doLowerCase: false },
     { kind: "pooling", path: defaultModulePath(1, "pooling"), mode: "mean", dimension, includePrompt: true },
@@ -105,7 +118,9 @@ async function readModule(dir: string, entry: unknown, index: number, modulesFil
   if (typeof modulePath !== "string") throw new BabelbedError(`${label}: field "path" must be a string`);
   const kind = kindOfType(type);
   if (kind === undefined) {
-    throw new BabelbedError(`${label}: module type "${type}" is not supported; babelbed reads Transformer, Pooling, Dense and Normalize`);
+    throw new BabelbedError(
+      `${label}: module type "${type}" is not supported; babelbed reads Transformer, Pooling, Dense and Normalize`,
+    );
   }
   checkModulePath(modulePath, kind, label);
   switch (kind) {
@@ -131,7 +146,8 @@ export async function readSentenceTransformerLayout(dir: string): Promise<Module
   const modulesFile = path.join(dir, "modules.json");
   if (!(await exists(modulesFile))) return defaultPipeline(dir);
   const entries = await readJsonFile(modulesFile);
-  if (!Array.isArray(entries) || entries.length === 0) throw new BabelbedError(`${modulesFile}: expected a non-empty list of modules`);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new BabelbedError(`${modulesFile}: expected a non-empty list of modules`);
   const modules: ModuleSpec[] = [];
   for (const [index, entry] of entries.entries()) modules.push(await readModule(dir, entry, index, modulesFile));
   validatePipeline(modules, modulesFile);
@@ -156,7 +172,11 @@ export async function readSentenceTransformerLayout(dir: string): Promise<Module
  * Dense configs and weights, and Normalize folders. The transformer's own config.json,
  * weights and tokenizer files are the model's to write.
  */
-export async function writeSentenceTransformerLayout(dir: string, modules: ModuleSpec[], options: LayoutWriteOptions = {}): Promise<void> {
+export async function writeSentenceTransformerLayout(
+  dir: string,
+  modules: ModuleSpec[],
+  options: LayoutWriteOptions = {},
+): Promise<void> {
   validatePipeline(modules, dir);
   for (const module of modules) {
     switch (module.kind) {
@@ -164,7 +184,10 @@ export async function writeSentenceTransformerLayout(dir: string, modules: Modul
         await writeTransformerModule(dir, module);
         break;
       case "pooling":
-        await writeJsonAtomic(path.join(dir, module.path, "config.json"), formatPoolingConfig(module, options.poolingConfigStyle ?? "compatible"));
+        await writeJsonAtomic(
+          path.join(dir, module.path, "config.json"),
+          formatPoolingConfig(module, options.poolingConfigStyle ?? "compatible"),
+        );
         break;
       case "dense":
         await writeDenseModule(dir, module);
@@ -179,6 +202,11 @@ export async function writeSentenceTransformerLayout(dir: string, modules: Modul
   // write into a fresh directory never leaves one pointing at files not yet written.
   await writeJsonAtomic(
     path.join(dir, "modules.json"),
-    modules.map((module, index) => ({ idx: index, name: String(index), path: module.path, type: moduleTypes[module.kind] })),
+    modules.map((module, index) => ({
+      idx: index,
+      name: String(index),
+      path: module.path,
+      type: moduleTypes[module.kind],
+    })),
   );
 }

@@ -1,11 +1,6 @@
 import * as path from "node:path";
 import { BabelbedError } from "../../util/errors.js";
-import {
-  booleanField,
-  positiveInteger,
-  readJsonObject,
-  type JsonObject,
-} from "../json-fields.js";
+import { booleanField, positiveInteger, readJsonObject, type JsonObject } from "../json-fields.js";
 import { isPoolingMode, poolingList, poolingModes, type PoolingMode } from "../../model/pooling.js";
 import type { PoolingSpec } from "./modules.js";
 
@@ -23,7 +18,9 @@ function configuredModes(json: JsonObject, file: string): string[] {
   if (typeof mode === "string") return [mode];
   if (Array.isArray(mode) && mode.length > 0 && mode.every((item) => typeof item === "string")) return mode as string[];
   if (mode !== undefined && mode !== null) {
-    throw new BabelbedError(`${file}: field "pooling_mode" must be a mode name or a list of them, got ${JSON.stringify(mode)}`);
+    throw new BabelbedError(
+      `${file}: field "pooling_mode" must be a mode name or a list of them, got ${JSON.stringify(mode)}`,
+    );
   }
   const active = legacyPoolingFlags.filter(([key]) => booleanField(json, key, file, false)).map(([, name]) => name);
   // With no flag set, sentence-transformers falls back to mean pooling.
@@ -31,7 +28,13 @@ function configuredModes(json: JsonObject, file: string): string[] {
 }
 
 /** Modes sentence-transformers also accepts under other spellings. */
-const modeAliases: Record<string, PoolingMode> = { mean_tokens: "mean", max_tokens: "max", cls_token: "cls", weightedmean_tokens: "weightedmean", mean_sqrt_len: "mean_sqrt_len_tokens" };
+const modeAliases: Record<string, PoolingMode> = {
+  mean_tokens: "mean",
+  max_tokens: "max",
+  cls_token: "cls",
+  weightedmean_tokens: "weightedmean",
+  mean_sqrt_len: "mean_sqrt_len_tokens",
+};
 
 export function parsePoolingConfig(json: JsonObject, file: string, modulePath: string): PoolingSpec {
   const key = json.embedding_dimension !== undefined ? "embedding_dimension" : "word_embedding_dimension";
@@ -40,15 +43,25 @@ export function parsePoolingConfig(json: JsonObject, file: string, modulePath: s
     const lower = name.toLowerCase();
     const mode = Object.hasOwn(modeAliases, lower) ? modeAliases[lower] : lower;
     if (!isPoolingMode(mode)) {
-      throw new BabelbedError(`${file}: pooling mode "${name}" is not one sentence-transformers has; babelbed supports ${poolingModes.join(", ")}`);
+      throw new BabelbedError(
+        `${file}: pooling mode "${name}" is not one sentence-transformers has; babelbed supports ${poolingModes.join(", ")}`,
+      );
     }
     return mode;
   });
   // Pooling that leaves out prompt tokens differs from babelbed's (which never prepends prompts) as soon as Python adds one.
   if (!booleanField(json, "include_prompt", file, true)) {
-    throw new BabelbedError(`${file}: field "include_prompt" is false (pool without the prompt's tokens), which babelbed cannot represent; set it to true or remove it`);
+    throw new BabelbedError(
+      `${file}: field "include_prompt" is false (pool without the prompt's tokens), which babelbed cannot represent; set it to true or remove it`,
+    );
   }
-  return { kind: "pooling", path: modulePath, mode: modes.length === 1 ? modes[0]! : modes, dimension, includePrompt: true };
+  return {
+    kind: "pooling",
+    path: modulePath,
+    mode: modes.length === 1 ? modes[0]! : modes,
+    dimension,
+    includePrompt: true,
+  };
 }
 
 export async function readPoolingModule(dir: string, modulePath: string): Promise<PoolingSpec> {
@@ -74,7 +87,11 @@ function inFlagOrder(modes: PoolingMode[]): boolean {
 export function formatPoolingConfig(spec: PoolingSpec, style: PoolingConfigStyle): JsonObject {
   const includePrompt = spec.includePrompt ?? true;
   const modes = poolingList(spec.mode);
-  const current = { embedding_dimension: spec.dimension, pooling_mode: modes.length === 1 ? modes[0]! : modes, include_prompt: includePrompt };
+  const current = {
+    embedding_dimension: spec.dimension,
+    pooling_mode: modes.length === 1 ? modes[0]! : modes,
+    include_prompt: includePrompt,
+  };
   // Flags cannot say "max then cls": such an order only sentence-transformers 6 reads.
   if (style === "current" || !inFlagOrder(modes)) return current;
   const flag = (mode: PoolingMode) => modes.includes(mode);

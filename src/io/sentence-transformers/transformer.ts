@@ -1,11 +1,7 @@
 import * as path from "node:path";
 import { BabelbedError } from "../../util/errors.js";
 import { writeJsonAtomic } from "../../util/files.js";
-import {
-  booleanField,
-  optionalPositiveInteger,
-  readOptionalJsonObject,
-} from "../json-fields.js";
+import { booleanField, optionalPositiveInteger, readOptionalJsonObject } from "../json-fields.js";
 import type { TransformerSpec } from "./modules.js";
 
 /** Which file sentence-transformers reads the Transformer settings from, in its search order. */
@@ -35,7 +31,8 @@ export async function inferMaxSeqLength(folder: string): Promise<number> {
   const config = await readOptionalJsonObject(configFile);
   const tokenizer = await readOptionalJsonObject(tokenizerFile);
   const limits: number[] = [];
-  const positions = config === undefined ? undefined : optionalPositiveInteger(config, "max_position_embeddings", configFile);
+  const positions =
+    config === undefined ? undefined : optionalPositiveInteger(config, "max_position_embeddings", configFile);
   if (positions !== undefined) {
     // MPNet counts from padding index 1 whatever pad_token_id says (HF fixes it).
     const mpnet = config?.model_type === "mpnet";
@@ -43,7 +40,8 @@ export async function inferMaxSeqLength(folder: string): Promise<number> {
     limits.push(mpnet || paddingOffsetModels.has(String(config?.model_type)) ? positions - padding - 1 : positions);
   }
   const tokenizerLimit = tokenizer?.model_max_length;
-  if (typeof tokenizerLimit === "number" && tokenizerLimit > 0 && tokenizerLimit < unlimitedLength) limits.push(Math.floor(tokenizerLimit));
+  if (typeof tokenizerLimit === "number" && tokenizerLimit > 0 && tokenizerLimit < unlimitedLength)
+    limits.push(Math.floor(tokenizerLimit));
   if (limits.length === 0) {
     throw new BabelbedError(
       `${folder}: cannot tell the maximum sequence length: no "max_seq_length" in sentence_bert_config.json, ` +
@@ -60,7 +58,12 @@ export async function readTransformerModule(dir: string, modulePath: string): Pr
     const json = await readOptionalJsonObject(file);
     if (json === undefined) continue;
     const maxSeqLength = optionalPositiveInteger(json, "max_seq_length", file) ?? (await inferMaxSeqLength(folder));
-    return { kind: "transformer", path: modulePath, maxSeqLength, doLowerCase: booleanField(json, "do_lower_case", file, false) };
+    return {
+      kind: "transformer",
+      path: modulePath,
+      maxSeqLength,
+      doLowerCase: booleanField(json, "do_lower_case", file, false),
+    };
   }
   return { kind: "transformer", path: modulePath, maxSeqLength: await inferMaxSeqLength(folder), doLowerCase: false };
 }

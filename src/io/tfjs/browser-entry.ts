@@ -52,7 +52,12 @@ export async function loadTfjsEncoder(baseUrl: string | URL, options: LoadTfjsOp
   };
 }
 
-function buildEncoder(model: TfjsModelJson, weights: Map<string, tf.Tensor>, vocabulary: string[], source: string): SentenceEncoder {
+function buildEncoder(
+  model: TfjsModelJson,
+  weights: Map<string, tf.Tensor>,
+  vocabulary: string[],
+  source: string,
+): SentenceEncoder {
   const section = model.babelbed;
   const named = (name: string): tf.Tensor => {
     const tensor = weights.get(name);
@@ -61,7 +66,12 @@ function buildEncoder(model: TfjsModelJson, weights: Map<string, tf.Tensor>, voc
   };
   const transformer = new Transformer(configFromJson(section.config, source), weights);
   const dense = section.dense.map(
-    (entry) => new Dense(named(entry.weight) as tf.Tensor2D, entry.bias === undefined ? undefined : (named(entry.bias) as tf.Tensor1D), entry.activation),
+    (entry) =>
+      new Dense(
+        named(entry.weight) as tf.Tensor2D,
+        entry.bias === undefined ? undefined : (named(entry.bias) as tf.Tensor1D),
+        entry.activation,
+      ),
   );
   return new SentenceEncoder({
     tokenizer: new WordPieceCore(vocabulary, section.tokenizer.settings),
@@ -75,10 +85,18 @@ function buildEncoder(model: TfjsModelJson, weights: Map<string, tf.Tensor>, voc
 }
 
 /** Every weight of every group; a group's shards are one byte stream cut into files. */
-async function fetchWeights(get: NonNullable<LoadTfjsOptions["fetch"]>, model: TfjsModelJson, modelUrl: URL): Promise<Map<string, tf.Tensor>> {
+async function fetchWeights(
+  get: NonNullable<LoadTfjsOptions["fetch"]>,
+  model: TfjsModelJson,
+  modelUrl: URL,
+): Promise<Map<string, tf.Tensor>> {
   const weights = new Map<string, tf.Tensor>();
   for (const group of model.weightsManifest) {
-    const shards = await Promise.all(group.paths.map(async (file) => new Uint8Array(await (await fetchOk(get, new URL(file, modelUrl))).arrayBuffer())));
+    const shards = await Promise.all(
+      group.paths.map(
+        async (file) => new Uint8Array(await (await fetchOk(get, new URL(file, modelUrl))).arrayBuffer()),
+      ),
+    );
     const bytes = concatenate(shards);
     checkGroupSize(group, bytes.byteLength, modelUrl.href);
     let offset = 0;
@@ -94,7 +112,9 @@ async function fetchWeights(get: NonNullable<LoadTfjsOptions["fetch"]>, model: T
 function checkGroupSize(group: WeightGroup, actual: number, source: string): void {
   const expected = group.weights.reduce((sum, entry) => sum + weightBytes(entry), 0);
   if (actual !== expected) {
-    throw new Error(`${source}: shards ${group.paths.join(", ")} hold ${actual} bytes, the manifest's weights need ${expected}`);
+    throw new Error(
+      `${source}: shards ${group.paths.join(", ")} hold ${actual} bytes, the manifest's weights need ${expected}`,
+    );
   }
 }
 

@@ -21,9 +21,8 @@ export interface BrowserRuntime {
 export async function bundleBrowserRuntime(): Promise<BrowserRuntime> {
   const esbuild = await import("esbuild");
   const entry = browserEntryFile();
-  let result;
-  try {
-    result = await esbuild.build({
+  const result = await esbuild
+    .build({
       entryPoints: [entry],
       bundle: true,
       platform: "browser",
@@ -34,12 +33,15 @@ export async function bundleBrowserRuntime(): Promise<BrowserRuntime> {
       metafile: true,
       logLevel: "silent",
       plugins: [tfjsOnCpu()],
+    })
+    .catch((error: unknown) => {
+      const errors = (error as { errors?: { text: string; location?: { file: string } | null }[] }).errors ?? [];
+      const details = errors.map((item) => `${item.location?.file ?? "?"}: ${item.text}`).join("; ");
+      throw new BabelbedError(
+        `bundling the browser runtime from ${entry} failed: ${details || (error as Error).message}`,
+        1,
+      );
     });
-  } catch (error) {
-    const errors = (error as { errors?: { text: string; location?: { file: string } | null }[] }).errors ?? [];
-    const details = errors.map((item) => `${item.location?.file ?? "?"}: ${item.text}`).join("; ");
-    throw new BabelbedError(`bundling the browser runtime from ${entry} failed: ${details || (error as Error).message}`, 1);
-  }
   const output = result.outputFiles[0];
   if (output === undefined) throw new BabelbedError(`bundling the browser runtime from ${entry} produced no output`, 1);
   return { code: output.text, inputs: Object.keys(result.metafile.inputs) };
@@ -50,7 +52,10 @@ function browserEntryFile(): string {
     const file = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(file)) return file;
   }
-  throw new BabelbedError(`the browser runtime's entry (browser-entry.ts or .js) is missing beside ${fileURLToPath(import.meta.url)}`, 1);
+  throw new BabelbedError(
+    `the browser runtime's entry (browser-entry.ts or .js) is missing beside ${fileURLToPath(import.meta.url)}`,
+    1,
+  );
 }
 
 /**

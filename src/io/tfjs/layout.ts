@@ -11,7 +11,17 @@ import { temporarySibling } from "../../util/files.js";
 import { swapDirectory } from "../encoder-checkpoint.js";
 import { flowExportRefusal } from "../flow-module.js";
 import { bundleBrowserRuntime } from "./bundle.js";
-import { defaultShardBytes, pageFile, runtimeFile, tfjsLayoutVersion, tfjsModelFormat, weightBytes, type DenseEntry, type TfjsModelJson, type WeightEntry } from "./manifest.js";
+import {
+  defaultShardBytes,
+  pageFile,
+  runtimeFile,
+  tfjsLayoutVersion,
+  tfjsModelFormat,
+  weightBytes,
+  type DenseEntry,
+  type TfjsModelJson,
+  type WeightEntry,
+} from "./manifest.js";
 import { examplePage } from "./page.js";
 
 export interface TfjsExportOptions {
@@ -37,7 +47,11 @@ export interface TfjsExportSummary {
  * `babelbed` section), float32 little-endian shards `group1-shardKofN.bin`, the tokenizer files,
  * the bundled runtime and an example index.html. Written to a staging folder and swapped in whole.
  */
-export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, options: TfjsExportOptions = {}): Promise<TfjsExportSummary> {
+export async function saveTfjsEncoder(
+  encoder: SentenceEncoder,
+  dir: string,
+  options: TfjsExportOptions = {},
+): Promise<TfjsExportSummary> {
   if (encoder.flow !== undefined) throw new BabelbedError(`${dir}: ${flowExportRefusal}`);
   const tokenizer = browserTokenizer(encoder);
   const shardBytes = options.shardBytes ?? defaultShardBytes;
@@ -54,7 +68,11 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
   await fs.mkdir(staging, { recursive: true });
   try {
     const { tensors, dense } = namedWeights(encoder);
-    const entries: WeightEntry[] = [...tensors].map(([name, tensor]) => ({ name, shape: [...tensor.shape], dtype: "float32" }));
+    const entries: WeightEntry[] = [...tensors].map(([name, tensor]) => ({
+      name,
+      shape: [...tensor.shape],
+      dtype: "float32",
+    }));
     let shards: string[];
     try {
       shards = await writeShards(staging, tensors, entries, shardBytes);
@@ -78,14 +96,20 @@ export async function saveTfjsEncoder(encoder: SentenceEncoder, dir: string, opt
         about: { name, languages },
       },
     };
-    await fs.writeFile(path.join(staging, "model.json"), JSON.stringify(model, null, 2) + "\n");
+    await fs.writeFile(path.join(staging, "model.json"), `${JSON.stringify(model, null, 2)}\n`);
     // A full tokenizer also writes tokenizer.json and its configs, so Python can read the folder's tokenizer too.
-    if (typeof (tokenizer as Partial<Tokenizer>).save === "function") await (tokenizer as unknown as Tokenizer).save(staging);
-    else await fs.writeFile(path.join(staging, "vocab.txt"), tokenizer.vocab.join("\n") + "\n");
+    if (typeof (tokenizer as Partial<Tokenizer>).save === "function")
+      await (tokenizer as unknown as Tokenizer).save(staging);
+    else await fs.writeFile(path.join(staging, "vocab.txt"), `${tokenizer.vocab.join("\n")}\n`);
     await fs.writeFile(path.join(staging, runtimeFile), runtime.code);
     await fs.writeFile(path.join(staging, pageFile), examplePage({ name, languages, samples: options.samples }));
     await swapDirectory(staging, target);
-    return { directory: target, shards, weightBytes: entries.reduce((sum, entry) => sum + weightBytes(entry), 0), runtimeBytes: Buffer.byteLength(runtime.code) };
+    return {
+      directory: target,
+      shards,
+      weightBytes: entries.reduce((sum, entry) => sum + weightBytes(entry), 0),
+      runtimeBytes: Buffer.byteLength(runtime.code),
+    };
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
     throw error;
@@ -124,7 +148,12 @@ function namedWeights(encoder: SentenceEncoder): { tensors: Map<string, tf.Tenso
 }
 
 /** One byte stream of all weights in manifest order, cut into files of `shardBytes` as tfjs-converter does. */
-async function writeShards(dir: string, tensors: Map<string, tf.Tensor>, entries: WeightEntry[], shardBytes: number): Promise<string[]> {
+async function writeShards(
+  dir: string,
+  tensors: Map<string, tf.Tensor>,
+  entries: WeightEntry[],
+  shardBytes: number,
+): Promise<string[]> {
   const total = entries.reduce((sum, entry) => sum + weightBytes(entry), 0);
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const names = Array.from({ length: count }, (_, index) => `group1-shard${index + 1}of${count}.bin`);

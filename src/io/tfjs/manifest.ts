@@ -64,9 +64,14 @@ export function checkModelJson(json: unknown, source: string): TfjsModelJson {
   }
   const section = record.babelbed;
   if (typeof section !== "object" || section === null || section.version !== tfjsLayoutVersion) {
-    throw new Error(`${source}: field "babelbed" is missing or of another layout version (this runtime reads ${tfjsLayoutVersion})`);
+    throw new Error(
+      `${source}: field "babelbed" is missing or of another layout version (this runtime reads ${tfjsLayoutVersion})`,
+    );
   }
-  if (!Array.isArray(record.weightsManifest) || record.weightsManifest.some((group) => !Array.isArray(group.paths) || !Array.isArray(group.weights))) {
+  if (
+    !Array.isArray(record.weightsManifest) ||
+    record.weightsManifest.some((group) => !Array.isArray(group.paths) || !Array.isArray(group.weights))
+  ) {
     throw new Error(`${source}: field "weightsManifest" must be a list of {paths, weights}`);
   }
   if (section.tokenizer?.type !== "wordpiece") {

@@ -24,7 +24,8 @@ export function languagesLine(languages: string[]): string {
  * marked. The last result stays in `window.babelbedResult` ({sentences, vectors}) for scripts and tests.
  */
 export function examplePage(content: PageContent): string {
-  const samples = content.samples !== undefined && content.samples.length > 0 ? content.samples : builtInSamples(content.languages);
+  const samples =
+    content.samples !== undefined && content.samples.length > 0 ? content.samples : builtInSamples(content.languages);
   const languages = languagesLine(content.languages);
   const title = `${content.name} · ${languages}`;
   return `<!doctype html>

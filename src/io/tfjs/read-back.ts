@@ -11,11 +11,19 @@ import { loadTfjsEncoder, type TfjsEncoder } from "./browser-entry.js";
  */
 export async function loadTfjsDirectory(dir: string): Promise<TfjsEncoder> {
   const base = pathToFileURL(path.resolve(dir) + path.sep);
-  return loadTfjsEncoder(base, { fetch: async (url) => new Response(new Uint8Array(await fs.readFile(fileURLToPath(url)))) });
+  return loadTfjsEncoder(base, {
+    fetch: async (url) => new Response(new Uint8Array(await fs.readFile(fileURLToPath(url)))),
+  });
 }
 
 /** Sentences in several scripts, with accents, case and unknown words: what a tokenizer can get wrong. */
-const probes = ["The cat sits on the mat.", "Crème brûlée, s'il vous plaît!", "Größere Häuser kosten mehr.", "東京は日本の首都です。", "Zxqv unknownword 123"];
+const probes = [
+  "The cat sits on the mat.",
+  "Crème brûlée, s'il vous plaît!",
+  "Größere Häuser kosten mehr.",
+  "東京は日本の首都です。",
+  "Zxqv unknownword 123",
+];
 
 /**
  * Read an export back and compare its vectors with the encoder it came from: the weights,
@@ -27,9 +35,16 @@ export async function verifyTfjsExport(encoder: SentenceEncoder, dir: string, to
   try {
     const [expected, actual] = [await encoder.encode(probes), await loaded.encode(probes)];
     let largest = 0;
-    expected.forEach((vector, row) => vector.forEach((value, column) => (largest = Math.max(largest, Math.abs(value - actual[row]![column]!)))));
+    expected.forEach((vector, row) => {
+      vector.forEach((value, column) => {
+        largest = Math.max(largest, Math.abs(value - actual[row]![column]!));
+      });
+    });
     if (!(largest <= tolerance)) {
-      throw new BabelbedError(`${dir}: the exported model's vectors differ from the original's by ${largest} (more than ${tolerance}); the export is wrong`, 1);
+      throw new BabelbedError(
+        `${dir}: the exported model's vectors differ from the original's by ${largest} (more than ${tolerance}); the export is wrong`,
+        1,
+      );
     }
     return largest;
   } finally {

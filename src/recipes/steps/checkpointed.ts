@@ -49,25 +49,47 @@ export async function runCheckpointed<State extends object, StepRecord extends {
     context.log(`${name}: no checkpoint was saved before the run stopped; the step starts again from step 1`);
   }
   let recent: number[] = [];
-  const outcome = await trainLoop(loop, { ...options.schedule, ...(timeBudget === undefined ? {} : { timeBudget }) }, {
-    onStep: async (record, total) => {
-      await context.run.log({ step: name, trainingStep: record.step, ...options.record(record) });
-      recent = [...recent.slice(-19), record.seconds];
-      const seconds = recent.reduce((sum, value) => sum + value, 0) / recent.length;
-      const toEnd = seconds * (total - record.step);
-      const eta = Math.round(timeBudget === undefined ? toEnd : Math.min(toEnd, Math.max(0, timeBudget.seconds - timeBudget.spent)));
-      context.progress(`${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`, record.step === total, { seconds: eta });
+  const outcome = await trainLoop(
+    loop,
+    { ...options.schedule, ...(timeBudget === undefined ? {} : { timeBudget }) },
+    {
+      onStep: async (record, total) => {
+        await context.run.log({ step: name, trainingStep: record.step, ...options.record(record) });
+        recent = [...recent.slice(-19), record.seconds];
+        const seconds = recent.reduce((sum, value) => sum + value, 0) / recent.length;
+        const toEnd = seconds * (total - record.step);
+        const eta = Math.round(
+          timeBudget === undefined ? toEnd : Math.min(toEnd, Math.max(0, timeBudget.seconds - timeBudget.spent)),
+        );
+        context.progress(
+          `${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`,
+          record.step === total,
+          { seconds: eta },
+        );
+      },
+      ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),
+      saveCheckpoint: async (reason) => {
+        if (reason !== "final")
+          await saveTrainingCheckpoint(checkpoint, loop, {
+            ...options.extra?.(),
+            ...(timeBudget === undefined ? {} : { trainingSeconds: timeBudget.spent }),
+          });
+      },
+      shouldStop: context.shouldStop,
     },
-    ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),
-    saveCheckpoint: async (reason) => {
-      if (reason !== "final") await saveTrainingCheckpoint(checkpoint, loop, { ...options.extra?.(), ...(timeBudget === undefined ? {} : { trainingSeconds: timeBudget.spent }) });
-    },
-    shouldStop: context.shouldStop,
-  });
+  );
   if (outcome === "interrupted") throw new RunInterrupted(name, loop.step);
   if (outcome === "out-of-time") {
-    context.log(`${name}: stopped at step ${loop.step} of ${loop.totalSteps}: its ${options.maxMinutes} minutes (maxMinutes) are spent`);
-    await context.run.log({ step: name, event: "time-budget-spent", trainingStep: loop.step, totalSteps: loop.totalSteps, minutes: options.maxMinutes });
+    context.log(
+      `${name}: stopped at step ${loop.step} of ${loop.totalSteps}: its ${options.maxMinutes} minutes (maxMinutes) are spent`,
+    );
+    await context.run.log({
+      step: name,
+      event: "time-budget-spent",
+      trainingStep: loop.step,
+      totalSteps: loop.totalSteps,
+      minutes: options.maxMinutes,
+    });
   }
 }
 

@@ -32,7 +32,11 @@ type DistillStep = z.output<typeof distillSchema>;
  */
 export async function distill(context: RunContext, step: DistillStep, index: number): Promise<StepResult> {
   const pairs = (
-    await Promise.all(step.data.map((spec, position) => readParallel(spec, `steps.${index}.data.${position}`, context.recipeDirectory, context.log)))
+    await Promise.all(
+      step.data.map((spec, position) =>
+        readParallel(spec, `steps.${index}.data.${position}`, context.recipeDirectory, context.log),
+      ),
+    )
   ).flat();
   const teacherDirectory = await context.resolver.resolve(step.teacher);
   const teacher = await loadSentenceEncoder(teacherDirectory);
@@ -40,7 +44,12 @@ export async function distill(context: RunContext, step: DistillStep, index: num
   let vectors: Float32Array[];
   try {
     context.log(`${step.name}: teacher vectors for ${pairs.length} source sentences`);
-    const result = await teacherVectors(context, teacherDirectory, teacher, pairs.map((pair) => pair.source));
+    const result = await teacherVectors(
+      context,
+      teacherDirectory,
+      teacher,
+      pairs.map((pair) => pair.source),
+    );
     context.log(`${step.name}: ${result.computed} computed, ${pairs.length - result.computed} from the cache`);
     vectors = result.vectors;
   } finally {
@@ -53,7 +62,10 @@ export async function distill(context: RunContext, step: DistillStep, index: num
     }
   };
   const where = `steps.${index}.student`;
-  const student = await buildEncoder(step.student, texts, context.recipe.seed, context.resolver, { teacherDimension, where });
+  const student = await buildEncoder(step.student, texts, context.recipe.seed, context.resolver, {
+    teacherDimension,
+    where,
+  });
   try {
     if (student.dimension !== teacherDimension) {
       throw new BabelbedError(
@@ -62,11 +74,18 @@ export async function distill(context: RunContext, step: DistillStep, index: num
           (step.student.dense === undefined ? "" : `, or make its outFeatures ${teacherDimension}`),
       );
     }
-    const objective = new DistillationObjective(student, pairs.map((pair, position) => ({ source: pair.source, target: pair.target, teacher: vectors[position]! })));
+    const objective = new DistillationObjective(
+      student,
+      pairs.map((pair, position) => ({ source: pair.source, target: pair.target, teacher: vectors[position]! })),
+    );
     return await runTraining(context, step.name, student, [objective], step.training, step.evaluation);
   } finally {
     student.dispose();
   }
 }
 
-export const distillDescriptor: StepDescriptor<typeof distillSchema> = { step: "distill", schema: distillSchema, run: distill };
+export const distillDescriptor: StepDescriptor<typeof distillSchema> = {
+  step: "distill",
+  schema: distillSchema,
+  run: distill,
+};

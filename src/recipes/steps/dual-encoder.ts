@@ -30,7 +30,10 @@ const additiveMargin = z
   .object({
     margin: z.number().min(0).default(0.3).describe("subtracted from each true pair's cosine (LaBSE: 0.3)"),
     scale: z.number().positive().default(20).describe("multiplies the cosines before the softmax"),
-    reduction: z.enum(["sum", "mean"]).default("sum").describe('"sum": source→target plus target→source; "mean" halves it'),
+    reduction: z
+      .enum(["sum", "mean"])
+      .default("sum")
+      .describe('"sum": source→target plus target→source; "mean" halves it'),
   })
   .strict();
 
@@ -57,7 +60,11 @@ type DualEncoderStep = z.output<typeof dualEncoderSchema>;
  */
 export async function dualEncoderStep(context: RunContext, step: DualEncoderStep, index: number): Promise<StepResult> {
   const pairs = (
-    await Promise.all(step.data.map((spec, position) => readParallel(spec, `steps.${index}.data.${position}`, context.recipeDirectory, context.log)))
+    await Promise.all(
+      step.data.map((spec, position) =>
+        readParallel(spec, `steps.${index}.data.${position}`, context.recipeDirectory, context.log),
+      ),
+    )
   ).flat();
   const texts = function* () {
     for (const pair of pairs) {
@@ -66,19 +73,41 @@ export async function dualEncoderStep(context: RunContext, step: DualEncoderStep
     }
   };
   const model = { ...step.model, pooling: step.model.pooling ?? "cls", normalize: step.model.normalize ?? true };
-  const encoder = await buildEncoder(model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
+  const encoder = await buildEncoder(model, texts, context.recipe.seed, context.resolver, {
+    where: `steps.${index}.model`,
+  });
   const { evaluateEvery, checkpointEvery, maxMinutes, ...training } = step.training;
   const trainer = new DualEncoderTrainer(encoder, pairs, { ...training, loss: step.loss, seed: context.recipe.seed });
   try {
-    context.log(`${step.name}: ${pairs.length} translation pairs, ${training.batchSize} per step in chunks of ${training.chunkSize}`);
-    return await trainEncoder(context, step.name, encoder, trainer, { evaluateEvery, checkpointEvery, maxMinutes }, step.evaluation, {
-      record: (record: DualEncoderRecord) => ({ epoch: record.epoch, objective: "additive-margin", loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm }),
-      describe: (record: DualEncoderRecord) => `loss ${record.loss.toFixed(4)}`,
-    });
+    context.log(
+      `${step.name}: ${pairs.length} translation pairs, ${training.batchSize} per step in chunks of ${training.chunkSize}`,
+    );
+    return await trainEncoder(
+      context,
+      step.name,
+      encoder,
+      trainer,
+      { evaluateEvery, checkpointEvery, maxMinutes },
+      step.evaluation,
+      {
+        record: (record: DualEncoderRecord) => ({
+          epoch: record.epoch,
+          objective: "additive-margin",
+          loss: record.loss,
+          learningRate: record.learningRate,
+          gradientNorm: record.gradientNorm,
+        }),
+        describe: (record: DualEncoderRecord) => `loss ${record.loss.toFixed(4)}`,
+      },
+    );
   } finally {
     trainer.dispose();
     encoder.dispose();
   }
 }
 
-export const dualEncoderDescriptor: StepDescriptor<typeof dualEncoderSchema> = { step: "dual-encoder", schema: dualEncoderSchema, run: dualEncoderStep };
+export const dualEncoderDescriptor: StepDescriptor<typeof dualEncoderSchema> = {
+  step: "dual-encoder",
+  schema: dualEncoderSchema,
+  run: dualEncoderStep,
+};

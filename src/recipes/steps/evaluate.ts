@@ -6,7 +6,9 @@ import { z } from "zod";
 import { named, taskSchema } from "../schema-parts.js";
 import type { StepDescriptor } from "./descriptor.js";
 
-export const evaluateSchema = z.object({ step: z.literal("evaluate"), ...named, model: z.string().min(1), tasks: z.array(taskSchema).min(1) }).strict();
+export const evaluateSchema = z
+  .object({ step: z.literal("evaluate"), ...named, model: z.string().min(1), tasks: z.array(taskSchema).min(1) })
+  .strict();
 
 type EvaluateStep = z.output<typeof evaluateSchema>;
 
@@ -22,4 +24,8 @@ export async function evaluateStep(context: RunContext, step: EvaluateStep): Pro
   }
 }
 
-export const evaluateDescriptor: StepDescriptor<typeof evaluateSchema> = { step: "evaluate", schema: evaluateSchema, run: evaluateStep };
+export const evaluateDescriptor: StepDescriptor<typeof evaluateSchema> = {
+  step: "evaluate",
+  schema: evaluateSchema,
+  run: evaluateStep,
+};

@@ -24,12 +24,16 @@ export const exportSchema = z
     format: z
       .enum(["sentence-transformers", "tfjs"])
       .default("sentence-transformers")
-      .describe("sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)"),
+      .describe(
+        "sentence-transformers (Python loads it) or tfjs (model.json, shards, runtime and a page that embeds in the browser)",
+      ),
     languages: z
       .array(z.string().regex(/^[a-z]{2,3}$/, "an ISO 639 code such as en, de or ja"))
       .min(1)
       .optional()
-      .describe("the languages the model embeds: the model card's `language` (sentence-transformers) or the page's title and samples (tfjs); default for tfjs: the codes in the training data's file names"),
+      .describe(
+        "the languages the model embeds: the model card's `language` (sentence-transformers) or the page's title and samples (tfjs); default for tfjs: the codes in the training data's file names",
+      ),
   })
   .strict();
 
@@ -45,17 +49,26 @@ export async function exportStep(context: RunContext, step: ExportStep, index: n
   const output = path.resolve(context.run.root, step.output);
   const encoder = await loadSentenceEncoder(await context.resolver.resolve(step.model));
   try {
-    if (encoder.flow !== undefined) throw new BabelbedError(`steps.${index}.model: ${step.model}: ${flowExportRefusal}`);
+    if (encoder.flow !== undefined)
+      throw new BabelbedError(`steps.${index}.model: ${step.model}: ${flowExportRefusal}`);
     if (step.format === "tfjs") {
       const summary = await saveTfjsEncoder(encoder, output, await pageContent(context, step));
       const difference = await verifyTfjsExport(encoder, output);
-      context.log(`${step.name}: exported ${step.model} to ${output} (tfjs, ${summary.shards.length} weight shards; read back, vectors within ${difference.toExponential(1)})`);
+      context.log(
+        `${step.name}: exported ${step.model} to ${output} (tfjs, ${summary.shards.length} weight shards; read back, vectors within ${difference.toExponential(1)})`,
+      );
     } else {
       await saveSentenceEncoder(encoder, output);
       (await loadSentenceEncoder(output)).dispose();
       context.log(`${step.name}: ${await onnxExportNote(encoder, output)}`);
       const recipeYaml = await fs.readFile(path.join(context.run.root, "recipe.resolved.yaml"), "utf8");
-      const facts = cardFacts(context.recipe, recipeYaml.replace(/^# resolved from .*\n/, ""), step.model, context.state.completed, step.languages);
+      const facts = cardFacts(
+        context.recipe,
+        recipeYaml.replace(/^# resolved from .*\n/, ""),
+        step.model,
+        context.state.completed,
+        step.languages,
+      );
       for (const warning of await writeModelCard(output, facts)) context.log(`${step.name}: warning: ${warning}`);
       context.log(`${step.name}: exported ${step.model} to ${output} (with a model card, README.md)`);
     }
@@ -65,4 +78,8 @@ export async function exportStep(context: RunContext, step: ExportStep, index: n
   return { step: step.name, kind: "export", after: {}, seconds: (performance.now() - started) / 1000 };
 }
 
-export const exportDescriptor: StepDescriptor<typeof exportSchema> = { step: "export", schema: exportSchema, run: exportStep };
+export const exportDescriptor: StepDescriptor<typeof exportSchema> = {
+  step: "export",
+  schema: exportSchema,
+  run: exportStep,
+};

@@ -32,11 +32,15 @@ export const pretrainSchema = z
     ...named,
     model: modelSchema
       .refine((model) => model.fresh !== undefined, { message: "pretrain starts from a fresh model" })
-      .refine((model) => model.dense === undefined, { message: "pretrain trains the transformer only; give dense in the dual-encoder or distill step that follows" }),
+      .refine((model) => model.dense === undefined, {
+        message: "pretrain trains the transformer only; give dense in the dual-encoder or distill step that follows",
+      }),
     data: z
       .array(dataSourceSchema)
       .min(1)
-      .describe("kind sentences (MLM) and/or parallel (both sides for MLM, the pairs for TLM); MLM and TLM batches alternate"),
+      .describe(
+        "kind sentences (MLM) and/or parallel (both sides for MLM, the pairs for TLM); MLM and TLM batches alternate",
+      ),
     stages: z
       .array(z.object({ layers: positive, steps: positive }).strict())
       .min(1)
@@ -64,8 +68,12 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
   const pairs: { source: string; target: string }[] = [];
   for (const [position, spec] of step.data.entries()) {
     const where = `steps.${index}.data.${position}`;
-    if (spec.kind === "parallel") pairs.push(...(await readParallel(spec, where, context.recipeDirectory, context.log)));
-    else if (spec.kind === "sentences") sentences.push(...(await readRows(spec, "sentences", where, context.recipeDirectory, context.log)).map((row) => row.text));
+    if (spec.kind === "parallel")
+      pairs.push(...(await readParallel(spec, where, context.recipeDirectory, context.log)));
+    else if (spec.kind === "sentences")
+      sentences.push(
+        ...(await readRows(spec, "sentences", where, context.recipeDirectory, context.log)).map((row) => row.text),
+      );
     else throw new BabelbedError(`${where}: pretrain reads data of kind sentences or parallel, got ${spec.kind}`);
   }
   const texts = function* () {
@@ -77,7 +85,9 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
   };
   const model = { ...step.model, pooling: step.model.pooling ?? "cls", normalize: step.model.normalize ?? true };
   // The encoder built here gives the tokenizer, configuration and modules; its weights are not trained.
-  const template = await buildEncoder(model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
+  const template = await buildEncoder(model, texts, context.recipe.seed, context.resolver, {
+    where: `steps.${index}.model`,
+  });
   try {
     const config = template.transformer.config;
     try {
@@ -93,9 +103,13 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
     const targets = pieces(pairs.map((pair) => pair.target));
     const data = {
       sentences: [...pieces(sentences), ...sources, ...targets].filter((ids) => ids.length > 0),
-      pairs: sources.map((source, row) => [source.slice(0, half), targets[row]!.slice(0, half)] as [number[], number[]]).filter(([x, y]) => x.length + y.length > 0),
+      pairs: sources
+        .map((source, row) => [source.slice(0, half), targets[row]!.slice(0, half)] as [number[], number[]])
+        .filter(([x, y]) => x.length + y.length > 0),
     };
-    context.log(`${step.name}: ${data.sentences.length} sentences for MLM, ${data.pairs.length} translation pairs for TLM, stages ${step.stages.map((stage) => `${stage.layers}×${stage.steps}`).join(" → ")}`);
+    context.log(
+      `${step.name}: ${data.sentences.length} sentences for MLM, ${data.pairs.length} translation pairs for TLM, stages ${step.stages.map((stage) => `${stage.layers}×${stage.steps}`).join(" → ")}`,
+    );
     const special = (template.tokenizer as Tokenizer).special;
     const { checkpointEvery, ...training } = step.training;
     const pretrainer = new Pretrainer(data, {
@@ -112,9 +126,18 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
         schedule: { checkpointEvery },
         record: (record: PretrainingRecord) => {
           losses.push({ stage: record.stage, task: record.task, loss: record.loss });
-          return { stage: record.stage, layers: record.layers, stageStep: record.stageStep, objective: record.task, loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm };
+          return {
+            stage: record.stage,
+            layers: record.layers,
+            stageStep: record.stageStep,
+            objective: record.task,
+            loss: record.loss,
+            learningRate: record.learningRate,
+            gradientNorm: record.gradientNorm,
+          };
         },
-        describe: (record: PretrainingRecord) => `stage ${record.stage} (${record.layers} layers) · ${record.task} loss ${record.loss.toFixed(4)}`,
+        describe: (record: PretrainingRecord) =>
+          `stage ${record.stage} (${record.layers} layers) · ${record.task} loss ${record.loss.toFixed(4)}`,
         extra: () => ({ losses }),
         restored: (extra) => (losses = (extra.losses as StageLoss[] | undefined) ?? []),
       });
@@ -138,7 +161,12 @@ export async function pretrainStep(context: RunContext, step: PretrainStep, inde
       encoder.dispose();
     }
     await clearCheckpoint(context, step.name);
-    return { step: step.name, kind: "pretraining", ...stageLosses(losses), seconds: (performance.now() - started) / 1000 };
+    return {
+      step: step.name,
+      kind: "pretraining",
+      ...stageLosses(losses),
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     template.dispose();
   }
@@ -166,9 +194,14 @@ function stageLosses(records: StageLoss[]): { before: Record<string, number>; af
     const inStage = (stage: number) => records.filter((record) => record.task === task && record.stage === stage);
     put(before, `${task}/loss`, inStage(1).slice(0, window));
     put(after, `${task}/loss`, inStage(lastStage).slice(-window));
-    for (let stage = 1; stage <= lastStage; stage++) put(after, `${task}/loss_stage${stage}`, inStage(stage).slice(-window));
+    for (let stage = 1; stage <= lastStage; stage++)
+      put(after, `${task}/loss_stage${stage}`, inStage(stage).slice(-window));
   }
   return { before, after };
 }
 
-export const pretrainDescriptor: StepDescriptor<typeof pretrainSchema> = { step: "pretrain", schema: pretrainSchema, run: pretrainStep };
+export const pretrainDescriptor: StepDescriptor<typeof pretrainSchema> = {
+  step: "pretrain",
+  schema: pretrainSchema,
+  run: pretrainStep,
+};

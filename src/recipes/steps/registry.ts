@@ -13,12 +13,23 @@ import { whitenDescriptor } from "./whiten.js";
  * The steps a recipe can name, in the order the schema lists them. Adding one: its file
  * (schema, run, descriptor), its test, and a line here.
  */
-export const steps = [trainTeacherDescriptor, distillDescriptor, pretrainDescriptor, dualEncoderDescriptor, evaluateDescriptor, exportDescriptor, whitenDescriptor, flowDescriptor] as const;
+export const steps = [
+  trainTeacherDescriptor,
+  distillDescriptor,
+  pretrainDescriptor,
+  dualEncoderDescriptor,
+  evaluateDescriptor,
+  exportDescriptor,
+  whitenDescriptor,
+  flowDescriptor,
+] as const;
 
 /** The steps' schemas as a tuple, so that the recipe's type knows each step's fields. */
 export const stepSchemas = steps.map((descriptor) => descriptor.schema) as unknown as SchemasOf<typeof steps>;
 
-type SchemasOf<Steps extends readonly unknown[]> = { -readonly [K in keyof Steps]: Steps[K] extends { schema: infer Schema } ? Schema : never };
+type SchemasOf<Steps extends readonly unknown[]> = {
+  -readonly [K in keyof Steps]: Steps[K] extends { schema: infer Schema } ? Schema : never;
+};
 
 export type RecipeStep = z.output<(typeof steps)[number]["schema"]>;
 

@@ -28,13 +28,19 @@ export async function trainTeacher(context: RunContext, step: TeacherStep, index
     step.objectives.map(async (spec, position) => {
       const objective = objectiveDescriptor(spec.type);
       const where = `steps.${index}.objectives.${position}.data`;
-      return { objective, spec, rows: await readNormalizedRows(spec.data, objective.rowKind, where, context.recipeDirectory, context.log) };
+      return {
+        objective,
+        spec,
+        rows: await readNormalizedRows(spec.data, objective.rowKind, where, context.recipeDirectory, context.log),
+      };
     }),
   );
   const texts = function* () {
     for (const { objective, rows } of data) for (const row of rows) yield* objective.texts(row);
   };
-  const encoder = await buildEncoder(step.model, texts, context.recipe.seed, context.resolver, { where: `steps.${index}.model` });
+  const encoder = await buildEncoder(step.model, texts, context.recipe.seed, context.resolver, {
+    where: `steps.${index}.model`,
+  });
   const objectives: TrainingObjective[] = data.map(({ objective, spec, rows }, position) => {
     const { type: _type, data: _data, ...options } = spec;
     return objective.build(encoder, rows, options, { seed: context.recipe.seed, position });
@@ -46,4 +52,8 @@ export async function trainTeacher(context: RunContext, step: TeacherStep, index
   }
 }
 
-export const trainTeacherDescriptor: StepDescriptor<typeof trainTeacherSchema> = { step: "train-teacher", schema: trainTeacherSchema, run: trainTeacher };
+export const trainTeacherDescriptor: StepDescriptor<typeof trainTeacherSchema> = {
+  step: "train-teacher",
+  schema: trainTeacherSchema,
+  run: trainTeacher,
+};

@@ -28,19 +28,30 @@ export async function runTraining(
   training: TrainingSpec,
   tasks: TaskSpec[],
 ): Promise<StepResult> {
-  const trainer = new Trainer(encoder, objectives, {
-    batchSize: training.batchSize,
-    epochs: training.epochs,
-    maxSteps: training.maxSteps,
-    learningRate: training.learningRate,
-    warmupRatio: training.warmupRatio,
-    weightDecay: training.weightDecay,
-    maxGradNorm: training.maxGradNorm,
-    seed: context.recipe.seed,
-  }, { embeddings: training.optimizer?.embeddings ?? "exact" });
+  const trainer = new Trainer(
+    encoder,
+    objectives,
+    {
+      batchSize: training.batchSize,
+      epochs: training.epochs,
+      maxSteps: training.maxSteps,
+      learningRate: training.learningRate,
+      warmupRatio: training.warmupRatio,
+      weightDecay: training.weightDecay,
+      maxGradNorm: training.maxGradNorm,
+      seed: context.recipe.seed,
+    },
+    { embeddings: training.optimizer?.embeddings ?? "exact" },
+  );
   try {
     return await trainEncoder(context, name, encoder, trainer, training, tasks, {
-      record: (record: StepRecord) => ({ epoch: record.epoch, objective: record.objective, loss: record.loss, learningRate: record.learningRate, gradientNorm: record.gradientNorm }),
+      record: (record: StepRecord) => ({
+        epoch: record.epoch,
+        objective: record.objective,
+        loss: record.loss,
+        learningRate: record.learningRate,
+        gradientNorm: record.gradientNorm,
+      }),
       describe: (record: StepRecord) => `${record.objective} loss ${record.loss.toFixed(4)}`,
     });
   } finally {
@@ -58,7 +69,11 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
   name: string,
   encoder: SentenceEncoder,
   loop: CheckpointedLoop<State, LoopRecord>,
-  schedule: { evaluateEvery?: number | undefined; checkpointEvery?: number | undefined; maxMinutes?: number | undefined },
+  schedule: {
+    evaluateEvery?: number | undefined;
+    checkpointEvery?: number | undefined;
+    maxMinutes?: number | undefined;
+  },
   tasks: TaskSpec[],
   logging: Pick<CheckpointedOptions<LoopRecord>, "record" | "describe">,
 ): Promise<StepResult> {
@@ -74,7 +89,10 @@ export async function trainEncoder<State extends object, LoopRecord extends { st
   };
   await runCheckpointed(context, name, loop, {
     ...logging,
-    schedule: { evaluateEvery: tasks.length > 0 ? schedule.evaluateEvery : undefined, checkpointEvery: schedule.checkpointEvery },
+    schedule: {
+      evaluateEvery: tasks.length > 0 ? schedule.evaluateEvery : undefined,
+      checkpointEvery: schedule.checkpointEvery,
+    },
     maxMinutes: schedule.maxMinutes,
     evaluate: async (step) => {
       context.log(`${name}: evaluating at training step ${step}`);

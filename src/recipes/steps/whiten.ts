@@ -49,7 +49,7 @@ export async function whitenStep(context: RunContext, step: WhitenStep, index: n
       rows.map((row) => row.text),
       { batchSize: 64 },
     );
-    let fit;
+    let fit: ReturnType<typeof fitWhitening>;
     try {
       fit = fitWhitening(vectors, { dimensions: step.dimensions });
     } catch (error) {

@@ -13,7 +13,11 @@ export interface LabelledPairExample {
 
 /** SBERT's classification objective: softmax over (u, v, |u − v|), for NLI labels. */
 export class ClassificationObjective extends TupleObjective<LabelledPairExample> {
-  constructor(encoder: SentenceEncoder, examples: LabelledPairExample[], readonly classifier: SoftmaxClassifier) {
+  constructor(
+    encoder: SentenceEncoder,
+    examples: LabelledPairExample[],
+    readonly classifier: SoftmaxClassifier,
+  ) {
     super("classification", encoder, examples, (example) => [example.sentence1, example.sentence2]);
   }
 
@@ -22,7 +26,11 @@ export class ClassificationObjective extends TupleObjective<LabelledPairExample>
   }
 
   protected tupleLoss([u, v]: tf.Tensor2D[], examples: LabelledPairExample[]): tf.Scalar {
-    return this.classifier.loss(u!, v!, Int32Array.from(examples, (example) => example.label));
+    return this.classifier.loss(
+      u!,
+      v!,
+      Int32Array.from(examples, (example) => example.label),
+    );
   }
 
   override dispose(): void {

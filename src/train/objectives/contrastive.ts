@@ -33,7 +33,10 @@ export class SimcseObjective implements TrainingObjective {
   }
 
   prepare(indices: number[]): PreparedBatch {
-    const batch = padBatch(indices.map((index) => this.encodings[index]!), this.encoder.tokenizer.special.pad);
+    const batch = padBatch(
+      indices.map((index) => this.encodings[index]!),
+      this.encoder.tokenizer.special.pad,
+    );
     return {
       batches: [batch],
       loss: (sparse, options) =>
@@ -82,11 +85,15 @@ export class MultipleNegativesObjective implements TrainingObjective {
     this.symmetric = settings.symmetric ?? false;
     const withNegative = examples.filter((example) => example.negative !== undefined).length;
     if (withNegative !== 0 && withNegative !== examples.length) {
-      throw new Error(`multiple-negatives: ${withNegative} of ${examples.length} examples have a hard negative; give one to every example or to none`);
+      throw new Error(
+        `multiple-negatives: ${withNegative} of ${examples.length} examples have a hard negative; give one to every example or to none`,
+      );
     }
     const index = new TextIndex();
     this.tuples = examples.map((example) =>
-      [example.anchor, example.positive, ...(example.negative === undefined ? [] : [example.negative])].map((text) => index.add(text)),
+      [example.anchor, example.positive, ...(example.negative === undefined ? [] : [example.negative])].map((text) =>
+        index.add(text),
+      ),
     );
     this.encodings = encoder.tokenize(index.texts);
   }
@@ -102,14 +109,23 @@ export class MultipleNegativesObjective implements TrainingObjective {
   prepare(indices: number[]): PreparedBatch {
     const arity = this.tuples[0]?.length ?? 0;
     const batches = Array.from({ length: arity }, (_, column) =>
-      padBatch(indices.map((index) => this.encodings[this.tuples[index]![column]!]!), this.encoder.tokenizer.special.pad),
+      padBatch(
+        indices.map((index) => this.encodings[this.tuples[index]![column]!]!),
+        this.encoder.tokenizer.special.pad,
+      ),
     );
     return {
       batches,
       loss: (sparse, options) =>
         tf.tidy(() => {
-          const [anchors, positives, negatives] = batches.map((batch) => this.encoder.forward(batch, { ...options, sparse })); // each [batch, dimension]
-          return multipleNegativesRankingLoss(anchors!, positives!, { negatives, scale: this.scale, symmetric: this.symmetric });
+          const [anchors, positives, negatives] = batches.map((batch) =>
+            this.encoder.forward(batch, { ...options, sparse }),
+          ); // each [batch, dimension]
+          return multipleNegativesRankingLoss(anchors!, positives!, {
+            negatives,
+            scale: this.scale,
+            symmetric: this.symmetric,
+          });
         }),
     };
   }
@@ -148,7 +164,11 @@ export function nliTriplets(pairs: Iterable<NliPair>, options: { hardNegatives?:
   for (const [premise, { entailments, contradictions }] of premises) {
     if (hardNegatives && contradictions.length === 0) continue;
     entailments.forEach((positive, k) => {
-      examples.push(hardNegatives ? { anchor: premise, positive, negative: contradictions[k % contradictions.length]! } : { anchor: premise, positive });
+      examples.push(
+        hardNegatives
+          ? { anchor: premise, positive, negative: contradictions[k % contradictions.length]! }
+          : { anchor: premise, positive },
+      );
     });
   }
   return examples;

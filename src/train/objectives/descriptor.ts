@@ -25,10 +25,17 @@ export interface ObjectiveDescriptor<Kind extends RowKind = RowKind, Options ext
   /** The fields besides `type` and `data`, with their defaults; `{}` when there are none. */
   readonly options: Options;
   texts(row: RowOfKind[Kind]): string[];
-  build(encoder: SentenceEncoder, rows: RowOfKind[Kind][], options: z.infer<z.ZodObject<Options>>, context: ObjectiveBuildContext): TrainingObjective;
+  build(
+    encoder: SentenceEncoder,
+    rows: RowOfKind[Kind][],
+    options: z.infer<z.ZodObject<Options>>,
+    context: ObjectiveBuildContext,
+  ): TrainingObjective;
 }
 
 /** Declares a descriptor with its row and option types checked, then erases them for the registry. */
-export function defineObjective<Kind extends RowKind, Options extends z.ZodRawShape>(descriptor: ObjectiveDescriptor<Kind, Options>): ObjectiveDescriptor {
+export function defineObjective<Kind extends RowKind, Options extends z.ZodRawShape>(
+  descriptor: ObjectiveDescriptor<Kind, Options>,
+): ObjectiveDescriptor {
   return descriptor as unknown as ObjectiveDescriptor;
 }

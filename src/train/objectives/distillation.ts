@@ -22,10 +22,15 @@ export class DistillationObjective implements TrainingObjective {
   private readonly encodings: EncodedText[];
   private readonly pairs: [number, number][];
 
-  constructor(private readonly student: SentenceEncoder, private readonly examples: DistillationExample[]) {
+  constructor(
+    private readonly student: SentenceEncoder,
+    private readonly examples: DistillationExample[],
+  ) {
     const mismatch = examples.find((example) => example.teacher.length !== student.dimension);
     if (mismatch !== undefined) {
-      throw new BabelbedError(`the teacher's vectors have ${mismatch.teacher.length} dimensions but the student's have ${student.dimension}; give the student a Dense layer to the teacher's size (in a recipe: the student's \"dense: teacher\")`);
+      throw new BabelbedError(
+        `the teacher's vectors have ${mismatch.teacher.length} dimensions but the student's have ${student.dimension}; give the student a Dense layer to the teacher's size (in a recipe: the student's "dense: teacher")`,
+      );
     }
     const index = new TextIndex();
     this.pairs = examples.map((example) => [index.add(example.source), index.add(example.target)]);
@@ -43,16 +48,27 @@ export class DistillationObjective implements TrainingObjective {
   prepare(indices: number[]): PreparedBatch {
     const pad = this.student.tokenizer.special.pad;
     // Sources and translations in one batch: the MSE averages over both, as the paper's two terms.
-    const batch = padBatch([...indices.map((index) => this.encodings[this.pairs[index]![0]]!), ...indices.map((index) => this.encodings[this.pairs[index]![1]]!)], pad);
+    const batch = padBatch(
+      [
+        ...indices.map((index) => this.encodings[this.pairs[index]![0]]!),
+        ...indices.map((index) => this.encodings[this.pairs[index]![1]]!),
+      ],
+      pad,
+    );
     const dimension = this.student.dimension;
     const teacher = new Float32Array(indices.length * dimension);
-    indices.forEach((index, row) => teacher.set(this.examples[index]!.teacher, row * dimension));
+    indices.forEach((index, row) => {
+      teacher.set(this.examples[index]!.teacher, row * dimension);
+    });
     return {
       batches: [batch],
       loss: (sparse, options) =>
         tf.tidy(() => {
           const targets = tf.tensor2d(teacher, [indices.length, dimension]); // [batch, dim]
-          return mseLoss(this.student.forward(batch, { ...options, sparse }), tf.concat([targets, targets], 0) as tf.Tensor2D);
+          return mseLoss(
+            this.student.forward(batch, { ...options, sparse }),
+            tf.concat([targets, targets], 0) as tf.Tensor2D,
+          );
         }),
     };
   }

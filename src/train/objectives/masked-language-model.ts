@@ -3,7 +3,7 @@ import type { TokenBatch } from "../../model/batch.js";
 import { SparseRows, uniqueSorted, type EmbeddingTable } from "../../model/embedding.js";
 import type { ForwardOptions, Transformer } from "../../model/transformer.js";
 import type { Gradients } from "../gradients.js";
-import { MaskedLanguageModelHead, labelledPositions } from "../../losses/masked-language-model-head.js";
+import { type MaskedLanguageModelHead, labelledPositions } from "../../losses/masked-language-model-head.js";
 
 /**
  * HF's `BertForMaskedLM`: the encoder and the MLM head, its decoder tied to the word embeddings.
@@ -19,15 +19,24 @@ import { MaskedLanguageModelHead, labelledPositions } from "../../losses/masked-
  * kernel for the gradient of `gather` loops once per table row: minutes per step.)
  */
 export class MaskedLanguageModel {
-  constructor(readonly transformer: Transformer, readonly head: MaskedLanguageModelHead) {
-    if (head.config.vocabSize !== transformer.config.vocabSize || head.config.hiddenSize !== transformer.config.hiddenSize) {
+  constructor(
+    readonly transformer: Transformer,
+    readonly head: MaskedLanguageModelHead,
+  ) {
+    if (
+      head.config.vocabSize !== transformer.config.vocabSize ||
+      head.config.hiddenSize !== transformer.config.hiddenSize
+    ) {
       throw new Error("MLM head and encoder disagree on vocabulary or hidden size");
     }
   }
 
   /** The loss of a masked batch (see `maskSentences` / `maskTranslationPairs`), with no gradient to the table. */
   loss(batch: TokenBatch, labels: Int32Array, options: Omit<ForwardOptions, "sparse"> = {}): tf.Scalar {
-    if ("sparse" in options) throw new Error("MaskedLanguageModel.loss reads the tied decoder as a constant; train with MaskedLanguageModel.gradients");
+    if ("sparse" in options)
+      throw new Error(
+        "MaskedLanguageModel.loss reads the tied decoder as a constant; train with MaskedLanguageModel.gradients",
+      );
     return tf.tidy(() => {
       const hidden = this.transformer.forward(batch, options); // [batch, seq, hidden]
       return this.head.loss(hidden, labels, this.transformer.wordEmbeddings.toTensor());

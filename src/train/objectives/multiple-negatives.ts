@@ -45,7 +45,7 @@ export const multipleNegativesNli = defineObjective({
     const examples = nliTriplets(rows, { hardNegatives: options.hardNegatives });
     if (examples.length === 0)
       throw new BabelbedError(
-        "multiple-negatives-nli: no premise has an entailment" + (options.hardNegatives ? " and a contradiction" : ""),
+        `multiple-negatives-nli: no premise has an entailment${options.hardNegatives ? " and a contradiction" : ""}`,
       );
     return new MultipleNegativesObjective(encoder, examples, options);
   },

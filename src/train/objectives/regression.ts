@@ -18,7 +18,11 @@ export class RegressionObjective extends TupleObjective<ScoredPairExample> {
   }
 
   protected tupleLoss([u, v]: tf.Tensor2D[], examples: ScoredPairExample[]): tf.Scalar {
-    return cosineSimilarityLoss(u!, v!, Float32Array.from(examples, (example) => example.score));
+    return cosineSimilarityLoss(
+      u!,
+      v!,
+      Float32Array.from(examples, (example) => example.score),
+    );
   }
 }
 

@@ -13,7 +13,11 @@ export interface TripletExample {
 
 /** SBERT's triplet objective: Euclidean distance with margin 1. */
 export class TripletObjective extends TupleObjective<TripletExample> {
-  constructor(encoder: SentenceEncoder, examples: TripletExample[], readonly margin = 1) {
+  constructor(
+    encoder: SentenceEncoder,
+    examples: TripletExample[],
+    readonly margin = 1,
+  ) {
     super("triplet", encoder, examples, (example) => [example.anchor, example.positive, example.negative]);
   }
 

@@ -34,13 +34,21 @@ export abstract class TupleObjective<Example> implements TrainingObjective {
   prepare(indices: number[]): PreparedBatch {
     const arity = this.tuples[0]?.length ?? 0;
     const batches = Array.from({ length: arity }, (_, column) =>
-      padBatch(indices.map((index) => this.encodings[this.tuples[index]![column]!]!), this.encoder.tokenizer.special.pad),
+      padBatch(
+        indices.map((index) => this.encodings[this.tuples[index]![column]!]!),
+        this.encoder.tokenizer.special.pad,
+      ),
     );
     const chosen = indices.map((index) => this.examples[index]!);
     return {
       batches,
       loss: (sparse, options) =>
-        tf.tidy(() => this.tupleLoss(batches.map((batch) => this.encoder.forward(batch, { ...options, sparse })), chosen)),
+        tf.tidy(() =>
+          this.tupleLoss(
+            batches.map((batch) => this.encoder.forward(batch, { ...options, sparse })),
+            chosen,
+          ),
+        ),
     };
   }
 
