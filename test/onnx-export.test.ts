@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { loadOnnxRuntime } from "../src/io/onnx/engine.js";
+import type { OnnxSession } from "../src/io/onnx/runtime.js";
 import { onnxExportNote, onnxModelPath, verifyOnnxExport } from "../src/io/onnx/export.js";
 import type { TokenBatch } from "../src/model/batch.js";
 import { l2Normalize } from "../src/model/layers.js";
@@ -25,7 +26,7 @@ const ort = runtime as Exclude<typeof runtime, Error>;
  * onnxruntime (output 0 is the token embeddings), Pooling, Dense and Normalize after it.
  */
 async function vectorsThroughFile(
-  session: import("onnxruntime-node").InferenceSession,
+  session: OnnxSession,
   encoder: SentenceEncoder,
   batch: TokenBatch,
 ): Promise<number[][]> {

@@ -1,9 +1,10 @@
 import type { TokenBatch } from "../../model/batch.js";
 import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
 import { onnxSizeProblem, sentenceEncoderModel, type EncoderGraphParts } from "./sentence-graph.js";
+import { importOnnxRuntime, type OnnxRuntime, type OnnxSession, type OnnxTensor } from "./runtime.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
-export type OnnxRuntime = typeof import("onnxruntime-node");
+export type { OnnxRuntime } from "./runtime.js";
 /** Imports onnxruntime-node; tests inject one that throws to exercise the fallback. */
 export type RuntimeLoader = () => Promise<OnnxRuntime>;
 
@@ -11,10 +12,7 @@ export type RuntimeLoader = () => Promise<OnnxRuntime>;
 export const engineNames = ["onnx", "tfjs"] as const;
 export type EngineName = (typeof engineNames)[number];
 
-const importRuntime: RuntimeLoader = async () => {
-  const module = (await import("onnxruntime-node")) as OnnxRuntime & { default?: OnnxRuntime };
-  return module.default ?? module;
-};
+const importRuntime: RuntimeLoader = importOnnxRuntime;
 
 let loaded: Promise<OnnxRuntime | Error> | undefined;
 
@@ -53,7 +51,7 @@ export class OnnxEngine implements ForwardEngine {
 
   private constructor(
     private readonly runtime: OnnxRuntime,
-    private readonly session: import("onnxruntime-node").InferenceSession,
+    private readonly session: OnnxSession,
     private readonly tokenTypes: boolean,
   ) {}
 
@@ -74,7 +72,7 @@ export class OnnxEngine implements ForwardEngine {
         BigInt64Array.from(values, (value) => BigInt(value)),
         shape,
       );
-    const feeds: Record<string, import("onnxruntime-node").Tensor> = {
+    const feeds: Record<string, OnnxTensor> = {
       input_ids: int64(batch.inputIds),
       attention_mask: int64(batch.attentionMask),
     };

@@ -3,6 +3,7 @@ import type { SentenceEncoder } from "../../model/sentence-encoder.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { loadOnnxRuntime, type RuntimeLoader } from "./engine.js";
+import type { OnnxTensor } from "./runtime.js";
 import { onnxSizeProblem, transformerModel } from "./sentence-graph.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
@@ -51,7 +52,7 @@ export async function verifyOnnxExport(
         BigInt64Array.from(values, (value) => BigInt(value)),
         shape,
       );
-    const feeds: Record<string, InstanceType<typeof runtime.Tensor>> = {
+    const feeds: Record<string, OnnxTensor> = {
       input_ids: int64(batch.inputIds),
       attention_mask: int64(batch.attentionMask),
     };
