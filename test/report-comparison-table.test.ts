@@ -121,3 +121,38 @@ test("a run with one step of metrics has no comparison table", async () => {
   ]);
   assert.doesNotMatch(runReportHtml(await loadRunData(directory)), /class="comparison"/);
 });
+
+test("evaluation charts name their lines, titles and axes for people, not by metric keys", async () => {
+  const directory = path.join(work, "charts");
+  await methodsRun(directory, methods);
+  const recipe = `name: methods\nsteps:\n  - step: train-teacher\n    name: simcse\n    evaluation:${tasks}\n      - { task: retrieval, name: en-de, data: { kind: parallel, file: test.tsv, format: tsv, columns: { source: en, target: de } } }\n`;
+  await writeFile(path.join(directory, "recipe.resolved.yaml"), recipe);
+  const lines = [0, 50, 100].map((trainingStep) =>
+    JSON.stringify({
+      step: "simcse",
+      phase: trainingStep === 0 ? "before" : "during",
+      trainingStep,
+      ...scores(0.4 + trainingStep / 500, -1 - trainingStep / 100, 0.9 - trainingStep / 200),
+      "stsb-dev-au/alignment": 0.3 + trainingStep / 1000,
+      "en-de/source_to_target": 0.1 + trainingStep / 300,
+      "en-de/target_to_source": 0.12 + trainingStep / 300,
+      "en-de/pairs": 150,
+    }),
+  );
+  await writeFile(path.join(directory, "metrics.jsonl"), `${lines.join("\n")}\n`);
+  const html = runReportHtml(await loadRunData(directory));
+  const captions = [...html.matchAll(/<figcaption>(.*?)<\/figcaption>/g)].map((match) => match[1]);
+  assert.deepEqual(captions, [
+    "simcse: stsb-dev, Spearman correlation with gold similarity scores",
+    "simcse: stsb-dev-au, distance or cosine on the unit sphere (lower is better)",
+    "simcse: en-de, top-1 retrieval accuracy (%)",
+  ]);
+  const svgs = html.match(/<svg[\s\S]*?<\/svg>/g)!;
+  const retrieval = svgs[2]!;
+  for (const name of ["top-1 retrieval accuracy, English → German", "top-1 retrieval accuracy, German → English"])
+    assert.ok(retrieval.includes(`>${name}<`), `legend names ${name}`);
+  assert.ok(retrieval.includes(">top-1 retrieval accuracy (%)<"), "the y-axis titled with its unit");
+  assert.ok(svgs[1]!.includes(">distance or cosine on the unit sphere (lower is better)<"));
+  for (const key of ["source_to_target", "target_to_source", ">spearman<", ">uniformity<"])
+    assert.ok(!svgs.some((svg) => svg.includes(key)), `no chart shows the key ${key}`);
+});
