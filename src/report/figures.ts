@@ -121,11 +121,15 @@ export function evaluationFigures(
         }
         const scale = metricScale(metric);
         if (!kinds.has(scale.kind)) kinds.set(scale.kind, { scale, lines: [], names: new Set() });
-        const described = describeMetric(metric, { ...stepTasksOfRecipe(view.data.recipeText).get(step)?.get(task) });
+        const { name: described } = describeMetric(metric, {
+          ...stepTasksOfRecipe(view.data.recipeText).get(step)?.get(task),
+        });
+        // A metric known only by its description (a sentence) is named by its key, as its paper does ("uniformity").
+        const name = described.length <= 56 ? described : metric.slice(metric.lastIndexOf("/") + 1);
         const kind = kinds.get(scale.kind)!;
-        kind.names.add(described.name);
+        kind.names.add(name);
         kind.lines.push({
-          name: seriesName(views, view, described.name),
+          name: seriesName(views, view, name),
           points: points.map(([x, y]) => [x, y * scale.factor] as Point),
           symbols: true,
           color: colour(metrics.indexOf(metric)),
@@ -146,7 +150,8 @@ export function evaluationFigures(
         fromZero: scale.fromZero,
         rules,
       });
-      const title = `${step}: ${task}, ${names.size === 1 ? [...names][0] : scale.kind === "value" ? [...names].join(" / ") : scale.axis}`;
+      const joined = [...names].join(" / ");
+      const title = `${step}: ${task}, ${names.size === 1 || joined.length <= 60 ? joined : scale.axis}`;
       figures.push(figure(title, svg));
     }
   }

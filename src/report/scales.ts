@@ -25,7 +25,7 @@ const scales: [RegExp, MetricScale][] = [
   // Alignment-uniformity's three (Wang & Isola 2020): all fall as a space gets better, on one axis.
   [
     /^(alignment|uniformity|anisotropy)$/,
-    { kind: "geometry", axis: "distance or cosine on the unit sphere (lower is better)", factor: 1, fromZero: true },
+    { kind: "geometry", axis: "distance / cosine, lower is better", factor: 1, fromZero: true },
   ],
   [/^threshold$/, { kind: "threshold", axis: "margin score threshold", factor: 1, fromZero: false }],
   [/loss/, { kind: "loss", axis: "loss", factor: 1, fromZero: true }],
