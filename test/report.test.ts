@@ -466,10 +466,10 @@ test("babelbed report A B writes a comparison; babelbed report A rebuilds A's re
   assert.equal(compared.stdout.trim(), output);
   const html = await readFile(output, "utf8");
   assert.match(html, /run-a <span class="subtitle">vs<\/span> run-b/);
-  // student en-de/accuracy after training: A 0.1 + 0.5, B 0.1 + 0.25; B − A = −0.25, worse, red.
+  // student en-de/accuracy after training: A 0.1 + 0.5, B 0.1 + 0.25; B − A = −0.25, worse, red; named for people.
   assert.match(
     html,
-    /<td class="number">0\.6000<\/td><td class="number">0\.3500<\/td><td class="number worse">−0\.2500<\/td>/,
+    /top-1 retrieval accuracy, English ↔ German \(mean of both directions\) <span class="key">en-de\/accuracy<\/span><\/td><td class="number">60\.0%<\/td><td class="number">35\.0%<\/td><td class="number worse">−25\.0 pts<\/td>/,
   );
   assert.equal((html.match(/<svg/g) ?? []).length, 6, "both runs overlaid in each chart");
   assert.match(html, /A: classification/);

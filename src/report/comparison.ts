@@ -1,13 +1,13 @@
 import * as path from "node:path";
+import { describeMetric, formatDescribed, formatDescribedChange } from "../evaluate/metric-descriptions.js";
 import { writeFileAtomic } from "../util/files.js";
+import { stepTasksOfRecipe } from "./described-metrics.js";
 import { chartSections } from "./figures.js";
 import {
   changeClass,
   escapeHtml,
   facts,
-  formatChange,
   formatSeconds,
-  formatValue,
   formatTime,
   page,
   section,
@@ -93,20 +93,28 @@ function metricsTable(a: RunData, b: RunData): string {
   const types = [taskTypesByStep(a.recipeText), taskTypesByStep(b.recipeText)];
   // A task keeps its type across the two runs unless the recipes differ; A's, else B's.
   const taskTypes = (step: string) => new Map([...(types[1]!.get(step) ?? []), ...(types[0]!.get(step) ?? [])]);
+  const entries = [stepTasksOfRecipe(a.recipeText), stepTasksOfRecipe(b.recipeText)];
+  const describe = (step: string, metric: string) => {
+    const task = metric.slice(0, Math.max(0, metric.lastIndexOf("/")));
+    return describeMetric(metric, { ...(entries[0]!.get(step)?.get(task) ?? entries[1]!.get(step)?.get(task)) });
+  };
   const value = (run: RunData, step: string, metric: string) =>
     run.results.find((result) => result.step === step)?.after[metric];
   for (const [index, [step, metric]] of keys.entries()) {
     const [left, right] = [value(a, step, metric), value(b, step, metric)];
     const difference = left === undefined || right === undefined || isCount(metric) ? undefined : right - left;
     const first = index === 0 || keys[index - 1]![0] !== step;
+    // Named for people, the key beside; numbers in the one format of the run report.
+    const described = describe(step, metric);
+    const name = `${described.task === undefined ? "" : `${described.task}: `}${described.name}`;
     rows.push([
       text(first ? step : "", first ? "step first" : "step"),
-      text(metric),
-      left === undefined ? text("—", "missing") : text(formatValue(metric, left)),
-      right === undefined ? text("—", "missing") : text(formatValue(metric, right)),
+      { html: `${escapeHtml(name)} <span class="key">${escapeHtml(metric)}</span>` },
+      left === undefined ? text("—", "missing") : text(formatDescribed(described, left)),
+      right === undefined ? text("—", "missing") : text(formatDescribed(described, right)),
       difference === undefined
         ? text("", "missing")
-        : text(formatChange(difference), changeClass(metric, difference, taskTypes(step))),
+        : text(formatDescribedChange(described, difference), changeClass(metric, difference, taskTypes(step))),
     ]);
   }
   if (rows.length === 0) return '<p class="note">Neither run has metrics.</p>';

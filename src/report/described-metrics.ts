@@ -12,7 +12,7 @@ import {
 import { type Cell, escapeHtml, table, text } from "./html.js";
 import type { StepSummary } from "./run-data.js";
 
-type StepTasks = ReadonlyMap<string, ReadonlyMap<string, { type?: string; spec?: TaskSpecLike }>>;
+export type StepTasks = ReadonlyMap<string, ReadonlyMap<string, { type?: string; spec?: TaskSpecLike }>>;
 
 /** Each step's tasks (type and recipe entry) from a run's resolved recipe; none when it is missing or unreadable. */
 export function stepTasksOfRecipe(recipeText: string | undefined): StepTasks {

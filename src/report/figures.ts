@@ -1,4 +1,6 @@
+import { describeMetric } from "../evaluate/metric-descriptions.js";
 import { palette, renderChart, wantsLogScale, type ChartLine } from "./charts.js";
+import { stepTasksOfRecipe } from "./described-metrics.js";
 import { escapeHtml, figure, formatValue } from "./html.js";
 import type { RunData } from "./run-data.js";
 import { chancePercent, isCount, metricScale, type MetricScale } from "./scales.js";
@@ -107,7 +109,8 @@ export function evaluationFigures(
     const pairs = perRun
       .map(({ tasks: byTask }) => byTask.get(task)?.get(`${task}/pairs`)?.at(-1)?.[1])
       .find((value) => value !== undefined);
-    const kinds = new Map<string, { scale: MetricScale; lines: ChartLine[] }>();
+    // Lines and axes named for people ("top-1 retrieval accuracy, English → German"), not by their keys.
+    const kinds = new Map<string, { scale: MetricScale; lines: ChartLine[]; names: Set<string> }>();
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
         if (isCount(metric) || (points.length > 1 && isConstant(points))) {
@@ -117,10 +120,16 @@ export function evaluationFigures(
           continue;
         }
         const scale = metricScale(metric);
-        if (!kinds.has(scale.kind)) kinds.set(scale.kind, { scale, lines: [] });
-        const short = metric === task ? metric : metric.slice(task.length + 1);
-        kinds.get(scale.kind)!.lines.push({
-          name: seriesName(views, view, short),
+        if (!kinds.has(scale.kind)) kinds.set(scale.kind, { scale, lines: [], names: new Set() });
+        const { name: described } = describeMetric(metric, {
+          ...stepTasksOfRecipe(view.data.recipeText).get(step)?.get(task),
+        });
+        // A metric known only by its description (a sentence) is named by its key, as its paper does ("uniformity").
+        const name = described.length <= 56 ? described : metric.slice(metric.lastIndexOf("/") + 1);
+        const kind = kinds.get(scale.kind)!;
+        kind.names.add(name);
+        kind.lines.push({
+          name: seriesName(views, view, name),
           points: points.map(([x, y]) => [x, y * scale.factor] as Point),
           symbols: true,
           color: colour(metrics.indexOf(metric)),
@@ -128,19 +137,21 @@ export function evaluationFigures(
         });
       }
     }
-    for (const { scale, lines } of kinds.values()) {
+    for (const { scale, lines, names } of kinds.values()) {
       const chance = chancePercent(scale.kind, pairs);
       const rules =
         chance === undefined ? [] : [{ y: chance, label: `chance ${formatPercent(chance)} (1 in ${pairs})` }];
       const svg = renderChart({
         ...narrow,
         lines,
-        yName: scale.axis,
+        // A metric no scale knows is titled by its own name when it is alone on its axis.
+        yName: scale.kind === "value" && names.size === 1 && [...names][0]!.length <= 48 ? [...names][0]! : scale.axis,
         logarithmic: false,
         fromZero: scale.fromZero,
         rules,
       });
-      const title = kinds.size === 1 ? `${step}: ${task}` : `${step}: ${task}, ${scale.kind}`;
+      const joined = [...names].join(" / ");
+      const title = `${step}: ${task}, ${names.size === 1 || joined.length <= 60 ? joined : scale.axis}`;
       figures.push(figure(title, svg));
     }
   }

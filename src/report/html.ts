@@ -121,6 +121,11 @@ tr:has(td.first):not(:first-child) td { border-top: 2px solid var(--line); }
 td.better { color: #1a7f37; font-weight: 600; }
 td.worse { color: #cf222e; font-weight: 600; }
 td.same, td.missing { color: var(--muted); }
+td.best { color: #1a7f37; font-weight: 700; }
+.scroll { overflow-x: auto; }
+table.comparison th { white-space: normal; min-width: 7em; max-width: 13em; text-transform: none; letter-spacing: 0; vertical-align: bottom; }
+table.comparison th .key { display: block; margin: 2px 0 0; }
+table.comparison td.step { white-space: nowrap; }
 td .key { color: var(--muted); font-size: 12px; margin-left: 6px; }
 .headline { font-size: 17px; margin: 0 0 14px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(520px, 100%), 1fr)); gap: 18px; }

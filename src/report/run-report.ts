@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { writeFileAtomic } from "../util/files.js";
 import { chartSections } from "./figures.js";
+import { methodComparisonTable } from "./comparison-table.js";
 import { describedMetricsTable, runHeadline, stepTasksOfRecipe } from "./described-metrics.js";
 import { escapeHtml, facts, formatSeconds, formatTime, page, section, statusBadge, table, text } from "./html.js";
 import { loadRunData, type DeviceRecord, type RunData } from "./run-data.js";
@@ -17,6 +18,7 @@ export async function writeRunReport(directory: string, output = path.join(direc
 export function runReportHtml(run: RunData): string {
   const body = [
     header(run),
+    comparisonSection(run),
     section("Metrics", describedMetricsTable(run.results, stepTasksOfRecipe(run.recipeText))),
     section("Training and evaluation", chartSections(run.steps, [{ label: "", data: run }])),
     section("Timings", timingsTable(run)),
@@ -29,6 +31,12 @@ export function runReportHtml(run: RunData): string {
     ),
   ];
   return page(`${run.name} · babelbed run report`, body.join("\n"));
+}
+
+/** Steps compared side by side (a recipe of methods), when two or more share metrics; else nothing. */
+function comparisonSection(run: RunData): string {
+  const comparison = methodComparisonTable(run.results, stepTasksOfRecipe(run.recipeText));
+  return comparison === "" ? "" : section("Steps compared", `<div class="scroll">${comparison}</div>`);
 }
 
 function header(run: RunData): string {

@@ -22,6 +22,11 @@ const scales: [RegExp, MetricScale][] = [
     { kind: "correlation", axis: "correlation with gold scores (−1 to 1)", factor: 1, fromZero: true },
   ],
   [/^mse/, { kind: "mse", axis: "mean squared error to the teacher", factor: 1, fromZero: true }],
+  // Alignment-uniformity's three (Wang & Isola 2020): all fall as a space gets better, on one axis.
+  [
+    /^(alignment|uniformity|anisotropy)$/,
+    { kind: "geometry", axis: "distance / cosine, lower is better", factor: 1, fromZero: true },
+  ],
   [/^threshold$/, { kind: "threshold", axis: "margin score threshold", factor: 1, fromZero: false }],
   [/loss/, { kind: "loss", axis: "loss", factor: 1, fromZero: true }],
 ];
