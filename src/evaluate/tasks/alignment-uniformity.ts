@@ -31,17 +31,28 @@ export const alignmentUniformityTask = defineTask({
   },
   sources: ["data"],
   metrics: {
-    alignment: { description: "mean squared distance of positive pairs' unit vectors (0 to 4)", better: "lower" },
+    alignment: {
+      name: "alignment",
+      description: "mean squared distance of positive pairs' unit vectors (0 to 4)",
+      better: "lower",
+    },
     uniformity: {
+      name: "uniformity",
       description:
         "log mean exp(−2 × squared distance) over all sentence pairs (−4 to 0): how evenly the vectors fill the sphere",
       better: "lower",
     },
     anisotropy: {
+      name: "anisotropy",
       description: "mean cosine of distinct sentence pairs: near 1, every sentence looks alike",
       better: "lower",
     },
-    positive_pairs: { description: "pairs scored at or above the threshold", better: "none" },
+    positive_pairs: {
+      name: "positive pairs",
+      description: "pairs scored at or above the threshold: a count, not a score",
+      better: "none",
+      unit: "count",
+    },
   },
   primary: "uniformity",
   load: (spec: AlignmentUniformitySpec, reader: TaskReader<ScoredPairRow>, where) => reader.read(spec.data, where),
