@@ -9,6 +9,7 @@
  * threads and adds its figures and babelbed's ratio to them.
  */
 import { availableParallelism } from "node:os";
+import { medianSeconds } from "./timing.js";
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
 import { EmbeddingTable } from "../src/model/embedding.js";
@@ -38,23 +39,11 @@ const tablesOnly = args.includes("--tables");
 const encodeOnly = args.includes("--encode");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Seconds per call of `run`, the median of `repeats` timed calls after `warmup` untimed ones. */
-async function time(run: () => Promise<void>, warmup: number, repeats: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    samples.push((performance.now() - start) / 1000);
-  }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
-
 /** GFLOP/s of `[m, k] × [k, n]`, the matmul shapes the encoder itself runs. */
 async function matmulRate(m: number, k: number, n: number): Promise<number> {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([n, k]);
-  const seconds = await time(
+  const seconds = await medianSeconds(
     async () => {
       const c = tf.matMul(a, b, false, true);
       await c.data();
@@ -235,7 +224,7 @@ async function main(): Promise<void> {
   const model = Transformer.initialize(config, 1);
   const batch = randomBatch(random);
   const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
-  const encodeSeconds = await time(
+  const encodeSeconds = await medianSeconds(
     async () => {
       const vectors = tf.tidy(() => pool(model.forward(batch), mask, "mean"));
       await vectors.data();
@@ -274,7 +263,7 @@ async function main(): Promise<void> {
     await gradients.loss.data();
     disposeGradients(gradients);
   };
-  const trainSeconds = await time(step, 2, quick ? 3 : 8);
+  const trainSeconds = await medianSeconds(step, 2, quick ? 3 : 8);
   log(`train ${(1 / trainSeconds).toFixed(2)} steps/s on ${ranOn.engine}, ${ranOn.threads ?? "native"} thread(s)`);
   optimizer.dispose();
 

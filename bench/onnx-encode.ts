@@ -1,20 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
+import { medianSeconds } from "./timing.js";
 import { loadOnnxRuntime, OnnxEngine } from "../src/io/onnx/engine.js";
 import type { TokenBatch } from "../src/model/batch.js";
 import { pool } from "../src/model/pooling.js";
 import type { Transformer } from "../src/model/transformer.js";
-
-/** Seconds per call: the median of `repeats` timed calls after `warmup` untimed ones. */
-async function median(run: () => Promise<unknown>, warmup: number, repeats: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    samples.push((performance.now() - start) / 1000);
-  }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
 
 /**
  * The ONNX engine on the bench's model and batch (mean pooling, as the tfjs figure): sentences/s
@@ -41,7 +30,7 @@ export async function onnxEncodeFigures(
   const rate = async (count: number) => {
     const engine = await OnnxEngine.create(parts, runtime, count);
     try {
-      return batch.batchSize / (await median(() => engine.vectors(batch), 2, repeats));
+      return batch.batchSize / (await medianSeconds(() => engine.vectors(batch), 2, repeats));
     } finally {
       await engine.release();
     }

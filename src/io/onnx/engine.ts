@@ -1,7 +1,7 @@
 import type { TokenBatch } from "../../model/batch.js";
 import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
-import { onnxSizeProblem, sentenceEncoderModel, type EncoderGraphParts } from "./sentence-graph.js";
-import { importOnnxRuntime, type OnnxRuntime, type OnnxSession, type OnnxTensor } from "./runtime.js";
+import { sentenceEncoderModel, sentenceGraphProblem, type EncoderGraphParts } from "./sentence-graph.js";
+import { importOnnxRuntime, onnxFeeds, type OnnxRuntime, type OnnxSession } from "./runtime.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
 export type { OnnxRuntime } from "./runtime.js";
@@ -65,18 +65,7 @@ export class OnnxEngine implements ForwardEngine {
   }
 
   async vectors(batch: TokenBatch): Promise<Float32Array> {
-    const shape = [batch.batchSize, batch.length];
-    const int64 = (values: Int32Array) =>
-      new this.runtime.Tensor(
-        "int64",
-        BigInt64Array.from(values, (value) => BigInt(value)),
-        shape,
-      );
-    const feeds: Record<string, OnnxTensor> = {
-      input_ids: int64(batch.inputIds),
-      attention_mask: int64(batch.attentionMask),
-    };
-    if (this.tokenTypes) feeds.token_type_ids = int64(batch.tokenTypeIds);
+    const feeds = onnxFeeds(this.runtime, batch, this.tokenTypes);
     const result = await this.session.run(feeds);
     const output = result.sentence_embedding!;
     const data = output.data as Float32Array;
@@ -109,11 +98,7 @@ export async function withForwardEngine<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if ((choice.engine ?? "onnx") === "tfjs" || encoder.engine !== undefined) return work();
-  // The graph holds Transformer, Pooling, Dense and Normalize; a BERT-flow stays on tfjs.
-  const problem =
-    encoder.flow !== undefined
-      ? "the model ends in a BERT-flow, which the ONNX graph does not hold"
-      : onnxSizeProblem(encoder);
+  const problem = sentenceGraphProblem(encoder);
   const runtime = problem === undefined ? await loadOnnxRuntime(choice.loader) : new Error(problem);
   if (runtime instanceof Error) {
     if (!warned || choice.loader !== undefined)

@@ -1,9 +1,10 @@
 import * as path from "node:path";
+import { probeSentences } from "../probe-sentences.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
 import { BabelbedError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { loadOnnxRuntime, type RuntimeLoader } from "./engine.js";
-import type { OnnxTensor } from "./runtime.js";
+import { onnxFeeds } from "./runtime.js";
 import { onnxSizeProblem, transformerModel } from "./sentence-graph.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
@@ -18,15 +19,6 @@ export async function writeOnnxExport(encoder: SentenceEncoder, dir: string): Pr
   await writeFileAtomic(file, transformerModel(encoder));
   return file;
 }
-
-/** Sentences in several scripts and lengths, so padding, positions and every token path are exercised. */
-const probes = [
-  "The cat sits on the mat.",
-  "Crème brûlée, s'il vous plaît!",
-  "Größere Häuser kosten mehr.",
-  "東京は日本の首都です。",
-  "Zxqv unknownword 123",
-];
 
 /**
  * Reads `onnx/model.onnx` back through onnxruntime and compares its hidden states with the
@@ -44,19 +36,8 @@ export async function verifyOnnxExport(
   const file = path.join(dir, onnxModelPath);
   const session = await runtime.InferenceSession.create(file);
   try {
-    const batch = encoder.batch(probes);
-    const shape = [batch.batchSize, batch.length];
-    const int64 = (values: Int32Array) =>
-      new runtime.Tensor(
-        "int64",
-        BigInt64Array.from(values, (value) => BigInt(value)),
-        shape,
-      );
-    const feeds: Record<string, OnnxTensor> = {
-      input_ids: int64(batch.inputIds),
-      attention_mask: int64(batch.attentionMask),
-    };
-    if (takesTokenTypes(encoder.transformer.config)) feeds.token_type_ids = int64(batch.tokenTypeIds);
+    const batch = encoder.batch(probeSentences);
+    const feeds = onnxFeeds(runtime, batch, takesTokenTypes(encoder.transformer.config));
     const result = await session.run(feeds);
     const actual = result.last_hidden_state;
     if (actual === undefined)
@@ -67,7 +48,7 @@ export async function verifyOnnxExport(
     const values = actual.data as Float32Array;
     if (values.length !== expected.length) {
       throw new BabelbedError(
-        `${file}: last_hidden_state has ${actual.dims.join("×")} values, the model ${[...shape, encoder.transformer.config.hiddenSize].join("×")}; the export is wrong`,
+        `${file}: last_hidden_state has ${actual.dims.join("×")} values, the model ${[batch.batchSize, batch.length, encoder.transformer.config.hiddenSize].join("×")}; the export is wrong`,
         1,
       );
     }

@@ -23,6 +23,33 @@ export interface OnnxRuntime {
   env: { versions: { common?: string } };
 }
 
+/** A batch as the encoder graph's int64 inputs; `token_type_ids` only where the architecture takes them. */
+export function onnxFeeds(
+  runtime: OnnxRuntime,
+  batch: {
+    batchSize: number;
+    length: number;
+    inputIds: Int32Array;
+    attentionMask: Int32Array;
+    tokenTypeIds: Int32Array;
+  },
+  tokenTypes: boolean,
+): Record<string, OnnxTensor> {
+  const shape = [batch.batchSize, batch.length];
+  const int64 = (values: Int32Array) =>
+    new runtime.Tensor(
+      "int64",
+      BigInt64Array.from(values, (value) => BigInt(value)),
+      shape,
+    );
+  const feeds: Record<string, OnnxTensor> = {
+    input_ids: int64(batch.inputIds),
+    attention_mask: int64(batch.attentionMask),
+  };
+  if (tokenTypes) feeds.token_type_ids = int64(batch.tokenTypeIds);
+  return feeds;
+}
+
 /** The package name in a variable: TypeScript then leaves the import unresolved, as it may be absent. */
 const packageName = "onnxruntime-node";
 

@@ -57,6 +57,15 @@ export function onnxSizeProblem(encoder: EncoderGraphParts): string | undefined 
   return `its ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed what one ONNX protobuf file holds (2 GiB)`;
 }
 
+/**
+ * Why the sentence graph cannot stand for this encoder, if it cannot: it holds Transformer,
+ * Pooling, Dense and Normalize within protobuf's size, so a BERT-flow stays on tfjs.
+ */
+export function sentenceGraphProblem(encoder: EncoderGraphParts & { flow?: unknown }): string | undefined {
+  if (encoder.flow !== undefined) return "the model ends in a BERT-flow, which the ONNX graph does not hold";
+  return onnxSizeProblem(encoder);
+}
+
 /** sentence-transformers' Pooling (see model/pooling.ts), each mode `[batch, hidden]`, concatenated in order. */
 function poolingNode(graph: GraphBuilder, hidden: string, inputs: EncoderInputs, modes: PoolingMode[]): string {
   const mask = graph.op("Unsqueeze", [

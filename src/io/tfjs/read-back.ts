@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { probeSentences } from "../probe-sentences.js";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
@@ -16,15 +17,6 @@ export async function loadTfjsDirectory(dir: string): Promise<TfjsEncoder> {
   });
 }
 
-/** Sentences in several scripts, with accents, case and unknown words: what a tokenizer can get wrong. */
-const probes = [
-  "The cat sits on the mat.",
-  "Crème brûlée, s'il vous plaît!",
-  "Größere Häuser kosten mehr.",
-  "東京は日本の首都です。",
-  "Zxqv unknownword 123",
-];
-
 /**
  * Read an export back and compare its vectors with the encoder it came from: the weights,
  * the tokenizer settings and the pooling all travel, or this fails naming the difference.
@@ -33,7 +25,7 @@ const probes = [
 export async function verifyTfjsExport(encoder: SentenceEncoder, dir: string, tolerance = 1e-5): Promise<number> {
   const loaded = await loadTfjsDirectory(dir);
   try {
-    const [expected, actual] = [await encoder.encode(probes), await loaded.encode(probes)];
+    const [expected, actual] = [await encoder.encode(probeSentences), await loaded.encode(probeSentences)];
     let largest = 0;
     expected.forEach((vector, row) => {
       vector.forEach((value, column) => {

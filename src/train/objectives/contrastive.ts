@@ -3,7 +3,8 @@ import { padBatch, type EncodedText } from "../../model/batch.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
 import { multipleNegativesRankingLoss } from "../../losses/multiple-negatives-ranking.js";
 import { simcseLoss } from "../../losses/simcse.js";
-import { TextIndex, type PreparedBatch, type TrainingObjective } from "./objective.js";
+import type { PreparedBatch, TrainingObjective } from "./objective.js";
+import { TupleObjective } from "./tuple.js";
 
 /**
  * Unsupervised SimCSE (Gao et al. 2021, "SimCSE", §3): every sentence of the batch goes
@@ -69,68 +70,33 @@ export interface MultipleNegativesSettings {
  * 2021, §4: NLI entailment as positive, contradiction as hard negative): anchor, positive and
  * optional hard negative, the batch's other positives and negatives as in-batch negatives.
  */
-export class MultipleNegativesObjective implements TrainingObjective {
-  readonly name = "multiple-negatives";
-  private readonly encodings: EncodedText[];
-  private readonly tuples: number[][];
+export class MultipleNegativesObjective extends TupleObjective<ContrastiveExample> {
   readonly scale: number;
   readonly symmetric: boolean;
 
-  constructor(
-    private readonly encoder: SentenceEncoder,
-    private readonly examples: ContrastiveExample[],
-    settings: MultipleNegativesSettings = {},
-  ) {
-    this.scale = settings.scale ?? 20;
-    this.symmetric = settings.symmetric ?? false;
+  constructor(encoder: SentenceEncoder, examples: ContrastiveExample[], settings: MultipleNegativesSettings = {}) {
     const withNegative = examples.filter((example) => example.negative !== undefined).length;
     if (withNegative !== 0 && withNegative !== examples.length) {
       throw new Error(
         `multiple-negatives: ${withNegative} of ${examples.length} examples have a hard negative; give one to every example or to none`,
       );
     }
-    const index = new TextIndex();
-    this.tuples = examples.map((example) =>
-      [example.anchor, example.positive, ...(example.negative === undefined ? [] : [example.negative])].map((text) =>
-        index.add(text),
-      ),
+    super("multiple-negatives", encoder, examples, (example) =>
+      example.negative === undefined
+        ? [example.anchor, example.positive]
+        : [example.anchor, example.positive, example.negative],
     );
-    this.encodings = encoder.tokenize(index.texts);
+    this.scale = settings.scale ?? 20;
+    this.symmetric = settings.symmetric ?? false;
   }
 
-  get size(): number {
-    return this.examples.length;
+  protected tupleLoss([anchors, positives, negatives]: tf.Tensor2D[]): tf.Scalar {
+    return multipleNegativesRankingLoss(anchors!, positives!, {
+      negatives,
+      scale: this.scale,
+      symmetric: this.symmetric,
+    });
   }
-
-  parameters(): Map<string, tf.Variable> {
-    return new Map();
-  }
-
-  prepare(indices: number[]): PreparedBatch {
-    const arity = this.tuples[0]?.length ?? 0;
-    const batches = Array.from({ length: arity }, (_, column) =>
-      padBatch(
-        indices.map((index) => this.encodings[this.tuples[index]![column]!]!),
-        this.encoder.tokenizer.special.pad,
-      ),
-    );
-    return {
-      batches,
-      loss: (sparse, options) =>
-        tf.tidy(() => {
-          const [anchors, positives, negatives] = batches.map((batch) =>
-            this.encoder.forward(batch, { ...options, sparse }),
-          ); // each [batch, dimension]
-          return multipleNegativesRankingLoss(anchors!, positives!, {
-            negatives,
-            scale: this.scale,
-            symmetric: this.symmetric,
-          });
-        }),
-    };
-  }
-
-  dispose(): void {}
 }
 
 /** What `nliTriplets` needs of a labelled pair (the `LabelledPair` rows of `data/` fit). */
