@@ -1,5 +1,6 @@
-import * as tf from "@tensorflow/tfjs";
-import { dropout, gelu, layerNorm, linear, type LayerNormWeights, type LinearWeights } from "./layers.js";
+import type * as tf from "@tensorflow/tfjs";
+import { selfAttention } from "./attention.js";
+import { dropout, linear, linearGelu, residualLayerNorm, type LayerNormWeights, type LinearWeights } from "./layers.js";
 import type { LayerWeights } from "./weights.js";
 
 /**
@@ -26,32 +27,19 @@ export interface ForwardPass {
  * head's scores: padding masked out, plus MPNet's relative position bias.
  */
 export function encoderLayer(x: tf.Tensor, layer: LayerWeights, scoreBias: tf.Tensor, pass: ForwardPass): tf.Tensor {
-  const context = selfAttention(x, layer, scoreBias, pass); // [batch, seq, hidden]
+  const context = attention(x, layer, scoreBias, pass); // [batch, seq, hidden]
   x = addAndNorm(x, context, layer.attentionOutput, layer.attentionNorm, pass); // [batch, seq, hidden]
-  const inner = intermediate(x, layer.intermediate); // [batch, seq, intermediate]
+  const inner = linearGelu(x, layer.intermediate); // [batch, seq, intermediate], BertIntermediate
   return addAndNorm(x, inner, layer.output, layer.outputNorm, pass); // [batch, seq, hidden]
 }
 
-/** `BertSelfAttention`: multi-head scaled dot-product attention, the heads' contexts concatenated. */
-export function selfAttention(x: tf.Tensor, layer: LayerWeights, scoreBias: tf.Tensor, pass: ForwardPass): tf.Tensor {
+/** `BertSelfAttention`: multi-head scaled dot-product attention, Q, K and V from one matmul (see attention.ts). */
+function attention(x: tf.Tensor, layer: LayerWeights, scoreBias: tf.Tensor, pass: ForwardPass): tf.Tensor {
   const { batchSize, length, hiddenSize, heads } = pass;
-  const headSize = hiddenSize / heads;
-  const { query, key, value } = layer;
-  // [batch, seq, hidden] → [batch, heads, seq, head]
-  const split = (t: tf.Tensor) => t.reshape([batchSize, length, heads, headSize]).transpose([0, 2, 1, 3]);
-  const queries = split(linear(x, query.weight, query.bias));
-  const keys = split(linear(x, key.weight, key.bias));
-  const values = split(linear(x, value.weight, value.bias));
-  const scaled = tf.div(tf.matMul(queries, keys, false, true), Math.sqrt(headSize)); // [batch, heads, seq, seq]
-  const scores = tf.add(scaled, scoreBias); // [batch, heads, seq, seq]
-  const probabilities = dropout(tf.softmax(scores, -1), pass.attentionDropout, pass.training, pass.seed);
-  const context = tf.matMul(probabilities, values); // [batch, heads, seq, head]
-  return context.transpose([0, 2, 1, 3]).reshape([batchSize, length, hiddenSize]); // [batch, seq, hidden]
-}
-
-/** `BertIntermediate`: the position-wise feed-forward network's widening with GELU. */
-export function intermediate(x: tf.Tensor, dense: LinearWeights): tf.Tensor {
-  return gelu(linear(x, dense.weight, dense.bias)); // [batch, seq, intermediate]
+  const dropoutRate = pass.training ? pass.attentionDropout : 0;
+  const seed = dropoutRate > 0 ? pass.seed() : 0;
+  const shape = { batchSize, length, hiddenSize, heads, dropoutRate, seed };
+  return selfAttention(x, layer.query, layer.key, layer.value, scoreBias, shape); // [batch, seq, hidden]
 }
 
 /**
@@ -66,5 +54,5 @@ export function addAndNorm(
   pass: ForwardPass,
 ): tf.Tensor {
   const projected = dropout(linear(sublayer, dense.weight, dense.bias), pass.hiddenDropout, pass.training, pass.seed);
-  return layerNorm(tf.add(x, projected), norm.weight, norm.bias, pass.layerNormEps); // [batch, seq, hidden]
+  return residualLayerNorm(x, projected, norm, pass.layerNormEps); // [batch, seq, hidden]
 }

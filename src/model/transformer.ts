@@ -99,7 +99,8 @@ export class Transformer {
     return tf.tidy(() => {
       let x = this.embed(batch, pass, options.sparse); // [batch, seq, hidden]
       const scoreBias = this.scoreBias(batch); // [batch, 1 or heads, 1 or seq, seq]
-      for (const layer of this.weights.layers) x = encoderLayer(x, layer, scoreBias, pass); // [batch, seq, hidden]
+      // A tidy per layer frees what no gradient reads as soon as the layer is done.
+      for (const layer of this.weights.layers) x = tf.tidy(() => encoderLayer(x, layer, scoreBias, pass)); // [batch, seq, hidden]
       return x as tf.Tensor3D;
     });
   }

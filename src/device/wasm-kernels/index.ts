@@ -7,6 +7,7 @@ import { patchIdentity } from "./identity.js";
 import { patchOneHot } from "./one-hot.js";
 import { patchReverse } from "./reverse.js";
 import { patchSelect } from "./select.js";
+import { patchSlice } from "./slice.js";
 import { patchStridedSlice } from "./strided-slice.js";
 import { unsortedSegmentSumKernel } from "./unsorted-segment-sum.js";
 
@@ -24,7 +25,7 @@ const missingKernels: tf.KernelConfig[] = [unsortedSegmentSumKernel, einsumKerne
  * Kernels wasm has but gets wrong for some dtypes (found by running each op
  * with float32, int32 and bool inputs on both backends), or runs far off its
  * fast path (BatchMatMul with transposed operands), or copies what it could
- * share (Identity). Each patch handles those
+ * share (Identity) or copies more than it needs (Slice). Each patch handles those
  * cases itself and hands every other call to the original kernel.
  */
 const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -36,6 +37,7 @@ const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf
   [tf.Reverse, patchReverse],
   [tf.StridedSlice, patchStridedSlice],
   [tf.Identity, patchIdentity],
+  [tf.Slice, patchSlice],
 ];
 
 /** Configs babelbed put in the registry, to recognise them on a second call. */
