@@ -40,5 +40,5 @@ export const mining = defineTask({
   primary: "precision",
   load: (spec: MiningSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),
   run: (encoder, rows, spec, context) => miningTask(encoder, rows, spec.k, context.encodeOptions),
-  dataMetrics: countPairs,
+  dataMetrics: (rows) => countPairs(rows),
 });

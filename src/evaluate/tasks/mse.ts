@@ -42,5 +42,5 @@ export const mse = defineTask({
     );
     return mseTask(encoder, vectors, rows, context.encodeOptions);
   },
-  dataMetrics: countPairs,
+  dataMetrics: (rows) => countPairs(rows),
 });

@@ -79,5 +79,5 @@ export const retrieval = defineTask({
     return kept;
   },
   run: (encoder, rows, _spec, context) => retrievalTask(encoder, rows, context.encodeOptions),
-  dataMetrics: countPairs,
+  dataMetrics: (rows) => countPairs(rows),
 });

@@ -46,5 +46,5 @@ export const sts = defineTask({
     return pairs.map((pair, index) => ({ ...pair, sentence2: other[index]!.sentence2 }));
   },
   run: (encoder, rows, _spec, context) => stsTask(encoder, rows, context.encodeOptions),
-  dataMetrics: countPairs,
+  dataMetrics: (rows) => countPairs(rows),
 });
