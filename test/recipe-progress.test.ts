@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { Reporter } from "../src/cli/reporter.js";
 import { loadRecipe } from "../src/recipes/load.js";
-import { RecipeProgress } from "../src/recipes/progress.js";
+import { RecipeProgress, type StepEta } from "../src/recipes/progress.js";
 import { runRecipe } from "../src/recipes/run.js";
 import type { RecipeStep } from "../src/recipes/schema.js";
 import { useBackend } from "./helpers/backends.js";
@@ -71,11 +71,14 @@ test("distill counts the teacher vectors it computes, batch by batch, to the las
   );
   const lines: string[] = [];
   const activities: string[] = [];
-  await runRecipe(await loadRecipe(recipe), {
+  const etas: { line: string; eta: StepEta | undefined }[] = [];
+  const loaded = await loadRecipe(recipe);
+  await runRecipe(loaded, {
     output: path.join(work, "distill-run"),
     engine: "tfjs",
     log: (line) => lines.push(line),
     activity: (line) => activities.push(line),
+    progress: (line, _done, eta) => etas.push({ line, eta }),
   });
   const counts = activities.map((line) => {
     const match = /^student: teacher vectors (\d+)\/(\d+)$/.exec(line);
@@ -92,6 +95,40 @@ test("distill counts the teacher vectors it computes, batch by batch, to the las
   );
   assert.ok(counts.every(([, of]) => of === total));
   assert.ok(lines.includes(`student: ${total} computed, ${400 - total} from the cache`), lines.join("\n"));
+
+  // The teacher's loop measures its rate, and the recipe's ETA times the distill step (maxSteps: 2) with it.
+  const teacherEta = etas.find(({ line }) => line.startsWith("teacher: step 2/2"))?.eta;
+  assert.ok(teacherEta?.secondsPerStep !== undefined && teacherEta.secondsPerStep > 0, JSON.stringify(teacherEta));
+  const progress = new RecipeProgress(loaded.recipe.steps);
+  progress.begin(0);
+  assert.match(progress.summary(teacherEta), /, ETA ~\d+s \+ 1 more step$/, "the evaluate step stays unsized");
+});
+
+test("later steps with a size in steps are timed at the measured rate, per batch row, capped by maxMinutes", () => {
+  const steps = [
+    { step: "train-teacher", name: "teacher", training: { batchSize: 16 } },
+    { step: "distill", name: "student", training: { maxSteps: 200, batchSize: 32 } },
+    { step: "evaluate", name: "check" },
+    {
+      step: "pretrain",
+      name: "pretrained",
+      stages: [
+        { layers: 1, steps: 50 },
+        { layers: 2, steps: 50 },
+      ],
+      training: { batchSize: 16 },
+    },
+    { step: "export", name: "python" },
+    { step: "dual-encoder", name: "dual", training: { maxSteps: 1000, maxMinutes: 1, batchSize: 16 } },
+  ] as unknown as RecipeStep[];
+  const progress = new RecipeProgress(steps, () => 0);
+  progress.begin(0);
+  // 30 s left here; student 200 steps × 0.5 s × 32/16 = 200 s; pretrain 100 × 0.5 s = 50 s; dual min(500 s, 60 s).
+  assert.equal(progress.summary({ seconds: 30, secondsPerStep: 0.5 }), "recipe 0s elapsed, ETA ~5m40s + 2 more steps");
+  // Without a measured rate: maxMinutes alone, as an upper bound, and the rest named.
+  assert.equal(progress.summary({ seconds: 30 }), "recipe 0s elapsed, ETA ≤ 1m30s + 4 more steps");
+  progress.begin(4);
+  assert.equal(progress.summary({ seconds: 5, secondsPerStep: 0.5 }), "recipe 0s elapsed, ETA ~1m05s");
 });
 
 test("the spinner shows the count in place of its line; redirected, a count line every 10 s at most", () => {
