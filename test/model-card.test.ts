@@ -11,6 +11,7 @@ import { loadRecipe } from "../src/recipes/load.js";
 import type { StepResult } from "../src/recipes/run-directory.js";
 import { runRecipe } from "../src/recipes/run.js";
 import { createJapaneseSegmenter, loadTokenizer } from "../src/text/index.js";
+import { formatNumber } from "../src/util/format.js";
 import { useBackend } from "./helpers/backends.js";
 import { fixturesRoot, repositoryRoot, skipWithoutFixtures } from "./helpers/fixtures.js";
 
@@ -75,8 +76,16 @@ steps:
     };
     const figures = summary.completed.find((result) => result.step === "check")?.after ?? {};
     assert.ok(Object.keys(figures).length > 0);
-    for (const [metric, value] of Object.entries(figures))
-      assert.ok(body.includes(`| check: ${metric} | ${Number(value.toPrecision(4))} |`), metric);
+    // Named for people in the data's languages, in the one number format, with n; the count is n, not a row.
+    assert.equal(figures["en-ja/pairs"], 150);
+    const percent = (metric: string) => formatNumber(figures[metric]!, "%");
+    for (const [metric, name] of [
+      ["en-ja/source_to_target", "top-1 retrieval accuracy, English → Japanese"],
+      ["en-ja/target_to_source", "top-1 retrieval accuracy, Japanese → English"],
+    ] as const)
+      assert.ok(body.includes(`| ${name} | check: en-ja | ${percent(metric)} | 150 |`), `${metric}\n${body}`);
+    const evaluation = body.slice(body.indexOf("## Evaluation"), body.indexOf("## Training Details"));
+    assert.doesNotMatch(evaluation, /source_to_target|en-ja\/|test pairs/, "no raw metric keys, no count row");
     assert.match(body, /```yaml\n[\s\S]*name: card[\s\S]*step: export[\s\S]*```/);
     assert.doesNotMatch(body, /segmented first/);
   });
@@ -153,6 +162,14 @@ describe("what a run knows about its models", () => {
     );
     assert.deepEqual(facts.languages, ["ja"], "without a languages field: the segmented ones");
     assert.deepEqual(cardFacts(recipe, "", "student", completed, ["en", "ja", "de"]).languages, ["en", "ja", "de"]);
+    // Each figure described by the recipe's task: its languages from the data's columns, its unit.
+    assert.deepEqual(
+      facts.figures?.map(({ description, value }) => [description.name, description.unit, value]),
+      [
+        ["top-1 retrieval accuracy, English ↔ Japanese (mean of both directions)", "%", 0.25],
+        ["Spearman correlation with gold similarity scores", "correlation", 0.4],
+      ],
+    );
 
     // babelbed export --checkpoint runs/<name>/models/student finds the same facts in the run directory.
     const run = path.join(work, "fake-run");

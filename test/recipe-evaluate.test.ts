@@ -50,6 +50,7 @@ steps:
       - { task: sts, name: copy, data: ${spec(sts)}, pairWith: ${spec(copy)} }
       - { task: retrieval, name: en-de, data: ${parallel} }
       - { task: mining, name: en-de-mining, data: ${parallel} }
+      - { task: mse, name: en-de-mse, teacher: ${path.join(fixturesRoot, "tiny-bert")}, data: ${parallel} }
 `,
     );
     const outcome = await runRecipe(await loadRecipe(recipeFile), { output: path.join(work, "run") });
@@ -72,6 +73,15 @@ steps:
     assert.match(outcome.table, /scores\s+plain: Spearman correlation with gold similarity scores\s/);
     assert.match(outcome.table, /en-de: top-1 retrieval accuracy, English → German\s+150\s+0\.67%\s+\d+\.\d%/);
     assert.doesNotMatch(outcome.table, /en-de\/pairs|test pairs/, "the count is n, not a row");
+    // Every task records its n in a run, not retrieval alone: the table gives each figure its pairs.
+    assert.deepEqual(
+      ["plain", "swapped", "en-de-mining", "en-de-mse"].map((task) => metrics[`${task}/pairs`]),
+      [100, 100, 150, 150],
+    );
+    assert.match(outcome.table, /plain: Spearman correlation with gold similarity scores\s+100\s/);
+    assert.match(outcome.table, /en-de-mining: bitext mining F1, English–German\s+150\s/);
+    assert.match(outcome.table, /en-de-mse: mean squared error to the teacher, English sentences\s+150\s/);
+    assert.doesNotMatch(outcome.table, /\/pairs|test pairs|[▲▼]/, "counts are no rows and no changes");
     await writeFile(
       recipeFile,
       `name: mismatch

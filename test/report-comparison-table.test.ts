@@ -123,6 +123,7 @@ test("evaluation charts name their lines, titles and axes for people, not by met
       phase: trainingStep === 0 ? "before" : "during",
       trainingStep,
       ...scores(0.4 + trainingStep / 500, -1 - trainingStep / 100, 0.9 - trainingStep / 200),
+      "stsb-dev/pearson": 0.5,
       "stsb-dev-au/alignment": 0.3 + trainingStep / 1000,
       "en-de/source_to_target": 0.1 + trainingStep / 300,
       "en-de/target_to_source": 0.12 + trainingStep / 300,
@@ -147,4 +148,12 @@ test("evaluation charts name their lines, titles and axes for people, not by met
   for (const name of ["alignment", "uniformity", "anisotropy"]) assert.ok(svgs[1]!.includes(`>${name}<`), name);
   for (const key of ["source_to_target", "target_to_source", ">spearman<", ">pearson<"])
     assert.ok(!svgs.some((svg) => svg.includes(key)), `no chart shows the key ${key}`);
+  // The notes under the charts name counts and unchanged metrics as the charts do, in the one number format.
+  const notes = [...html.matchAll(/<p class="note">((?:Evaluated on|Unchanged through training): .*?)<\/p>/g)].map(
+    (match) => match[1],
+  );
+  assert.deepEqual(notes, [
+    "Evaluated on: stsb-dev-au: 120 positive pairs, en-de: 150 test pairs.",
+    "Unchanged through training: stsb-dev: Pearson correlation with gold similarity scores = 0.500.",
+  ]);
 });

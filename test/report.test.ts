@@ -243,7 +243,7 @@ test("a report of a run directory shows the table values and one SVG chart per c
     120,
     "a dot per logged teacher step",
   );
-  assert.match(html, /en-de\/pairs = 150\b/, "a count is listed, not drawn");
+  assert.match(html, /Evaluated on: en-de: 150 test pairs\b/, "a count is listed, not drawn");
   assert.match(svgs[3]!, />2 layers</, "progressive stacking's growth is marked on the student's loss");
   // Header facts, timings, and every string from the files escaped.
   assert.match(html, /wasm \(tfjs backend &#34;wasm&#34;, 2 threads\)/);
@@ -504,11 +504,12 @@ steps:
   assert.match(html, /report-check <span class="status finished">/);
   const spearman = outcome.results[0]!.after["en-sts/spearman"]!.toFixed(3);
   assert.ok(html.includes(`<td class="number">${spearman}</td>`), `table has ${spearman}`);
-  // An evaluate step alone: the headline gives its score, with no before.
+  // An evaluate step alone: the headline gives its score, with no before, over the pairs the STS task recorded.
   assert.ok(
     html.includes(
-      `<p class="headline">In step scores, en-sts&#39;s Spearman correlation with gold similarity scores was ${spearman}; chance is 0.000.</p>`,
+      `<p class="headline">In step scores, en-sts&#39;s Spearman correlation with gold similarity scores was ${spearman} on 100 pairs; chance is 0.000.</p>`,
     ),
+    html.match(/<p class="headline">.*?<\/p>/)?.[0],
   );
   assert.match(html, /tfjs backend &#34;cpu&#34;/, "the device the run started on");
 

@@ -54,6 +54,27 @@ export class Reporter {
     this.ticker ??= setInterval(() => this.tick(), 1000).unref();
   }
 
+  /**
+   * The current activity's line, with where it stands ("teacher vectors 320/1200"): on a
+   * terminal the spinner shows it (and keeps its elapsed time); else a line every 10 s.
+   */
+  activity(line: string): void {
+    if (this.interactive) {
+      if (this.spinner === undefined) {
+        this.log(line);
+        return;
+      }
+      this.spinnerText = this.prefixed(line);
+      this.tick();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastPrinted > 10_000) {
+      process.stderr.write(`${this.prefixed(line)}\n`);
+      this.lastPrinted = now;
+    }
+  }
+
   progress(line: string, done: boolean, eta?: StepEta): void {
     const recipe = this.recipe === undefined || eta === undefined ? "" : ` · ${this.recipe.summary(eta)}`;
     const text = `${this.prefixed(line)}${recipe}`;
@@ -88,7 +109,7 @@ export class Reporter {
   private tick(): void {
     if (this.spinner === undefined) return;
     const seconds = (Date.now() - this.spinnerStarted) / 1000;
-    if (seconds >= 2) this.spinner.text = `${this.spinnerText} (${formatDuration(seconds)})`;
+    this.spinner.text = seconds >= 2 ? `${this.spinnerText} (${formatDuration(seconds)})` : this.spinnerText;
   }
 
   private persistSpinner(): void {

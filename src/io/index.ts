@@ -14,7 +14,7 @@ export {
 export { inspectModelDirectory, readModelWeights } from "./model-directory.js";
 export { loadSentenceEncoder, saveSentenceEncoder } from "./encoder-checkpoint.js";
 export { saveTfjsEncoder, type TfjsExportOptions, type TfjsExportSummary } from "./tfjs/layout.js";
-export { writeModelCard, type ModelCardFacts } from "./model-card.js";
+export { writeModelCard, type CardFigure, type ModelCardFacts } from "./model-card.js";
 export { loadTfjsEncoder, type TfjsEncoder, type LoadTfjsOptions } from "./tfjs/browser-entry.js";
 export { loadTfjsDirectory, verifyTfjsExport } from "./tfjs/read-back.js";
 export { bundleBrowserRuntime, type BrowserRuntime } from "./tfjs/bundle.js";

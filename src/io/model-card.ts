@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { describeMetrics, formatDescribed, type MetricDescription } from "../evaluate/metric-descriptions.js";
 import { readTokenizerConfig } from "../text/config.js";
 import { exists, readJsonFile, writeFileAtomic } from "../util/files.js";
 import { packageVersion } from "../util/package.js";
@@ -13,8 +14,21 @@ export interface ModelCardFacts {
   baseModel?: string;
   /** The recipe that made it, as YAML. */
   recipe?: string;
-  /** Evaluation figures of the run, by task and metric (e.g. "tatoeba-jpn/eng→jpn accuracy"). */
+  /** Evaluation figures of the run, by task and metric (`tatoeba-jpn/source_to_target`). */
   metrics?: Record<string, number>;
+  /**
+   * The same figures described for people by the run, which knows each task's type and data
+   * ("top-1 retrieval accuracy, English → Japanese", its unit and n); without them the card
+   * describes `metrics` from their keys alone.
+   */
+  figures?: CardFigure[];
+}
+
+/** One figure of the card: a metric as people read it, its value, and the evaluate step that measured it, if not the model's own. */
+export interface CardFigure {
+  description: MetricDescription;
+  value: number;
+  step?: string;
 }
 
 /** What the exported files say about the model; read back so the card describes what was written. */
@@ -171,7 +185,7 @@ export function modelCardText(name: string, shape: ExportedShape, facts: ModelCa
     "encoder.dispose();",
     "```",
     "",
-    ...evaluationSection(facts.metrics),
+    ...evaluationSection(facts),
     "## Training Details",
     "",
     ...(facts.recipe
@@ -214,19 +228,29 @@ function segmentationSection(language: string | undefined): string[] {
   ];
 }
 
-function evaluationSection(metrics: Record<string, number> | undefined): string[] {
-  const entries = Object.entries(metrics ?? {}).filter(([, value]) => Number.isFinite(value));
-  if (entries.length === 0) return [];
+function evaluationSection(facts: ModelCardFacts): string[] {
+  const metrics = facts.metrics ?? {};
+  const figures: CardFigure[] = (
+    facts.figures ??
+    describeMetrics(metrics).map((description) => ({ description, value: metrics[description.metric]! }))
+  ).filter((figure) => !figure.description.count && Number.isFinite(figure.value));
+  if (figures.length === 0) return [];
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const rows = figures.map(({ description, value, step }) => {
+    const task = [step, description.task].filter((part) => part !== undefined && part !== "").join(": ");
+    const n = description.n === undefined ? "" : String(description.n);
+    return `| ${cell(description.name)} | ${cell(task)} | ${formatDescribed(description, value)} | ${n} |`;
+  });
   return [
     "## Evaluation",
     "",
     "### Metrics",
     "",
-    "Measured by the run that made this model, on its held-out evaluation sets.",
+    "Measured by the run that made this model, on its held-out evaluation sets (n: the pairs each figure was computed on).",
     "",
-    "| Metric | Value |",
-    "|:--|--:|",
-    ...entries.map(([metric, value]) => `| ${metric.replaceAll("|", "\\|")} | ${Number(value.toPrecision(4))} |`),
+    "| Metric | Task | Value | n |",
+    "|:--|:--|--:|--:|",
+    ...rows,
     "",
   ];
 }

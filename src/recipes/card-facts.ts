@@ -1,4 +1,5 @@
-import type { ModelCardFacts } from "../io/model-card.js";
+import { describeMetrics, taskEntriesOfRecipe } from "../evaluate/metric-descriptions.js";
+import type { CardFigure, ModelCardFacts } from "../io/model-card.js";
 import type { StepResult } from "./run-directory.js";
 import type { ModelSpec, RecipeSettings as Recipe } from "./schema-parts.js";
 
@@ -28,6 +29,9 @@ export function cardFacts(
           ? (maker.model as ModelSpec)
           : undefined;
   const metrics: Record<string, number> = {};
+  const figures: CardFigure[] = [];
+  // Each step's tasks (type and data) name its figures for people, in the data's languages.
+  const tasks = taskEntriesOfRecipe(recipe);
   for (const result of completed) {
     const evaluates = recipe.steps.some(
       (step) => step.step === "evaluate" && step.name === result.step && step.model === model,
@@ -35,6 +39,12 @@ export function cardFacts(
     if (result.step !== model && !evaluates) continue;
     for (const [name, value] of Object.entries(result.after))
       metrics[result.step === model ? name : `${result.step}: ${name}`] = value;
+    for (const description of describeMetrics(result.after, tasks.get(result.step)))
+      figures.push({
+        description,
+        value: result.after[description.metric]!,
+        ...(result.step === model ? {} : { step: result.step }),
+      });
   }
   return {
     languages: languages ?? spec?.segment,
@@ -43,6 +53,7 @@ export function cardFacts(
       spec === undefined ? undefined : spec.from !== undefined ? describeModel(recipe, spec.from) : freshModel(spec),
     recipe: recipeYaml,
     metrics,
+    figures,
   };
 }
 

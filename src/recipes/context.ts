@@ -19,6 +19,11 @@ export interface RunContext {
   log(line: string): void;
   /** Progress of a training step, drawn on the terminal; `eta` feeds the recipe's ETA. */
   progress(line: string, done: boolean, eta?: StepEta): void;
+  /**
+   * Where a long activity without training steps stands ("student: teacher vectors 320/1200"),
+   * called often: it replaces the current activity's line rather than adding lines.
+   */
+  activity(line: string): void;
   /** True once the user asked to stop (Ctrl-C). */
   shouldStop(): boolean;
   /** Evaluation data read during this run, by spec: held-out sets are scored several times. */

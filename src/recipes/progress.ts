@@ -1,19 +1,27 @@
 import type { RecipeSettings } from "./schema-parts.js";
 
-/** A step as progress sees it: its name, and a `training.maxMinutes` where it has one. */
+/** A step as progress sees it: its name, and its `training` (`maxSteps`, `maxMinutes`, `batchSize`) where it has one. */
 type RecipeStep = RecipeSettings["steps"][number];
 
 /** What a training loop knows about its own end, passed along with its progress line. */
 export interface StepEta {
   /** Seconds to the step's end (already capped by its `maxMinutes`). */
   seconds: number;
+  /** Seconds per training step of the running step, as measured lately: sizes later steps that give `maxSteps`. */
+  secondsPerStep?: number;
 }
+
+/** A later step's time as far as it is known: measured (`~`), an upper bound (`≤`), or unknown. */
+type LaterTime = { seconds: number; kind: "estimate" | "bound" } | undefined;
 
 /**
  * Where a run stands within its recipe: step k of n, time since the run started, and an
  * ETA for the whole recipe that says only what it knows. The running step's ETA comes from
- * its training loop; a later step counts with its `maxMinutes` (an upper bound, shown "≤");
- * any other later step has no size to go by and is named as "+ N more steps".
+ * its training loop. A later step with a size in steps (`maxSteps`, a pretrain step's stages)
+ * is timed at the running step's measured rate, scaled by the batch sizes (`~`, a rough
+ * estimate: models differ), capped by its `maxMinutes`; one with only `maxMinutes` counts
+ * with that upper bound (`≤`); any other later step has no size to go by and is named as
+ * "+ N more steps". Epochs are not sized: that would need the rows of the step's data.
  */
 export class RecipeProgress {
   private readonly started: number;
@@ -42,13 +50,19 @@ export class RecipeProgress {
     return `recipe step ${this.current + 1} of ${this.steps.length}, ${this.elapsed()} elapsed${later === 0 ? "" : `, ${plural(later, "more step")} after this one`}`;
   }
 
-  /** For a training line: "recipe 1m05s elapsed, ETA 40s + 1 more step", from the running step's ETA. */
+  /** For a training line: "recipe 1m05s elapsed, ETA ~40s + 1 more step", from the running step's ETA and rate. */
   summary(eta: StepEta): string {
-    const bounds = this.steps.slice(this.current + 1).map(timeBound);
-    const known = eta.seconds + bounds.reduce<number>((sum, bound) => sum + (bound ?? 0), 0);
-    const bounded = bounds.some((bound) => bound !== undefined) ? "≤ " : "";
-    const unsized = bounds.filter((bound) => bound === undefined).length;
-    return `recipe ${this.elapsed()} elapsed, ETA ${bounded}${formatDuration(known)}${unsized === 0 ? "" : ` + ${plural(unsized, "more step")}`}`;
+    const running = this.steps[this.current];
+    const times = this.steps.slice(this.current + 1).map((step) => laterTime(step, running, eta.secondsPerStep));
+    const known = eta.seconds + times.reduce<number>((sum, time) => sum + (time?.seconds ?? 0), 0);
+    // A measured estimate makes the sum rough, whatever bounds it also holds.
+    const mark = times.some((time) => time?.kind === "estimate")
+      ? "~"
+      : times.some((time) => time?.kind === "bound")
+        ? "≤ "
+        : "";
+    const unsized = times.filter((time) => time === undefined).length;
+    return `recipe ${this.elapsed()} elapsed, ETA ${mark}${formatDuration(known)}${unsized === 0 ? "" : ` + ${plural(unsized, "more step")}`}`;
   }
 
   private elapsed(): string {
@@ -60,10 +74,31 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
-/** A later step's most time: its `maxMinutes`, when it has one. */
-function timeBound(step: RecipeStep): number | undefined {
-  const training = "training" in step ? (step.training as { maxMinutes?: number }) : undefined;
-  return training?.maxMinutes === undefined ? undefined : training.maxMinutes * 60;
+/** The training settings progress reads; absent for steps that do not train. */
+function trainingOf(step: RecipeStep | undefined): { maxSteps?: number; maxMinutes?: number; batchSize?: number } {
+  return step !== undefined && "training" in step ? (step.training as object) : {};
+}
+
+/** A step's size in training steps, where the recipe gives it without reading data: `maxSteps`, or a pretrain step's stages. */
+function plannedSteps(step: RecipeStep): number | undefined {
+  const { maxSteps } = trainingOf(step);
+  if (maxSteps !== undefined) return maxSteps;
+  const stages = "stages" in step ? (step.stages as { steps: number }[]) : undefined;
+  return stages?.reduce((sum, stage) => sum + stage.steps, 0);
+}
+
+/** A later step's time: its planned steps at the running step's rate per batch row, capped by its `maxMinutes`. */
+function laterTime(step: RecipeStep, running: RecipeStep | undefined, secondsPerStep: number | undefined): LaterTime {
+  const { maxMinutes, batchSize } = trainingOf(step);
+  const bound = maxMinutes === undefined ? undefined : maxMinutes * 60;
+  const planned = plannedSteps(step);
+  if (planned !== undefined && secondsPerStep !== undefined && Number.isFinite(secondsPerStep)) {
+    const runningBatch = trainingOf(running).batchSize;
+    const scale = batchSize !== undefined && runningBatch !== undefined ? batchSize / runningBatch : 1;
+    const seconds = planned * secondsPerStep * scale;
+    return { seconds: bound === undefined ? seconds : Math.min(seconds, bound), kind: "estimate" };
+  }
+  return bound === undefined ? undefined : { seconds: bound, kind: "bound" };
 }
 
 /** 75 → "1m15s", 3725 → "1h02m05s", 9 → "9s". */

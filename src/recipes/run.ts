@@ -22,6 +22,7 @@ export interface RunOptions {
   restart?: boolean;
   log?: (line: string) => void;
   progress?: RunContext["progress"];
+  activity?: RunContext["activity"];
   /** Step `index` of the recipe begins (not called for steps an earlier run finished). */
   stepStarted?: (index: number) => void;
   shouldStop?: () => boolean;
@@ -62,6 +63,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     resume: options.resume ?? false,
     log: options.log ?? (() => undefined),
     progress: options.progress ?? (() => undefined),
+    activity: options.activity ?? (() => undefined),
     shouldStop: options.shouldStop ?? (() => false),
     evaluationRows: new Map(),
     engine: options.engine ?? recipe.engine,

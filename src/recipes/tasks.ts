@@ -12,12 +12,16 @@ import type { TaskSpec } from "./schema-parts.js";
 /** Cache warnings already shown in a run: an unwritable cache is said once, not at every use. */
 const cacheWarnings = new WeakMap<RunContext, Set<string>>();
 
-/** Teacher vectors of `sentences`, computed once per teacher and sentence across runs. */
+/**
+ * Teacher vectors of `sentences`, computed once per teacher and sentence across runs;
+ * `onProgress` hears of each batch computed (of the sentences the cache lacks).
+ */
 export async function teacherVectors(
   context: RunContext,
   teacherDirectory: string,
   teacher: SentenceEncoder,
   sentences: string[],
+  onProgress?: (done: number, total: number) => void,
 ) {
   const shown = cacheWarnings.get(context) ?? new Set<string>();
   cacheWarnings.set(context, shown);
@@ -35,7 +39,7 @@ export async function teacherVectors(
   );
   const result = await cache.vectors(sentences, (missing) =>
     withForwardEngine(teacher, { engine: context.engine, log: context.log }, () =>
-      teacher.encode(missing, { batchSize: 64 }),
+      teacher.encode(missing, { batchSize: 64, ...(onProgress === undefined ? {} : { onProgress }) }),
     ),
   );
   await context.run.log({

@@ -1,7 +1,7 @@
-import { describeMetric } from "../evaluate/metric-descriptions.js";
+import { describeMetric, formatDescribed } from "../evaluate/metric-descriptions.js";
 import { palette, renderChart, wantsLogScale, type ChartLine } from "./charts.js";
 import { stepTasksOfRecipe } from "./described-metrics.js";
-import { escapeHtml, figure, formatValue } from "./html.js";
+import { escapeHtml, figure } from "./html.js";
 import type { RunData } from "./run-data.js";
 import { chancePercent, isCount, metricScale, type MetricScale } from "./scales.js";
 import { depthChanges, isConstant, lossByObjective, metricsByTask, runningMean, thin, type Point } from "./series.js";
@@ -113,19 +113,23 @@ export function evaluationFigures(
     const kinds = new Map<string, { scale: MetricScale; lines: ChartLine[]; names: Set<string> }>();
     for (const [runIndex, { view, tasks: byTask }] of perRun.entries()) {
       for (const [metric, points] of byTask.get(task) ?? new Map<string, Point[]>()) {
-        if (isCount(metric) || (points.length > 1 && isConstant(points))) {
-          (isCount(metric) ? counts : constants).push(
-            `${seriesName(views, view, metric)} = ${formatValue(metric, points.at(-1)![1])}`,
-          );
+        const description = describeMetric(metric, {
+          ...stepTasksOfRecipe(view.data.recipeText).get(step)?.get(task),
+        });
+        // A metric known only by its description (a sentence) is named by its key, as its paper does ("uniformity").
+        const name = description.name.length <= 56 ? description.name : metric.slice(metric.lastIndexOf("/") + 1);
+        const value = points.at(-1)![1];
+        // Notes name the figure as the charts do: "en-de: 150 test pairs", not `en-de/pairs = 150`.
+        if (description.count || isCount(metric)) {
+          counts.push(seriesName(views, view, `${task}: ${Math.round(value)} ${name}`));
+          continue;
+        }
+        if (points.length > 1 && isConstant(points)) {
+          constants.push(seriesName(views, view, `${task}: ${name} = ${formatDescribed(description, value)}`));
           continue;
         }
         const scale = metricScale(metric);
         if (!kinds.has(scale.kind)) kinds.set(scale.kind, { scale, lines: [], names: new Set() });
-        const { name: described } = describeMetric(metric, {
-          ...stepTasksOfRecipe(view.data.recipeText).get(step)?.get(task),
-        });
-        // A metric known only by its description (a sentence) is named by its key, as its paper does ("uniformity").
-        const name = described.length <= 56 ? described : metric.slice(metric.lastIndexOf("/") + 1);
         const kind = kinds.get(scale.kind)!;
         kind.names.add(name);
         kind.lines.push({

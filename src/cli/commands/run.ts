@@ -75,6 +75,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
       restart: flags.restart,
       log: (line) => reporter.log(line),
       progress: (line, done, eta) => reporter.progress(line, done, eta),
+      activity: (line) => reporter.activity(line),
       stepStarted: (index) => reporter.stepStarted(index),
       shouldStop: () => stopRequested,
       device,

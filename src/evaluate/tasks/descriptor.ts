@@ -74,6 +74,19 @@ export interface TaskDescriptor<
   dataMetrics?(rows: Row[]): Metrics;
 }
 
+/**
+ * A task's n: the pairs it scored, recorded beside its metrics in a run (`en-de/pairs`) so that
+ * every figure says what it was computed on. A count, never a score.
+ */
+export function pairCount(description: string): MetricDescriptor {
+  return { description: `${description}: a count, not a score`, better: "none", name: "test pairs", unit: "count" };
+}
+
+/** The `pairs` count of a task whose rows are its pairs. */
+export function countPairs(rows: readonly unknown[]): Metrics {
+  return { pairs: rows.length };
+}
+
 /** Declares a descriptor with its row and spec types checked, then erases them for the registry. */
 export function defineTask<Row, Spec extends TaskSpecBase, Options extends z.ZodRawShape>(
   descriptor: TaskDescriptor<Row, Spec, Options>,

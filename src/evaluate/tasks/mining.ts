@@ -1,6 +1,6 @@
 import { dataSourceSchema, type DataSource } from "../../data/source.js";
 import { miningTask, type ParallelRow } from "../encoder-tasks.js";
-import { defineTask, type SideNames, type TaskReader } from "./descriptor.js";
+import { countPairs, defineTask, pairCount, type SideNames, type TaskReader } from "./descriptor.js";
 import { z } from "zod";
 
 interface MiningSpec {
@@ -34,9 +34,11 @@ export const mining = defineTask({
       name: "mining threshold on the ratio margin (a setting, not a score)",
       unit: "threshold",
     },
+    pairs: pairCount("parallel pairs searched for translations"),
   },
   // The first metric, as best-model keeping has always scored mining.
   primary: "precision",
   load: (spec: MiningSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),
   run: (encoder, rows, spec, context) => miningTask(encoder, rows, spec.k, context.encodeOptions),
+  dataMetrics: (rows) => countPairs(rows),
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dataSourceSchema, type DataSource } from "../../data/source.js";
 import { mseTask, type ParallelRow } from "../encoder-tasks.js";
-import { defineTask, type TaskReader } from "./descriptor.js";
+import { countPairs, defineTask, pairCount, type TaskReader } from "./descriptor.js";
 
 interface MseSpec {
   task: string;
@@ -31,6 +31,7 @@ export const mse = defineTask({
         `mean squared error to the teacher, ${target} sentences (against its ${source} vectors)`,
       unit: "squared-error",
     },
+    pairs: pairCount("held-out pairs embedded by student and teacher"),
   },
   primary: "mse_source",
   load: (spec: MseSpec, reader: TaskReader<ParallelRow>, where) => reader.read(spec.data, where),
@@ -41,4 +42,5 @@ export const mse = defineTask({
     );
     return mseTask(encoder, vectors, rows, context.encodeOptions);
   },
+  dataMetrics: (rows) => countPairs(rows),
 });

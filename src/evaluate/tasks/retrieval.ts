@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dataSourceSchema, type DataSource } from "../../data/source.js";
 import { retrievalTask, type ParallelRow } from "../encoder-tasks.js";
-import { defineTask, type TaskReader } from "./descriptor.js";
+import { countPairs, defineTask, pairCount, type TaskReader } from "./descriptor.js";
 
 interface RetrievalSpec {
   task: string;
@@ -55,12 +55,7 @@ export const retrieval = defineTask({
       unit: "%",
       chance: (n) => 1 / n,
     },
-    pairs: {
-      description: "test pairs scored (after leaving out training overlap): a count, not a score",
-      better: "none",
-      name: "test pairs",
-      unit: "count",
-    },
+    pairs: pairCount("test pairs scored (after leaving out training overlap)"),
   },
   // The first metric, as best-model keeping has always scored retrieval.
   primary: "source_to_target",
@@ -84,5 +79,5 @@ export const retrieval = defineTask({
     return kept;
   },
   run: (encoder, rows, _spec, context) => retrievalTask(encoder, rows, context.encodeOptions),
-  dataMetrics: (rows) => ({ pairs: rows.length }),
+  dataMetrics: (rows) => countPairs(rows),
 });

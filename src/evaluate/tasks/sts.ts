@@ -1,7 +1,7 @@
 import { dataSourceSchema, type DataSource } from "../../data/source.js";
 import { BabelbedError } from "../../util/errors.js";
 import { stsTask, type ScoredPairRow } from "../encoder-tasks.js";
-import { defineTask } from "./descriptor.js";
+import { countPairs, defineTask, pairCount } from "./descriptor.js";
 
 interface StsSpec {
   task: string;
@@ -31,7 +31,11 @@ export const sts = defineTask({
       .describe("cross-lingual STS: take sentence2 from this row-aligned file instead"),
   },
   sources: ["data", "pairWith"],
-  metrics: { spearman: correlation("Spearman rank"), pearson: correlation("Pearson") },
+  metrics: {
+    spearman: correlation("Spearman rank"),
+    pearson: correlation("Pearson"),
+    pairs: pairCount("scored pairs correlated"),
+  },
   primary: "spearman",
   async load(spec: StsSpec, reader: { read(source: DataSource, where: string): Promise<ScoredPairRow[]> }, where) {
     const pairs = await reader.read(spec.data, where);
@@ -42,4 +46,5 @@ export const sts = defineTask({
     return pairs.map((pair, index) => ({ ...pair, sentence2: other[index]!.sentence2 }));
   },
   run: (encoder, rows, _spec, context) => stsTask(encoder, rows, context.encodeOptions),
+  dataMetrics: (rows) => countPairs(rows),
 });

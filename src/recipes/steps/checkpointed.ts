@@ -64,7 +64,7 @@ export async function runCheckpointed<State extends object, StepRecord extends {
         context.progress(
           `${name}: step ${record.step}/${total} · ${options.describe(record)} · ${(1 / seconds).toFixed(2)} steps/s · ETA ${formatDuration(eta)}`,
           record.step === total,
-          { seconds: eta },
+          { seconds: eta, secondsPerStep: seconds },
         );
       },
       ...(options.evaluate === undefined ? {} : { evaluate: options.evaluate }),

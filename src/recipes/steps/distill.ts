@@ -44,11 +44,13 @@ export async function distill(context: RunContext, step: DistillStep, index: num
   let vectors: Float32Array[];
   try {
     context.log(`${step.name}: teacher vectors for ${pairs.length} source sentences`);
+    // Minutes for a large corpus: the count shows it moving.
     const result = await teacherVectors(
       context,
       teacherDirectory,
       teacher,
       pairs.map((pair) => pair.source),
+      (done, total) => context.activity(`${step.name}: teacher vectors ${done}/${total}`),
     );
     context.log(`${step.name}: ${result.computed} computed, ${pairs.length - result.computed} from the cache`);
     vectors = result.vectors;
