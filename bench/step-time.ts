@@ -4,7 +4,7 @@
  * `npm run bench`: forward, backward, AdamW). Every kernel of the backend is wrapped with a
  * clock; on wasm and on tfjs-node kernels run synchronously, so a kernel's wall time is its
  * cost. JSON on stdout: the step's wall time, the kernels' share of it, and the kernels
- * ranked by total milliseconds per step.
+ * ranked by total milliseconds per step (`--shapes`: also each kernel call by its input shapes).
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
@@ -23,6 +23,9 @@ const steps = Number(flagValue("--steps") ?? 5);
 const chosen = await selectDevice((flagValue("--device") ?? "auto") as "auto", { threads });
 
 const totals = new Map<string, { milliseconds: number; calls: number }>();
+// `--shapes`: also every kernel by its input shapes (and a matmul's transposes), to find the slow calls.
+const byShape = args.includes("--shapes");
+const shapes = new Map<string, { milliseconds: number; calls: number }>();
 let timing = false;
 for (const kernel of tf.getKernelsForBackend(tf.getBackend())) {
   const original = kernel.kernelFunc;
@@ -33,10 +36,28 @@ for (const kernel of tf.getKernelsForBackend(tf.getBackend())) {
       if (!timing) return original(kernelArguments);
       const started = performance.now();
       const result = original(kernelArguments);
+      const elapsed = performance.now() - started;
       const entry = totals.get(kernel.kernelName) ?? { milliseconds: 0, calls: 0 };
-      entry.milliseconds += performance.now() - started;
+      entry.milliseconds += elapsed;
       entry.calls += 1;
       totals.set(kernel.kernelName, entry);
+      if (byShape) {
+        const { inputs, attrs } = kernelArguments as {
+          inputs: Record<string, tf.TensorInfo>;
+          attrs?: Record<string, unknown>;
+        };
+        const flags =
+          kernel.kernelName === "BatchMatMul"
+            ? `${attrs?.transposeA ? "T" : "N"}${attrs?.transposeB ? "T" : "N"} `
+            : "";
+        const key = `${kernel.kernelName} ${flags}${Object.values(inputs)
+          .map((info) => `[${info.shape}]`)
+          .join(" ")}`;
+        const shaped = shapes.get(key) ?? { milliseconds: 0, calls: 0 };
+        shaped.milliseconds += elapsed;
+        shaped.calls += 1;
+        shapes.set(key, shaped);
+      }
       return result;
     },
   });
@@ -89,6 +110,18 @@ process.stdout.write(
       kernelMilliseconds: Number(inKernels.toFixed(1)),
       kernelCallsPerStep: kernels.reduce((sum, kernel) => sum + kernel.callsPerStep, 0),
       kernels: kernels.slice(0, 25),
+      ...(byShape
+        ? {
+            calls: [...shapes]
+              .map(([key, entry]) => ({
+                key,
+                millisecondsPerStep: Number((entry.milliseconds / steps).toFixed(2)),
+                callsPerStep: entry.calls / steps,
+              }))
+              .sort((a, b) => b.millisecondsPerStep - a.millisecondsPerStep)
+              .slice(0, 30),
+          }
+        : {}),
     },
     null,
     2,
