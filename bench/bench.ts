@@ -280,18 +280,23 @@ async function main(): Promise<void> {
   mask.dispose();
 
   const vocabulary = quick ? undefined : await benchmarkVocabTraining();
-  let torch: (TorchFigures & { ratio: { encode: number; train: number } }) | undefined;
+  let torch: (TorchFigures & { ratio: { encode: number; encodeOnnx?: number; train: number } }) | undefined;
   if (compareTorch) {
     const figures = torchFigures(shape, chosen.threads ?? availableParallelism(), quick);
+    // encodeOnnx is the engine `encode`, `evaluate` and teacher vectors use by default.
     const ratio = {
       encode: encodeRate / figures.encode.sentencesPerSecond,
+      ...("unavailable" in encodeOnnx
+        ? {}
+        : { encodeOnnx: encodeOnnx.sentencesPerSecond / figures.encode.sentencesPerSecond }),
       train: 1 / trainSeconds / figures.train.stepsPerSecond,
     };
     torch = { ...figures, ratio };
     log(
       `${figures.engine}, ${figures.threads} thread(s): encode ${figures.encode.sentencesPerSecond.toFixed(1)} sentences/s, train ${figures.train.stepsPerSecond.toFixed(2)} steps/s`,
     );
-    log(`babelbed / PyTorch: encode ${ratio.encode.toFixed(2)}x, train ${ratio.train.toFixed(2)}x`);
+    const onnxRatio = ratio.encodeOnnx === undefined ? "" : `, encode on onnx ${ratio.encodeOnnx.toFixed(2)}x`;
+    log(`babelbed / PyTorch: encode on tfjs ${ratio.encode.toFixed(2)}x${onnxRatio}, train ${ratio.train.toFixed(2)}x`);
   }
   const forwardFlops = forwardFlopsPerSentence();
   const encodeGflops = (encodeRate * forwardFlops) / 1e9;
