@@ -86,19 +86,68 @@ before(async () => {
   await selectDevice("wasm");
 });
 
-test("babelbed registers exactly the kernels tested here (BatchMatMul in device-matmul.test.ts, Identity in device-wasm-identity.test.ts)", () => {
+test("babelbed registers exactly the kernels tested here (Slice and GatherV2 below, BatchMatMul in device-matmul.test.ts, Identity in device-wasm-identity.test.ts)", () => {
   assert.deepEqual(registeredKernels(), [
     "BatchMatMul",
     "Cast",
     "ClipByValue",
     "Einsum",
+    "GatherV2",
     "Identity",
     "OneHot",
     "Reverse",
     "Select",
+    "Slice",
     "StridedSlice",
     "UnsortedSegmentSum",
   ]);
+});
+
+test("Slice matches js for contiguous runs (copied from the heap) and strided ones, in every dtype", async () => {
+  for (const [begin, size] of [
+    [
+      [1, 0, 0],
+      [2, 4, 5],
+    ],
+    [
+      [0, 2, 0],
+      [3, 1, 5],
+    ],
+    [
+      [0, 1, 2],
+      [3, 2, 3],
+    ],
+    [
+      [2, 3, 4],
+      [1, 1, 1],
+    ],
+  ] as const) {
+    await assertMatchesJs(() => tf.slice(uniform([3, 4, 5], 21), [...begin], [...size]));
+    await assertMatchesJs(() => tf.slice(integers([3, 4, 5], 22, -9, 9), [...begin], [...size]));
+    await assertMatchesJs(() => tf.slice(booleans([3, 4, 5], 23), [...begin], [...size]));
+  }
+  await assertMatchesJs(() => tf.split(uniform([6, 4], 24), 3, 0));
+  await assertMatchesJs(() => tf.split(uniform([6, 4], 25), 2, 1));
+});
+
+test("GatherV2 matches js for rows of any rank and dtype, other axes, and rejects ids out of range", async () => {
+  const rows = tf.tensor2d(
+    [
+      [4, 0],
+      [2, 2],
+      [0, 3],
+    ],
+    [3, 2],
+    "int32",
+  );
+  await assertMatchesJs(() => tf.gather(uniform([5, 3, 2], 31), rows));
+  await assertMatchesJs(() => tf.gather(integers([5, 4], 32, -9, 9), tf.tensor1d([1, 1, 4, 0], "int32")));
+  await assertMatchesJs(() => tf.gather(booleans([5, 4], 33), tf.tensor1d([3, 0], "int32")));
+  await assertMatchesJs(() => tf.gather(uniform([5, 4], 34), tf.tensor1d([3, 0, 3], "int32"), 1));
+  await assertMatchesJs(() => tf.gather(uniform([5], 35), tf.tensor1d([], "int32")));
+  await withBackend("wasm", () =>
+    assert.throws(() => tf.gather(uniform([5, 2], 36), tf.tensor1d([5], "int32")), /index value 5 is not in \[0, 4\]/),
+  );
 });
 
 test("UnsortedSegmentSum matches js exactly, including dropped and repeated ids", async () => {

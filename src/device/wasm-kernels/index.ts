@@ -3,6 +3,7 @@ import { patchBatchMatMul } from "./batch-mat-mul.js";
 import { patchCast } from "./cast.js";
 import { patchClipByValue } from "./clip-by-value.js";
 import { einsumKernel } from "./einsum.js";
+import { patchGather } from "./gather.js";
 import { patchIdentity } from "./identity.js";
 import { patchOneHot } from "./one-hot.js";
 import { patchReverse } from "./reverse.js";
@@ -25,7 +26,8 @@ const missingKernels: tf.KernelConfig[] = [unsortedSegmentSumKernel, einsumKerne
  * Kernels wasm has but gets wrong for some dtypes (found by running each op
  * with float32, int32 and bool inputs on both backends), or runs far off its
  * fast path (BatchMatMul with transposed operands), or copies what it could
- * share (Identity) or copies more than it needs (Slice). Each patch handles those
+ * share (Identity) or copies more than it needs (Slice), or
+ * walks rows element by element (GatherV2). Each patch handles those
  * cases itself and hands every other call to the original kernel.
  */
 const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -38,6 +40,7 @@ const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf
   [tf.StridedSlice, patchStridedSlice],
   [tf.Identity, patchIdentity],
   [tf.Slice, patchSlice],
+  [tf.GatherV2, patchGather],
 ];
 
 /** Configs babelbed put in the registry, to recognise them on a second call. */
