@@ -41,6 +41,8 @@ interface ExportedShape {
   segmenterLanguage?: string;
   /** transformers' `_name_or_path`: the hub id a hub model was loaded from. */
   hubName?: string;
+  /** Whether the export holds `onnx/model.onnx`, which sentence-transformers loads with `backend="onnx"`. */
+  onnx: boolean;
 }
 
 /**
@@ -92,6 +94,7 @@ async function readExportedShape(dir: string): Promise<ExportedShape> {
     segmenterLanguage: tokenizer.segmenterLanguage,
     hubName:
       typeof config._name_or_path === "string" && hubId.test(config._name_or_path) ? config._name_or_path : undefined,
+    onnx: await exists(path.join(dir, "onnx", "model.onnx")),
   };
 }
 
@@ -171,6 +174,17 @@ export function modelCardText(name: string, shape: ExportedShape, facts: ModelCa
     "# [3, 3]",
     "```",
     "",
+    ...(shape.onnx
+      ? [
+          "The export also holds `onnx/model.onnx` (the token embeddings, as sentence-transformers' own ONNX export), so",
+          "onnxruntime can run it without PyTorch, from Python or from transformers.js in the browser:",
+          "",
+          "```python",
+          `model = SentenceTransformer("path/to/${name}", backend="onnx")`,
+          "```",
+          "",
+        ]
+      : []),
     "### Usage in TypeScript (babelbed)",
     "",
     "```bash",
