@@ -99,9 +99,12 @@ async function stepMemory(model: Transformer, batch: TokenBatch, mask: tf.Tensor
       stepOptimizer.apply(model.trainableParameters(), gradients);
       disposeGradients(gradients);
     };
-    for (let i = 0; i < warmSteps; i++) profiledStep(); // creates the optimizer's moments, leaves rows behind
+    // Metered from before the warm steps: the measured step frees buffers they allocated (replaced
+    // weights and table blocks), and the meter can subtract only frees of allocations it saw.
     const meter = meterWasmHeap();
+    for (let i = 0; i < warmSteps; i++) profiledStep(); // creates the optimizer's moments, leaves rows behind
     const heapResident = meter?.current() ?? 0;
+    meter?.resetPeak();
     profiledStep();
     const heapPeakGrowthBytes = meter === undefined ? undefined : meter.peak() - heapResident;
     meter?.stop();

@@ -4,6 +4,8 @@ import * as tf from "@tensorflow/tfjs";
  * Bytes of tensor data the wasm backend really holds. tfjs' own count (tf.memory().numBytes,
  * tf.profile's peakBytes) adds every tensor's size, so a reshape or a clone that shares its
  * input's buffer counts twice; this meter wraps the backend's malloc and free instead.
+ * It knows the size of what was allocated after it started only, so a free of an older buffer
+ * is not subtracted: start it before the steps whose buffers the measured step replaces.
  * Returns undefined on other backends.
  */
 export function meterWasmHeap(): { current(): number; peak(): number; resetPeak(): void; stop(): void } | undefined {

@@ -94,9 +94,12 @@ const step = () => {
   return optimizerStep(optimizer, encoder.trainableParameters(), gradients, 2e-3, 1).loss;
 };
 
-for (let i = 0; i < 2; i++) step(); // AdamW's moments exist, rows rest behind
+// Metered from before the warm steps: the timed steps free buffers they allocated (replaced weights
+// and table blocks), and the meter can subtract only frees of allocations it saw.
 const meter = meterWasmHeap();
+for (let i = 0; i < 2; i++) step(); // AdamW's moments exist, rows rest behind
 const heapResident = meter?.current() ?? 0;
+meter?.resetPeak();
 const residentBytes = tf.memory().numBytes;
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
