@@ -21,7 +21,7 @@ import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
 import { torchFigures, type TorchFigures } from "./compare-torch.js";
-import { config, shape } from "./configuration.js";
+import { benchBatch, config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
 import { onnxEncodeFigures } from "./onnx-encode.js";
 
@@ -54,17 +54,6 @@ async function matmulRate(m: number, k: number, n: number): Promise<number> {
   );
   tf.dispose([a, b]);
   return (2 * m * k * n) / seconds / 1e9;
-}
-
-function randomBatch(random: Random): TokenBatch {
-  const size = shape.batch * shape.tokens;
-  return {
-    batchSize: shape.batch,
-    length: shape.tokens,
-    inputIds: Int32Array.from({ length: size }, () => 1 + random.integer(shape.vocab - 1)),
-    tokenTypeIds: new Int32Array(size),
-    attentionMask: new Int32Array(size).fill(1),
-  };
 }
 
 /** Multiply-adds ×2 of one sentence's forward pass: projections, feed-forward and attention. */
@@ -195,7 +184,7 @@ async function main(): Promise<void> {
   }
   if (memoryOnly) {
     const model = Transformer.initialize(config, 1);
-    const batch = randomBatch(random);
+    const batch = benchBatch(random);
     const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
     const sparseEmbedding = await stepMemory(model, batch, mask, random);
     model.dispose();
@@ -225,7 +214,7 @@ async function main(): Promise<void> {
   log(`matmul roofline ${roofline.toFixed(1)} GFLOP/s`);
 
   const model = Transformer.initialize(config, 1);
-  const batch = randomBatch(random);
+  const batch = benchBatch(random);
   const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
   const encodeSeconds = await medianSeconds(
     async () => {

@@ -11,11 +11,10 @@ import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
 import { pool } from "../src/model/pooling.js";
 import { Transformer } from "../src/model/transformer.js";
-import type { TokenBatch } from "../src/model/batch.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
-import { config, shape } from "./configuration.js";
+import { benchBatch, config, shape } from "./configuration.js";
 import { meterWasmHeap } from "./heap-meter.js";
 
 const args = process.argv.slice(2);
@@ -24,14 +23,7 @@ const threads = flagValue("--threads") === undefined ? undefined : Number(flagVa
 const chosen = await selectDevice((flagValue("--device") ?? "auto") as "auto", { threads });
 const model = Transformer.initialize(config, 1);
 const random = new Random(1);
-const size = shape.batch * shape.tokens;
-const batch: TokenBatch = {
-  batchSize: shape.batch,
-  length: shape.tokens,
-  inputIds: Int32Array.from({ length: size }, () => 1 + random.integer(shape.vocab - 1)),
-  tokenTypeIds: new Int32Array(size),
-  attentionMask: new Int32Array(size).fill(1),
-};
+const batch = benchBatch(random);
 const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
 const optimizer = new AdamW({ learningRate: 1e-4 });
 // Where the forward pass ends inside the profiled step: its kernel count and the bytes alive then

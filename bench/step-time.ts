@@ -8,13 +8,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectDevice } from "../src/device/index.js";
-import type { TokenBatch } from "../src/model/batch.js";
 import { pool } from "../src/model/pooling.js";
 import { Transformer } from "../src/model/transformer.js";
 import { AdamW } from "../src/train/adamw.js";
 import { computeGradients, disposeGradients } from "../src/train/gradients.js";
 import { Random } from "../src/util/random.js";
-import { config, shape } from "./configuration.js";
+import { benchBatch, config, shape } from "./configuration.js";
 
 const args = process.argv.slice(2);
 const flagValue = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -65,14 +64,7 @@ for (const kernel of tf.getKernelsForBackend(tf.getBackend())) {
 
 const model = Transformer.initialize({ ...config, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1 }, 1);
 const random = new Random(1);
-const size = shape.batch * shape.tokens;
-const batch: TokenBatch = {
-  batchSize: shape.batch,
-  length: shape.tokens,
-  inputIds: Int32Array.from({ length: size }, () => 1 + random.integer(shape.vocab - 1)),
-  tokenTypeIds: new Int32Array(size),
-  attentionMask: new Int32Array(size).fill(1),
-};
+const batch = benchBatch(random);
 const mask = tf.tensor2d(batch.attentionMask, [shape.batch, shape.tokens], "int32");
 const optimizer = new AdamW({ learningRate: 1e-4 });
 const step = () => {
