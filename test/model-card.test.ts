@@ -71,7 +71,10 @@ steps:
     assert.match(body, /from sentence_transformers import SentenceTransformer/);
     assert.match(body, /import \{ loadSentenceEncoder \} from "babelbed"/);
     // Every export small enough writes onnx/model.onnx, and the card says how Python loads it.
-    assert.ok(lines.some((line) => line.includes("wrote onnx/model.onnx")), lines.join("\n"));
+    assert.ok(
+      lines.some((line) => line.includes("wrote onnx/model.onnx")),
+      lines.join("\n"),
+    );
     assert.match(body, /SentenceTransformer\("path\/to\/student", backend="onnx"\)/);
     // The evaluate step's figures, as the run recorded them.
     const summary = JSON.parse(await readFile(path.join(output, "state.json"), "utf8")) as {
