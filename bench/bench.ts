@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch] [-- --memory | --tables | --encode]`:
+ * `npm run bench [-- --device D] [-- --threads N] [-- --quick] [-- --compare-torch] [-- --tfjs-kernels] [-- --memory | --tables | --encode]`:
  * throughput of the encoder on the chosen backend as JSON on stdout, each figure with the engine
  * and thread count it ran on: encode sentences/s, train steps/s (forward + backward + AdamW), the
  * the same on the ONNX engine (onnxruntime-node; `encodeOnnx`), the
  * backend's own measured matmul GFLOP/s, and the share of that roofline each reaches; the peak
  * memory growth of a training step on the benchmark's vocabulary and on a 250,000 × 256 table,
  * and vocabulary training. `--compare-torch` runs the same configuration in PyTorch on as many
- * threads and adds its figures and babelbed's ratio to them.
+ * threads and adds its figures and babelbed's ratio to them. `--tfjs-kernels` switches babelbed's
+ * SIMD matmul and transpose kernels off on wasm, to measure what they bring.
  */
 import { availableParallelism } from "node:os";
 import { medianSeconds } from "./timing.js";
 import * as tf from "@tensorflow/tfjs";
-import { selectDevice } from "../src/device/index.js";
+import { selectDevice, useSimdKernels } from "../src/device/index.js";
 import { EmbeddingTable } from "../src/model/embedding.js";
 import { pool } from "../src/model/pooling.js";
 import { Transformer } from "../src/model/transformer.js";
@@ -31,6 +32,8 @@ const device = (flagValue("--device") ?? "auto") as "auto";
 const threads = flagValue("--threads") === undefined ? undefined : Number(flagValue("--threads"));
 const quick = args.includes("--quick");
 const compareTorch = args.includes("--compare-torch");
+const simdKernels = !args.includes("--tfjs-kernels");
+useSimdKernels(simdKernels);
 // Only the step-memory measurement (and the time of those steps): the optimizer's figures without the rest.
 const memoryOnly = args.includes("--memory");
 // Only the optimizer on a 500,000-row table, exact against lazy.
@@ -173,7 +176,9 @@ async function tableSteps(random: Random) {
 async function main(): Promise<void> {
   const chosen = await selectDevice(device, { log, threads });
   // Every figure says where it ran: "wasm, 2 threads".
-  const ranOn = { engine: `${chosen.device} (tfjs backend "${chosen.backend}")`, threads: chosen.threads };
+  const kernels =
+    chosen.backend === "wasm" ? (simdKernels ? ", babelbed SIMD kernels" : ", without babelbed SIMD kernels") : "";
+  const ranOn = { engine: `${chosen.device} (tfjs backend "${chosen.backend}"${kernels})`, threads: chosen.threads };
   const random = new Random(1);
   const tokens = shape.batch * shape.tokens;
   if (tablesOnly) {

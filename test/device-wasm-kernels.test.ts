@@ -86,7 +86,7 @@ before(async () => {
   await selectDevice("wasm");
 });
 
-test("babelbed registers exactly the kernels tested here (Slice and GatherV2 below, BatchMatMul in device-matmul.test.ts, Identity in device-wasm-identity.test.ts)", () => {
+test("babelbed registers exactly the kernels tested here (Slice and GatherV2 below, BatchMatMul in device-matmul.test.ts and device-simd-kernels.test.ts, Transpose there too, Identity in device-wasm-identity.test.ts)", () => {
   assert.deepEqual(registeredKernels(), [
     "BatchMatMul",
     "Cast",
@@ -99,6 +99,7 @@ test("babelbed registers exactly the kernels tested here (Slice and GatherV2 bel
     "Select",
     "Slice",
     "StridedSlice",
+    "Transpose",
     "UnsortedSegmentSum",
   ]);
 });

@@ -10,6 +10,7 @@ import { patchReverse } from "./reverse.js";
 import { patchSelect } from "./select.js";
 import { patchSlice } from "./slice.js";
 import { patchStridedSlice } from "./strided-slice.js";
+import { patchTranspose } from "./transpose.js";
 import { unsortedSegmentSumKernel } from "./unsorted-segment-sum.js";
 
 /**
@@ -27,7 +28,9 @@ const missingKernels: tf.KernelConfig[] = [unsortedSegmentSumKernel, einsumKerne
  * with float32, int32 and bool inputs on both backends), or runs far off its
  * fast path (BatchMatMul with transposed operands), or copies what it could
  * share (Identity) or copies more than it needs (Slice), or
- * walks rows element by element (GatherV2). Each patch handles those
+ * walks rows element by element (GatherV2), or writes a float per cache line (Transpose);
+ * batched and few-row matmuls and matrix transposes run on babelbed's SIMD kernels
+ * (`simd/kernels.wat`). Each patch handles those
  * cases itself and hands every other call to the original kernel.
  */
 const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -41,6 +44,7 @@ const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf
   [tf.Identity, patchIdentity],
   [tf.Slice, patchSlice],
   [tf.GatherV2, patchGather],
+  [tf.Transpose, patchTranspose],
 ];
 
 /** Configs babelbed put in the registry, to recognise them on a second call. */
