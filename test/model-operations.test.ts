@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selfAttention } from "../src/model/attention.js";
+import { dropoutMultiplier } from "../src/model/dropout-mask.js";
 import { dropout, gelu, layerNorm, linear, linearGelu, residualLayerNorm } from "../src/model/layers.js";
 import { testBackends, useBackend } from "./helpers/backends.js";
 
@@ -28,7 +29,7 @@ const reference = {
     const [q, k, v] = [0, 1, 2].map((i) => split(reference.linear(x, weights[2 * i]!, weights[2 * i + 1]!)));
     const scores = tf.add(tf.div(tf.matMul(q!, k!, false, true), Math.sqrt(size)), bias);
     let probabilities = tf.softmax(scores, -1);
-    if (rate > 0) probabilities = tf.dropout(probabilities, rate, undefined, seed);
+    if (rate > 0) probabilities = tf.mul(probabilities, dropoutMultiplier(probabilities.shape, rate, seed));
     return tf.matMul(probabilities, v!).transpose([0, 2, 1, 3]).reshape([batch, length, hidden]);
   },
 };
@@ -140,14 +141,14 @@ for (const backend of testBackends) {
       assert.equal(tf.memory().numTensors, before, "no tensor is left behind");
     });
 
-    test("dropout keeps tf.dropout's mask for a seed and passes gradients through the kept units only", async () => {
+    test("dropout multiplies by its seed's mask and passes gradients through the kept units only", async () => {
       await useBackend(backend);
       const x = normal([4, 16]);
       const seeds = () => 1234;
       checkOperation(
         "dropout",
         (input) => dropout(input!, 0.3, true, seeds),
-        (input) => tf.dropout(input!, 0.3, undefined, 1234),
+        (input) => tf.mul(input!, dropoutMultiplier(input!.shape, 0.3, 1234)),
         [x],
         { forward: 0, gradient: 1e-6 },
       );

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { dropoutMultiplier, type LinearWeights } from "./layers.js";
+import { dropoutMultiplier } from "./dropout-mask.js";
+import type { LinearWeights } from "./layers.js";
 import { operation } from "./operation.js";
 
 /**

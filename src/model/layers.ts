@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { dropoutMultiplier } from "./dropout-mask.js";
 import { operation } from "./operation.js";
 
 /**
@@ -152,16 +153,9 @@ export function residualLayerNorm(
   })(x, sublayer, norm.weight, norm.bias);
 }
 
-/** tf.dropout's mask, `floor(u + keep) / keep` with `u ~ U[0, 1)` from the seed: zero or `1/keep`. */
-export function dropoutMultiplier(shape: number[], rate: number, seed: number): tf.Tensor {
-  const keep = 1 - rate;
-  return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, "float32", seed), keep)), keep);
-}
-
 /**
- * Inverted dropout; identity unless training. The seed makes masks repeatable, and
- * the mask is tf.dropout's, so a seed drops the same units as before. Only the
- * mask is kept for the gradient.
+ * Inverted dropout; identity unless training. The seed makes masks repeatable
+ * (`dropout-mask.ts`). Only the mask is kept for the gradient.
  */
 export function dropout(x: tf.Tensor, rate: number, training: boolean, seed: () => number): tf.Tensor {
   if (!training || rate === 0) return x;

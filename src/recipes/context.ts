@@ -30,6 +30,8 @@ export interface RunContext {
   evaluationRows: Map<string, unknown>;
   /** Where forward-only passes (evaluation, teacher vectors) run; default onnx where onnxruntime loads. */
   engine?: EngineName;
+  /** onnxruntime's threads for those passes (`--threads`); default every core. */
+  threads?: number;
 }
 
 export function defaultCacheDirectory(recipe: Recipe, recipeDirectory: string): string {

@@ -30,6 +30,8 @@ export interface RunOptions {
   device?: DeviceInfo;
   /** Engine for forward-only passes (`--engine`); default the recipe's `engine`, else onnx where it loads. */
   engine?: EngineName;
+  /** Threads for the onnx engine (`--threads`, which also sizes the wasm device); default every core. */
+  threads?: number;
 }
 
 export interface RunOutcome {
@@ -67,6 +69,7 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunOptions = {}):
     shouldStop: options.shouldStop ?? (() => false),
     evaluationRows: new Map(),
     engine: options.engine ?? recipe.engine,
+    threads: options.threads,
   };
   const started = performance.now();
   await run.log({

@@ -38,7 +38,7 @@ export async function teacherVectors(
     { warn },
   );
   const result = await cache.vectors(sentences, (missing) =>
-    withForwardEngine(teacher, { engine: context.engine, log: context.log }, () =>
+    withForwardEngine(teacher, { engine: context.engine, threads: context.threads, log: context.log }, () =>
       teacher.encode(missing, { batchSize: 64, ...(onProgress === undefined ? {} : { onProgress }) }),
     ),
   );
@@ -84,7 +84,7 @@ export async function evaluateTasks(
 ): Promise<Metrics> {
   const metrics: Metrics = {};
   // The engine is built from the weights as they are now, so evaluation during training sees the current model.
-  await withForwardEngine(encoder, { engine: context.engine, log: context.log }, async () => {
+  await withForwardEngine(encoder, { engine: context.engine, threads: context.threads, log: context.log }, async () => {
     for (const task of tasks) {
       const label = `${where} evaluation ${task.name}`;
       const results = await evaluateTask(context, encoder, task, label);

@@ -80,6 +80,7 @@ export async function runRecipeFile(file: string, flags: RunFlags): Promise<void
       shouldStop: () => stopRequested,
       device,
       engine: flags.engine,
+      threads: flags.threads,
     });
     reporter.finish();
     process.stdout.write(`\n${outcome.table}\n\nrun directory: ${outcome.directory}\n`);
