@@ -23,6 +23,18 @@ test("a failed atomic write names its file and leaves no temporary file behind",
   assert.deepEqual(await readdir(dir), ["summary.json"], "no .tmp-* file is left");
 });
 
+test("an atomic writer keeps text and bytes in the order written, and shows nothing before commit", async () => {
+  const dir = scratch();
+  const target = path.join(dir, "mixed.bin");
+  const writer = await openAtomicWriter(target);
+  await writer.write("head:");
+  await writer.write(Uint8Array.of(0, 1, 2, 255));
+  await writer.write(":tail");
+  assert.ok(!(await readdir(dir)).includes("mixed.bin"), "the target appears only on commit");
+  await writer.commit();
+  assert.deepEqual([...(await readFile(target))], [...Buffer.from("head:"), 0, 1, 2, 255, ...Buffer.from(":tail")]);
+});
+
 test("recoverSwaps puts back a folder whose swap was cut between its renames, and removes other leftovers", async () => {
   const dir = scratch();
   const target = path.join(dir, "models", "teacher");

@@ -30,6 +30,7 @@ export {
   type EngineName,
   type EngineChoice,
 } from "./onnx/engine.js";
-export { writeOnnxExport, verifyOnnxExport, onnxModelPath } from "./onnx/export.js";
+export { writeOnnxExport, verifyOnnxExport, onnxModelPath, onnxDataPath } from "./onnx/export.js";
+export type { OnnxFiles } from "./onnx/external-data.js";
 export { sentenceEncoderModel, transformerModel } from "./onnx/sentence-graph.js";
 export { saveFlowModule, loadFlowModule } from "./flow-module.js";

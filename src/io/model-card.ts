@@ -43,6 +43,8 @@ interface ExportedShape {
   hubName?: string;
   /** Whether the export holds `onnx/model.onnx`, which sentence-transformers loads with `backend="onnx"`. */
   onnx: boolean;
+  /** Whether its weights are in `onnx/model.onnx_data` (ONNX external data: over protobuf's 2 GiB). */
+  onnxExternalData?: boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ async function readExportedShape(dir: string): Promise<ExportedShape> {
     hubName:
       typeof config._name_or_path === "string" && hubId.test(config._name_or_path) ? config._name_or_path : undefined,
     onnx: await exists(path.join(dir, "onnx", "model.onnx")),
+    onnxExternalData: await exists(path.join(dir, "onnx", "model.onnx_data")),
   };
 }
 
@@ -177,7 +180,13 @@ export function modelCardText(name: string, shape: ExportedShape, facts: ModelCa
     ...(shape.onnx
       ? [
           "The export also holds `onnx/model.onnx` (the token embeddings, as sentence-transformers' own ONNX export), so",
-          "onnxruntime can run it without PyTorch, from Python or from transformers.js in the browser:",
+          ...(shape.onnxExternalData
+            ? [
+                "onnxruntime can run it without PyTorch. Its weights, over protobuf's 2 GiB, are in `onnx/model.onnx_data`",
+                "(ONNX external data), which onnxruntime reads from beside `model.onnx`: keep (and upload) the two files",
+                "together. From Python:",
+              ]
+            : ["onnxruntime can run it without PyTorch, from Python or from transformers.js in the browser:"]),
           "",
           "```python",
           `model = SentenceTransformer("path/to/${name}", backend="onnx")`,

@@ -114,14 +114,15 @@ export async function recoverSwaps(root: string): Promise<string[]> {
 
 /** A file written piece by piece that appears, whole, only on `commit`. */
 export interface AtomicWriter {
-  write(text: string): Promise<void>;
+  /** Text is buffered; bytes (a tensor's, say) go to the file at once, after any text before them. */
+  write(data: string | Uint8Array): Promise<void>;
   /** Flush, sync and rename over the target. */
   commit(): Promise<void>;
   /** Remove the partial file; the target keeps its old content. */
   abort(): Promise<void>;
 }
 
-/** `writeFileAtomic` for content too large to hold: text is buffered in about 1 MB pieces. */
+/** `writeFileAtomic` for content too large to hold (over 2 GiB, even): text is buffered in about 1 MB pieces. */
 export async function openAtomicWriter(file: string): Promise<AtomicWriter> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const temporary = temporarySibling(file);
@@ -136,9 +137,16 @@ export async function openAtomicWriter(file: string): Promise<AtomicWriter> {
     await handle.write(text);
   };
   return {
-    write: async (text) => {
-      pending.push(text);
-      pendingLength += text.length;
+    write: async (data) => {
+      if (typeof data !== "string") {
+        await flush();
+        // write(2) may take less than asked (Linux stops near 2 GiB a call), so loop until all is in.
+        for (let done = 0; done < data.byteLength; )
+          done += (await handle.write(data, done, data.byteLength - done)).bytesWritten;
+        return;
+      }
+      pending.push(data);
+      pendingLength += data.length;
       if (pendingLength >= 1 << 20) await flush();
     },
     commit: () =>

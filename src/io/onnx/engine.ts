@@ -1,6 +1,11 @@
+import { promises as fs } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { TokenBatch } from "../../model/batch.js";
 import type { ForwardEngine, SentenceEncoder } from "../../model/sentence-encoder.js";
-import { sentenceEncoderModel, sentenceGraphProblem, type EncoderGraphParts } from "./sentence-graph.js";
+import { needsExternalData, protobufLimit, writeOnnxModel } from "./external-data.js";
+import { modelBytes } from "./proto.js";
+import { buildSentenceEncoderModel, sentenceGraphProblem, type EncoderGraphParts } from "./sentence-graph.js";
 import { importOnnxRuntime, onnxFeeds, type OnnxRuntime, type OnnxSession } from "./runtime.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
@@ -53,15 +58,38 @@ export class OnnxEngine implements ForwardEngine {
     private readonly runtime: OnnxRuntime,
     private readonly session: OnnxSession,
     private readonly tokenTypes: boolean,
+    /** Where the model and its external data lie while the session runs; removed on release. */
+    readonly directory?: string,
   ) {}
 
-  static async create(encoder: EncoderGraphParts, runtime: OnnxRuntime, threads?: number): Promise<OnnxEngine> {
-    const bytes = sentenceEncoderModel(encoder);
-    const session = await runtime.InferenceSession.create(bytes, {
+  /**
+   * The session is made from the model in memory; a model whose weights are over
+   * `externalDataAbove` bytes (default, and at most, protobuf's limit) cannot be one protobuf
+   * message, so it is written with external data into a temporary folder and loaded from there.
+   */
+  static async create(
+    encoder: EncoderGraphParts,
+    runtime: OnnxRuntime,
+    threads?: number,
+    externalDataAbove = protobufLimit,
+  ): Promise<OnnxEngine> {
+    const model = buildSentenceEncoderModel(encoder);
+    const options = {
       graphOptimizationLevel: "all",
       ...(threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 }),
-    });
-    return new OnnxEngine(runtime, session, takesTokenTypes(encoder.transformer.config));
+    };
+    const tokenTypes = takesTokenTypes(encoder.transformer.config);
+    if (!needsExternalData(model, externalDataAbove))
+      return new OnnxEngine(runtime, await runtime.InferenceSession.create(modelBytes(model), options), tokenTypes);
+    const directory = await fs.mkdtemp(path.join(tmpdir(), "babelbed-onnx-engine-"));
+    try {
+      const files = await writeOnnxModel(model, path.join(directory, "model.onnx"), externalDataAbove);
+      const session = await runtime.InferenceSession.create(files.model, options);
+      return new OnnxEngine(runtime, session, tokenTypes, directory);
+    } catch (error) {
+      await fs.rm(directory, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   async vectors(batch: TokenBatch): Promise<Float32Array> {
@@ -74,7 +102,11 @@ export class OnnxEngine implements ForwardEngine {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    try {
+      await this.session.release();
+    } finally {
+      if (this.directory !== undefined) await fs.rm(this.directory, { recursive: true, force: true });
+    }
   }
 }
 

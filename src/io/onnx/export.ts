@@ -2,28 +2,35 @@ import * as path from "node:path";
 import { probeSentences } from "../probe-sentences.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
 import { BabelbedError } from "../../util/errors.js";
-import { writeFileAtomic } from "../../util/files.js";
 import { loadOnnxRuntime, type RuntimeLoader } from "./engine.js";
+import { externalDataFile, type OnnxFiles, protobufLimit, writeOnnxModel } from "./external-data.js";
 import { onnxFeeds } from "./runtime.js";
-import { onnxSizeProblem, transformerModel } from "./sentence-graph.js";
+import { buildTransformerModel } from "./sentence-graph.js";
 import { takesTokenTypes } from "./transformer-graph.js";
 
 /** Where sentence-transformers' ONNX backend (`SentenceTransformer(dir, backend="onnx")`) looks. */
 export const onnxModelPath = path.join("onnx", "model.onnx");
+/** The weights of a model over protobuf's 2 GiB, beside the model, where onnxruntime and optimum look for them. */
+export const onnxDataPath = externalDataFile(onnxModelPath);
 
-/** Writes `onnx/model.onnx` (the Transformer module: `last_hidden_state` `[batch, seq, hidden]`) into an exported directory. */
-export async function writeOnnxExport(encoder: SentenceEncoder, dir: string): Promise<string> {
-  const problem = onnxSizeProblem(encoder);
-  if (problem !== undefined) throw new BabelbedError(`${path.join(dir, onnxModelPath)}: not written: ${problem}`, 1);
-  const file = path.join(dir, onnxModelPath);
-  await writeFileAtomic(file, transformerModel(encoder));
-  return file;
+/**
+ * Writes `onnx/model.onnx` (the Transformer module: `last_hidden_state` `[batch, seq, hidden]`)
+ * into an exported directory, its weights in `onnx/model.onnx_data` when they are over
+ * `externalDataAbove` bytes (default, and at most: protobuf's limit, just under 2 GiB).
+ */
+export async function writeOnnxExport(
+  encoder: SentenceEncoder,
+  dir: string,
+  externalDataAbove = protobufLimit,
+): Promise<OnnxFiles> {
+  return writeOnnxModel(buildTransformerModel(encoder), path.join(dir, onnxModelPath), externalDataAbove);
 }
 
 /**
- * Reads `onnx/model.onnx` back through onnxruntime and compares its hidden states with the
- * model's (tfjs) on probe sentences, padding included. Returns the largest absolute difference,
- * or undefined where onnxruntime cannot load (the file is still written; the caller says so).
+ * Reads `onnx/model.onnx` back through onnxruntime (from its path, so that external data is found
+ * beside it) and compares its hidden states with the model's (tfjs) on probe sentences, padding
+ * included. Returns the largest absolute difference, or undefined where onnxruntime cannot load
+ * (the file is still written; the caller says so).
  */
 export async function verifyOnnxExport(
   encoder: SentenceEncoder,
@@ -69,14 +76,18 @@ export async function verifyOnnxExport(
 
 /**
  * Writes `onnx/model.onnx` into an exported sentence-transformers directory and reads it back:
- * one line for the log. A model too large for one protobuf file is exported without it.
+ * one line for the log. A model over protobuf's 2 GiB gets its weights in `onnx/model.onnx_data`.
  */
-export async function onnxExportNote(encoder: SentenceEncoder, dir: string): Promise<string> {
-  const problem = onnxSizeProblem(encoder);
-  if (problem !== undefined) return `warning: no ${onnxModelPath}: ${problem}`;
-  await writeOnnxExport(encoder, dir);
+export async function onnxExportNote(
+  encoder: SentenceEncoder,
+  dir: string,
+  externalDataAbove = protobufLimit,
+): Promise<string> {
+  const files = await writeOnnxExport(encoder, dir, externalDataAbove);
+  const written =
+    files.data === undefined ? `wrote ${onnxModelPath}` : `wrote ${onnxModelPath} with its weights in ${onnxDataPath}`;
   const difference = await verifyOnnxExport(encoder, dir);
   return difference === undefined
-    ? `wrote ${onnxModelPath}; not read back: onnxruntime-node cannot load here`
-    : `wrote ${onnxModelPath}; read back through onnxruntime, hidden states within ${difference.toExponential(1)}`;
+    ? `${written}; not read back: onnxruntime-node cannot load here`
+    : `${written}; read back through onnxruntime, hidden states within ${difference.toExponential(1)}`;
 }

@@ -89,9 +89,9 @@ export class GraphBuilder {
     return this.constant([value], type, []);
   }
 
-  /** The serialized ModelProto. */
-  toBytes(graphName: string, producerVersion: string): Uint8Array {
-    const model = onnx.ModelProto.create({
+  /** The ModelProto, weights as raw data: serialize it whole (`modelBytes`) or with external data (external-data.ts). */
+  model(graphName: string, producerVersion: string): OnnxModel {
+    return {
       irVersion,
       producerName: "babelbed",
       producerVersion,
@@ -103,9 +103,16 @@ export class GraphBuilder {
         input: this.inputs,
         output: this.outputs,
       },
-    });
-    return onnx.ModelProto.encode(model).finish();
+    };
   }
+}
+
+/** A built model; its initializers hold their weights in `rawData`. */
+export type OnnxModel = onnxProto.onnx.IModelProto;
+
+/** The serialized ModelProto, every weight inside: protobuf cannot hold one over 2 GiB (see `protobufLimit`). */
+export function modelBytes(model: OnnxModel): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
 function valueInfo(name: string, type: ElementType, shape: Dimension[]): onnxProto.onnx.IValueInfoProto {

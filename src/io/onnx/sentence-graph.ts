@@ -1,6 +1,6 @@
 import { poolingList, type PoolingMode } from "../../model/pooling.js";
 import type { SentenceEncoder } from "../../model/sentence-encoder.js";
-import { GraphBuilder } from "./proto.js";
+import { GraphBuilder, modelBytes, type OnnxModel } from "./proto.js";
 import { encoderInputs, linearNode, sequenceRange, transformerGraph, type EncoderInputs } from "./transformer-graph.js";
 
 const version = "0.1.0";
@@ -8,14 +8,20 @@ const version = "0.1.0";
 /**
  * The Transformer module alone, as sentence-transformers' ONNX backend (optimum's
  * `ORTModelForFeatureExtraction`) runs it: token ids in, `last_hidden_state` `[batch, seq, hidden]` out.
+ * Serialized whole: a model over protobuf's 2 GiB needs `buildTransformerModel` and external data.
  */
 export function transformerModel(encoder: SentenceEncoder): Uint8Array {
+  return modelBytes(buildTransformerModel(encoder));
+}
+
+/** `transformerModel` before serializing, so that its weights can go to external data. */
+export function buildTransformerModel(encoder: SentenceEncoder): OnnxModel {
   const graph = new GraphBuilder();
   const inputs = encoderInputs(graph, encoder.transformer.config);
   // The last node's output gets its public name through an Identity, which onnxruntime removes when it optimizes.
   const hidden = graph.op("Identity", [transformerGraph(graph, encoder.transformer, inputs)], {}, "last_hidden_state");
   graph.output(hidden, "float32", ["batch", "sequence", encoder.transformer.config.hiddenSize]);
-  return graph.toBytes("babelbed-transformer", version);
+  return graph.model("babelbed-transformer", version);
 }
 
 /** What the sentence graph reads of an encoder: weights and modules, never the tokenizer. */
@@ -23,6 +29,11 @@ export type EncoderGraphParts = Pick<SentenceEncoder, "transformer" | "pooling" 
 
 /** The whole pipeline, Transformer → Pooling → Dense → Normalize: `sentence_embedding` `[batch, dimension]`. */
 export function sentenceEncoderModel(encoder: EncoderGraphParts): Uint8Array {
+  return modelBytes(buildSentenceEncoderModel(encoder));
+}
+
+/** `sentenceEncoderModel` before serializing, so that its weights can go to external data. */
+export function buildSentenceEncoderModel(encoder: EncoderGraphParts): OnnxModel {
   const graph = new GraphBuilder();
   const inputs = encoderInputs(graph, encoder.transformer.config);
   const hidden = transformerGraph(graph, encoder.transformer, inputs); // [batch, seq, hidden]
@@ -37,33 +48,17 @@ export function sentenceEncoderModel(encoder: EncoderGraphParts): Uint8Array {
     vectors = graph.op("Div", [vectors, graph.op("Max", [length, graph.scalar(1e-12)])]);
   }
   graph.output(graph.op("Identity", [vectors], {}, "sentence_embedding"), "float32", ["batch", encoder.dimension]);
-  return graph.toBytes("babelbed-sentence-encoder", version);
-}
-
-/**
- * protobuf cannot serialize a message over 2 GiB, and weights outside it (ONNX external data)
- * are not written yet: XLM-R large (560M parameters) is past it, base models are well inside.
- */
-const protobufLimit = 2 ** 31 - 64 * 2 ** 20;
-
-/** Bytes of float32 weights the graph will hold, or why it cannot be written. */
-export function onnxSizeProblem(encoder: EncoderGraphParts): string | undefined {
-  const table = encoder.transformer.wordEmbeddings;
-  let count = table.rows * table.width;
-  for (const variable of encoder.transformer.parameters.values()) count += variable.size;
-  for (const dense of encoder.dense) count += dense.weight.size + (dense.bias?.size ?? 0);
-  const bytes = count * 4;
-  if (bytes <= protobufLimit) return undefined;
-  return `its ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed what one ONNX protobuf file holds (2 GiB)`;
+  return graph.model("babelbed-sentence-encoder", version);
 }
 
 /**
  * Why the sentence graph cannot stand for this encoder, if it cannot: it holds Transformer,
- * Pooling, Dense and Normalize within protobuf's size, so a BERT-flow stays on tfjs.
+ * Pooling, Dense and Normalize, so a BERT-flow stays on tfjs. Size is no reason: weights over
+ * protobuf's 2 GiB go to external data (external-data.ts).
  */
 export function sentenceGraphProblem(encoder: EncoderGraphParts & { flow?: unknown }): string | undefined {
   if (encoder.flow !== undefined) return "the model ends in a BERT-flow, which the ONNX graph does not hold";
-  return onnxSizeProblem(encoder);
+  return undefined;
 }
 
 /** sentence-transformers' Pooling (see model/pooling.ts), each mode `[batch, hidden]`, concatenated in order. */
