@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadSentenceEncoder } from "../src/io/encoder-checkpoint.js";
-import { loadOnnxRuntime, OnnxEngine, withForwardEngine } from "../src/io/onnx/engine.js";
+import { loadOnnxRuntime, OnnxEngine, type OnnxRuntime, withForwardEngine } from "../src/io/onnx/engine.js";
 import { batchFromRows } from "../src/model/batch.js";
 import type { SentenceEncoder } from "../src/model/sentence-encoder.js";
 import { useBackend } from "./helpers/backends.js";
@@ -136,6 +136,39 @@ test("where onnxruntime cannot load, one line says why and encode runs on tfjs",
     assert.equal(vectors.length, 2);
     assert.deepEqual(lines, [
       "engine: onnx unavailable (Cannot find module 'onnxruntime-node'); forward passes run on tfjs",
+    ]);
+  } finally {
+    encoder.dispose();
+  }
+});
+
+test("where onnxruntime loads but refuses the model's session, one line says why and encode runs on tfjs", {
+  skip: skipWithoutFixtures,
+}, async () => {
+  await useBackend("wasm");
+  const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-distilbert"));
+  try {
+    const lines: string[] = [];
+    const refusing = {
+      InferenceSession: {
+        create: async () => {
+          throw new Error("ENOSPC: no space left on device, write\nmore detail");
+        },
+      },
+    } as unknown as OnnxRuntime;
+    let engineName: string | undefined = "unset";
+    const vectors = await withForwardEngine(
+      encoder,
+      { engine: "onnx", loader: async () => refusing, log: (line) => lines.push(line) },
+      async () => {
+        engineName = encoder.engine?.name;
+        return encoder.encode(["ein Satz", "a sentence"]);
+      },
+    );
+    assert.equal(engineName, undefined, "tfjs ran the passes");
+    assert.equal(vectors.length, 2);
+    assert.deepEqual(lines, [
+      "engine: onnx could not be built (ENOSPC: no space left on device, write); forward passes run on tfjs",
     ]);
   } finally {
     encoder.dispose();

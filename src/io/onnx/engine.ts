@@ -122,7 +122,7 @@ export interface EngineChoice {
  * Runs `work` with the encoder's forward-only passes (`encode`) on the chosen engine, built from
  * the weights as they are at the call: evaluation during training calls this again each time, so
  * it never sees stale weights. With `engine: "onnx"` (the default) and onnxruntime unable to
- * load, it logs one line and runs on tfjs.
+ * load, or unable to build this model's session, it logs one line and runs on tfjs.
  */
 export async function withForwardEngine<T>(
   encoder: SentenceEncoder,
@@ -138,7 +138,18 @@ export async function withForwardEngine<T>(
     warned = true;
     return work();
   }
-  const engine = await OnnxEngine.create(encoder, runtime, choice.threads);
+  let engine: OnnxEngine;
+  try {
+    engine = await OnnxEngine.create(encoder, runtime, choice.threads);
+  } catch (error) {
+    // A session onnxruntime refuses, or a full disk under a large model's temporary files:
+    // the passes still run, on tfjs, and the log says why.
+    const reason = error instanceof Error ? error : new Error(String(error));
+    (choice.log ?? ((line) => process.stderr.write(`${line}\n`)))(
+      `engine: onnx could not be built (${reason.message.split("\n")[0]!.trim()}); forward passes run on tfjs`,
+    );
+    return work();
+  }
   encoder.engine = engine;
   try {
     return await work();
