@@ -4,7 +4,7 @@ import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { assemble, render } from "../scripts/build-wasm-kernels.js";
-import { selectDevice, useSimdKernels, withBackend } from "../src/device/index.js";
+import { fusedGelu, fusedGeluGradient, selectDevice, useSimdKernels, withBackend } from "../src/device/index.js";
 import { simdMatMul } from "../src/device/wasm-kernels/simd-matmul.js";
 import { simdKernels } from "../src/device/wasm-kernels/simd/kernels.js";
 
@@ -46,7 +46,7 @@ before(async () => {
   await selectDevice("wasm");
 });
 
-test("the embedded kernel module is the one kernels.wat assembles to", async () => {
+test("the embedded kernel module is the ones the .wat files assemble to", async () => {
   const embedded = readFileSync(new URL("../src/device/wasm-kernels/simd/binary.ts", import.meta.url), "utf8");
   assert.equal(embedded, render(await assemble()), "run node --import tsx scripts/build-wasm-kernels.ts");
 });
@@ -153,4 +153,68 @@ test("switched off, the backend's own kernels give the same matmuls within float
   } finally {
     useSimdKernels(true);
   }
+});
+
+/** erf in float64: its Taylor series below 3, the continued fraction of erfc above. */
+function erf(z: number): number {
+  const a = Math.abs(z);
+  if (a < 3) {
+    let [sum, term] = [0, a];
+    for (let k = 0; k < 200 && Math.abs(term) > 1e-18; k++) {
+      sum += term / (2 * k + 1);
+      term *= (-a * a) / (k + 1);
+    }
+    return (Math.sign(z) * 2 * sum) / Math.sqrt(Math.PI);
+  }
+  let fraction = 0;
+  for (let k = 80; k >= 1; k--) fraction = k / 2 / (a + fraction);
+  return Math.sign(z) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + fraction));
+}
+
+test("GELU and its gradient run as one kernel each, within float32 rounding of float64's erf", () => {
+  const before = tf.memory().numTensors;
+  // Odd lengths exercise the one-float tail after the four-float loop.
+  for (const count of [1, 2, 3, 4, 5, 7, 9, 100_003]) {
+    const xs = Float32Array.from({ length: count }, (_, i) => (count === 1 ? -0.3 : -12 + (24 * i) / (count - 1)));
+    const dys = Float32Array.from({ length: count }, (_, i) => 1 + (i % 7) / 8);
+    const [x, dy] = [tf.tensor1d(xs), tf.tensor1d(dys)];
+    const [value, gradient] = [fusedGelu(x), fusedGeluGradient(dy, x)];
+    assert.ok(value !== undefined && gradient !== undefined, "float32 on wasm runs the fused kernels");
+    const [values, gradients] = [value.dataSync(), gradient.dataSync()];
+    xs.forEach((xi, i) => {
+      const cumulative = 0.5 * (1 + erf(xi / Math.SQRT2));
+      const density = Math.exp(-(xi * xi) / 2) / Math.sqrt(2 * Math.PI);
+      // A&S 7.1.26's 1.5e-7 on erf is 7.5e-8 on Φ, scaled by |x| (and by dy up to 1.75 below),
+      // plus the float32 rounding of a dozen operations.
+      assert.ok(
+        Math.abs(values[i]! - xi * cumulative) <= 3e-7 * Math.max(1, Math.abs(xi)),
+        `gelu(${xi}) = ${values[i]}`,
+      );
+      const expected = dys[i]! * (cumulative + xi * density);
+      assert.ok(
+        Math.abs(gradients[i]! - expected) <= 5e-7 * Math.max(1, Math.abs(expected)),
+        `gelu'(${xi}) = ${gradients[i]}, not ${expected}`,
+      );
+    });
+    tf.dispose([x, dy, value, gradient]);
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("the fused GELU declines what it cannot run, and the model then builds GELU from tfjs' ops", () => {
+  const [x, other] = [tf.ones([4, 3]), tf.ones([3])];
+  const integers = tf.ones([4, 3], "int32");
+  assert.equal(fusedGelu(integers), undefined, "int32");
+  assert.equal(fusedGeluGradient(other, x), undefined, "a broadcast dy");
+  useSimdKernels(false);
+  try {
+    assert.equal(fusedGelu(x), undefined, "SIMD kernels switched off");
+  } finally {
+    useSimdKernels(true);
+  }
+  const onCpu = withBackend("cpu", () => fusedGelu(tf.ones([2])));
+  return onCpu.then((result) => {
+    assert.equal(result, undefined, "another backend");
+    tf.dispose([x, other, integers]);
+  });
 });

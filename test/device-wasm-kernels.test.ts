@@ -86,8 +86,10 @@ before(async () => {
   await selectDevice("wasm");
 });
 
-test("babelbed registers exactly the kernels tested here (Slice and GatherV2 below, BatchMatMul in device-matmul.test.ts and device-simd-kernels.test.ts, Transpose there too, Identity in device-wasm-identity.test.ts)", () => {
+test("babelbed registers exactly the kernels tested here (Slice and GatherV2 below, BatchMatMul in device-matmul.test.ts and device-simd-kernels.test.ts, Transpose and the two GELU kernels there too, Identity in device-wasm-identity.test.ts)", () => {
   assert.deepEqual(registeredKernels(), [
+    "BabelbedGelu",
+    "BabelbedGeluGradient",
     "BatchMatMul",
     "Cast",
     "ClipByValue",

@@ -114,13 +114,16 @@ for (const backend of testBackends) {
         [x, w, b],
         exact,
       );
-      checkOperation("gelu", gelu, reference.gelu, [x], exact);
+      // wasm runs GELU as one fused kernel (src/device/wasm-kernels/gelu.ts) whose erf is
+      // Abramowitz & Stegun 7.1.26, not tfjs' Erf: values agree to float32 rounding, not bit for bit.
+      const fusedGelu = { forward: backend === "wasm" ? 1e-6 : 0, gradient: 1e-5 };
+      checkOperation("gelu", gelu, reference.gelu, [x], fusedGelu);
       checkOperation(
         "linear + gelu",
         (input, weight, bias) => linearGelu(input!, { weight: weight as tf.Tensor2D, bias: bias as tf.Tensor1D }),
         (input, weight, bias) => reference.gelu(reference.linear(input!, weight!, bias!)),
         [x, w, b],
-        exact,
+        fusedGelu,
       );
       checkOperation(
         "layer norm",

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import onnxProto from "onnx-proto";
 import { loadSentenceEncoder, saveSentenceEncoder } from "../src/io/encoder-checkpoint.js";
 import { writeModelCard } from "../src/io/model-card.js";
-import { loadOnnxRuntime, OnnxEngine, type OnnxRuntime } from "../src/io/onnx/engine.js";
+import { loadOnnxRuntime, OnnxEngine, type OnnxRuntime, temporaryPrefix } from "../src/io/onnx/engine.js";
 import { onnxDataPath, onnxExportNote, onnxModelPath, verifyOnnxExport } from "../src/io/onnx/export.js";
 import { needsExternalData } from "../src/io/onnx/external-data.js";
 import { buildTransformerModel, transformerModel } from "../src/io/onnx/sentence-graph.js";
@@ -103,29 +103,30 @@ test("the ONNX engine past the threshold runs from external data in a temporary 
   await useBackend("wasm");
   const expected = loadHubExpected("tiny-xlmr");
   const encoder = await loadSentenceEncoder(path.join(fixturesRoot, "tiny-xlmr"));
+  const folders = async () => (await readdir(tmpdir())).filter((name) => name.startsWith(temporaryPrefix)).sort();
+  const foldersBefore = await folders();
   const inMemory = await OnnxEngine.create(encoder, ort);
   const engine = await OnnxEngine.create(encoder, ort, undefined, 0);
-  let released = false;
   try {
     assert.equal(inMemory.directory, undefined, "below the threshold the model stays in memory");
-    const directory = engine.directory!;
-    assert.ok(directory.startsWith(tmpdir()), directory);
-    assert.deepEqual((await readdir(directory)).sort(), ["model.onnx", "model.onnx_data"]);
+    if (process.platform !== "win32") {
+      // The session has read or mapped the weights: the folder goes at once, and a killed run leaves none.
+      assert.equal(engine.directory, undefined);
+      assert.deepEqual(await folders(), foldersBefore, "no temporary folder is left once the session exists");
+    }
     const batch = fixtureBatch(encoder, expected, 0, 30);
-    const ours = await engine.vectors(batch);
+    const vectors = await engine.vectors(batch);
     const tfjs = encoder.forward(batch);
-    const difference = maxAbsDifference(Array.from(ours), Array.from(tfjs.dataSync()));
+    const difference = maxAbsDifference(Array.from(vectors), Array.from(tfjs.dataSync()));
     tfjs.dispose();
     assert.ok(difference <= 1e-5, `vectors differ from the tfjs path's by ${difference}`);
-    assert.ok(maxAbsDifference(Array.from(ours), Array.from(await inMemory.vectors(batch))) <= 1e-6);
-    await engine.release();
-    released = true;
-    assert.equal(existsSync(directory), false, "release removes the temporary folder");
+    assert.ok(maxAbsDifference(Array.from(vectors), Array.from(await inMemory.vectors(batch))) <= 1e-6);
   } finally {
     await inMemory.release();
-    if (!released) await engine.release();
+    await engine.release();
     encoder.dispose();
   }
+  assert.deepEqual(await folders(), foldersBefore, "release leaves no temporary folder");
 });
 
 test("an engine whose session fails leaves no temporary folder; a threshold below zero is refused", {

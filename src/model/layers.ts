@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { fusedGelu, fusedGeluGradient } from "../device/wasm-kernels/gelu.js";
 import { dropoutMultiplier } from "./dropout-mask.js";
 import { operation } from "./operation.js";
 
@@ -68,21 +69,26 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
   return y.reshape([...x.shape.slice(0, -1), weight.shape[0]]);
 }
 
-/** The exact GELU of the BERT paper, `x Φ(x)`, not the tanh approximation. */
+/**
+ * The exact GELU of the BERT paper, `x Φ(x)`, not the tanh approximation: one fused kernel on
+ * wasm (`src/device/wasm-kernels/gelu.ts`), tfjs' ops elsewhere.
+ */
 function geluValue(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  return fusedGelu(x) ?? tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
 
-/** `d/dx x Φ(x) = Φ(x) + x φ(x)`, with φ the standard normal density. */
-function geluDerivative(x: tf.Tensor): tf.Tensor {
+/** `dy · d/dx x Φ(x) = dy (Φ(x) + x φ(x))`, with φ the standard normal density. */
+function geluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const fused = fusedGeluGradient(dy, x);
+  if (fused !== undefined) return fused;
   const cumulative = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   const density = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-  return tf.add(cumulative, tf.mul(x, density));
+  return tf.mul(dy, tf.add(cumulative, tf.mul(x, density)));
 }
 
 export const gelu = operation(([x], save) => {
   save([x!]);
-  return { value: geluValue(x!), gradients: (dy, [savedX]) => [tf.mul(dy, geluDerivative(savedX!))] };
+  return { value: geluValue(x!), gradients: (dy, [savedX]) => [geluGradient(dy, savedX!)] };
 }) as (x: tf.Tensor) => tf.Tensor;
 
 /**
@@ -96,7 +102,7 @@ const linearGeluOperation = operation(([x, weight, bias], save) => {
   return {
     value: geluValue(preActivation).reshape([...x!.shape.slice(0, -1), weight!.shape[0]!]), // [..., out]
     gradients: (dy, [savedRows, savedWeight, savedPre]) =>
-      affineGradients(tf.mul(rowsOf(dy), geluDerivative(savedPre!)), savedRows!, savedWeight!, x!),
+      affineGradients(geluGradient(rowsOf(dy), savedPre!), savedRows!, savedWeight!, x!),
   };
 });
 

@@ -4,6 +4,7 @@ import { patchCast } from "./cast.js";
 import { patchClipByValue } from "./clip-by-value.js";
 import { einsumKernel } from "./einsum.js";
 import { patchGather } from "./gather.js";
+import { geluGradientKernel, geluKernel } from "./gelu.js";
 import { patchIdentity } from "./identity.js";
 import { patchOneHot } from "./one-hot.js";
 import { patchReverse } from "./reverse.js";
@@ -23,6 +24,9 @@ import { unsortedSegmentSumKernel } from "./unsorted-segment-sum.js";
  */
 const missingKernels: tf.KernelConfig[] = [unsortedSegmentSumKernel, einsumKernel];
 
+/** Kernels of babelbed's own, which no tfjs backend has: BERT's GELU fused, forward and backward. */
+const fusedKernels: tf.KernelConfig[] = [geluKernel, geluGradientKernel];
+
 /**
  * Kernels wasm has but gets wrong for some dtypes (found by running each op
  * with float32, int32 and bool inputs on both backends), or runs far off its
@@ -30,7 +34,7 @@ const missingKernels: tf.KernelConfig[] = [unsortedSegmentSumKernel, einsumKerne
  * share (Identity) or copies more than it needs (Slice), or
  * walks rows element by element (GatherV2), or writes a float per cache line (Transpose);
  * batched and few-row matmuls and matrix transposes run on babelbed's SIMD kernels
- * (`simd/kernels.wat`). Each patch handles those
+ * (`simd/matrices.wat`). Each patch handles those
  * cases itself and hands every other call to the original kernel.
  */
 const patches: Array<[kernelName: string, patch: (original: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -58,7 +62,7 @@ const ours = new WeakSet<tf.KernelConfig>();
  * the engine still prepares the original when the backend initialises.
  */
 export function registerWasmKernels(): string[] {
-  for (const config of missingKernels) {
+  for (const config of [...missingKernels, ...fusedKernels]) {
     if (tf.getKernel(config.kernelName, "wasm") === undefined) {
       tf.registerKernel(config);
       ours.add(config);

@@ -11,7 +11,7 @@ import { simdKernels } from "./simd/kernels.js";
 const fewRows = 8;
 
 /**
- * A batched or few-row float32 matmul on babelbed's SIMD kernels (`simd/kernels.wat`), or
+ * A batched or few-row float32 matmul on babelbed's SIMD kernels (`simd/matrices.wat`), or
  * undefined for the cases they do not take: other dtypes, empty operands, both operands
  * transposed, batches that broadcast other than one against many, and large single matmuls,
  * where XNNPACK is faster. Transposing A costs nothing here (it is read through strides);

@@ -19,6 +19,9 @@ export type EngineName = (typeof engineNames)[number];
 
 const importRuntime: RuntimeLoader = importOnnxRuntime;
 
+/** The temporary folders of models over protobuf's limit start with this, in the OS's temporary directory. */
+export const temporaryPrefix = "babelbed-onnx-engine-";
+
 let loaded: Promise<OnnxRuntime | Error> | undefined;
 
 /**
@@ -58,7 +61,7 @@ export class OnnxEngine implements ForwardEngine {
     private readonly runtime: OnnxRuntime,
     private readonly session: OnnxSession,
     private readonly tokenTypes: boolean,
-    /** Where the model and its external data lie while the session runs; removed on release. */
+    /** Where the model and its external data lie while the session runs, where they could not be removed at once; removed on release. */
     readonly directory?: string,
   ) {}
 
@@ -81,11 +84,19 @@ export class OnnxEngine implements ForwardEngine {
     const tokenTypes = takesTokenTypes(encoder.transformer.config);
     if (!needsExternalData(model, externalDataAbove))
       return new OnnxEngine(runtime, await runtime.InferenceSession.create(modelBytes(model), options), tokenTypes);
-    const directory = await fs.mkdtemp(path.join(tmpdir(), "babelbed-onnx-engine-"));
+    const directory = await fs.mkdtemp(path.join(tmpdir(), temporaryPrefix));
     try {
       const files = await writeOnnxModel(model, path.join(directory, "model.onnx"), externalDataAbove);
       const session = await runtime.InferenceSession.create(files.model, options);
-      return new OnnxEngine(runtime, session, tokenTypes, directory);
+      // Once the session exists onnxruntime has read or mapped every weight, and a mapped file
+      // outlives its name on POSIX systems: removing the folder now means a killed process
+      // leaves no model-sized folder behind. Windows refuses to delete a mapped file; there the
+      // folder waits for release.
+      const removed = await fs.rm(directory, { recursive: true, force: true }).then(
+        () => true,
+        () => false,
+      );
+      return new OnnxEngine(runtime, session, tokenTypes, removed ? undefined : directory);
     } catch (error) {
       await fs.rm(directory, { recursive: true, force: true });
       throw error;

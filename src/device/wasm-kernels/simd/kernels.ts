@@ -1,7 +1,10 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { plainMemoryModule, sharedMemoryModule } from "./binary.js";
+import { modules } from "./binary.js";
 
-/** The exports of `kernels.wat`; addresses and strides are bytes into tfjs' wasm heap. */
+/**
+ * The exports of `matrices.wat` and `gelu.wat`; addresses and strides are bytes into tfjs'
+ * wasm heap, counts are floats.
+ */
 export interface SimdKernels {
   rows(
     a: number,
@@ -28,6 +31,8 @@ export interface SimdKernels {
     bBatch: number,
   ): void;
   transpose(input: number, output: number, batch: number, rows: number, columns: number): void;
+  gelu(x: number, output: number, count: number): void;
+  geluGradient(dy: number, x: number, output: number, count: number): void;
 }
 
 /** The emscripten module's memory: `wasmMemory` in the threaded build, the exports' `memory` otherwise. */
@@ -40,7 +45,7 @@ const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 let enabled = true;
 
 /**
- * Switch babelbed's SIMD matmul kernels off (and on again), so that benchmarks and tests can
+ * Switch babelbed's SIMD kernels (matmuls, transposes, GELU) off (and on again), so that benchmarks and tests can
  * compare them with tfjs-backend-wasm's own.
  */
 export function useSimdKernels(value: boolean): void {
@@ -53,8 +58,8 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 /**
  * The kernels, instantiated once per tfjs heap on that very memory; undefined where they are
- * switched off or the runtime lacks wasm SIMD (the backend's own kernels then run). The module
- * is under 4 KB, so compiling it synchronously is allowed on a browser's main thread too.
+ * switched off or the runtime lacks wasm SIMD (the backend's own kernels then run). The modules
+ * are under 4 KB each, so compiling them synchronously is allowed on a browser's main thread too.
  */
 export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (!enabled) return undefined;
@@ -64,8 +69,11 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
     try {
-      const module = new WebAssembly.Module(decode(shared ? sharedMemoryModule : plainMemoryModule));
-      kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+      const exports = Object.values(modules).map((bytes) => {
+        const module = new WebAssembly.Module(decode(shared ? bytes.shared : bytes.plain));
+        return new WebAssembly.Instance(module, { env: { memory } }).exports;
+      });
+      kernels = Object.assign({}, ...exports) as SimdKernels;
     } catch {
       kernels = null;
     }
