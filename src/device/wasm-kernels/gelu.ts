@@ -14,45 +14,41 @@ import { simdKernels, type SimdKernels } from "./simd/kernels.js";
 const geluName = "BabelbedGelu";
 const geluGradientName = "BabelbedGeluGradient";
 
-function kernelsOf(backend: BackendWasm): SimdKernels {
-  const kernels = simdKernels(backend);
-  // fusedGelu checks this before it runs either kernel
-  if (kernels === undefined) throw new Error(`${geluName}: babelbed's SIMD kernels are not available`);
-  return kernels;
+/**
+ * An elementwise float32 kernel on the SIMD module: `run` gets the inputs' heap addresses in
+ * the order of `inputNames`, the output's, and the float count.
+ */
+function elementwiseKernel(
+  kernelName: string,
+  inputNames: string[],
+  run: (kernels: SimdKernels, addresses: number[], output: number, count: number) => void,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const { inputs, backend } = args as KernelArguments;
+      const tensors = inputNames.map((name) => input(inputs, name));
+      const wasm = wasmBackendOf(backend);
+      const kernels = simdKernels(wasm);
+      // fusedGelu and fusedGeluGradient check this before they run either kernel
+      if (kernels === undefined) throw new Error(`${kernelName}: babelbed's SIMD kernels are not available`);
+      const shape = tensors[0]!.shape;
+      const output = allocate(wasm, shape, "float32");
+      const addresses = tensors.map((tensor) => view(wasm, tensor).byteOffset);
+      run(kernels, addresses, view(wasm, output).byteOffset, sizeOf(shape));
+      return output;
+    },
+  };
 }
 
-export const geluKernel: tf.KernelConfig = {
-  kernelName: geluName,
-  backendName: "wasm",
-  kernelFunc: (args) => {
-    const { inputs, backend } = args as KernelArguments;
-    const x = input(inputs, "x");
-    const wasm = wasmBackendOf(backend);
-    const kernels = kernelsOf(wasm);
-    const output = allocate(wasm, x.shape, "float32");
-    kernels.gelu(view(wasm, x).byteOffset, view(wasm, output).byteOffset, sizeOf(x.shape));
-    return output;
-  },
-};
+export const geluKernel = elementwiseKernel(geluName, ["x"], (kernels, [x], output, count) =>
+  kernels.gelu(x!, output, count),
+);
 
-export const geluGradientKernel: tf.KernelConfig = {
-  kernelName: geluGradientName,
-  backendName: "wasm",
-  kernelFunc: (args) => {
-    const { inputs, backend } = args as KernelArguments;
-    const [dy, x] = [input(inputs, "dy"), input(inputs, "x")];
-    const wasm = wasmBackendOf(backend);
-    const kernels = kernelsOf(wasm);
-    const output = allocate(wasm, x.shape, "float32");
-    kernels.geluGradient(
-      view(wasm, dy).byteOffset,
-      view(wasm, x).byteOffset,
-      view(wasm, output).byteOffset,
-      sizeOf(x.shape),
-    );
-    return output;
-  },
-};
+export const geluGradientKernel = elementwiseKernel(geluGradientName, ["dy", "x"], (kernels, [dy, x], output, count) =>
+  kernels.geluGradient(dy!, x!, output, count),
+);
 
 function runs(kernelName: string, tensors: tf.Tensor[]): boolean {
   return (

@@ -61,7 +61,10 @@ export class OnnxEngine implements ForwardEngine {
     private readonly runtime: OnnxRuntime,
     private readonly session: OnnxSession,
     private readonly tokenTypes: boolean,
-    /** Where the model and its external data lie while the session runs, where they could not be removed at once; removed on release. */
+    /**
+     * Where the model and its external data lie while the session runs, if they could not be
+     * removed once it held them (Windows); removed on release.
+     */
     readonly directory?: string,
   ) {}
 

@@ -45,8 +45,8 @@ const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 let enabled = true;
 
 /**
- * Switch babelbed's SIMD kernels (matmuls, transposes, GELU) off (and on again), so that benchmarks and tests can
- * compare them with tfjs-backend-wasm's own.
+ * Switch babelbed's SIMD kernels (matmuls, transposes, GELU) off (and on again), so that
+ * benchmarks and tests can compare them with tfjs-backend-wasm's own.
  */
 export function useSimdKernels(value: boolean): void {
   enabled = value;
